@@ -1,0 +1,125 @@
+"""From a batch of records to validated table frames, and from a load back to counters.
+
+Validation order matters: articles first; a rejected article takes its tags with it (they
+are derived from it and come back with `reclassify` once it loads), and its URL's terminal
+status becomes `quarantined` with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import polars as pl
+
+from schemas.records import Fetched, Processed, Source, SourceCounts, Status
+from schemas.tables import Reject, frame, validate
+
+CHILD_TABLES = ("article_themes", "article_countries", "article_dyads", "article_labels")
+
+
+@dataclass
+class BatchOutcome:
+    """Per-source counters of one loaded batch."""
+
+    per_source: dict[str, SourceCounts] = field(default_factory=dict)
+
+    def add_to(self, counts: dict[str, SourceCounts]) -> None:
+        for name, part in self.per_source.items():
+            total = counts.setdefault(name, SourceCounts())
+            for key in ("discovered", "fetched", "new", "updated", "unchanged", "failed", "quarantined"):
+                setattr(total, key, getattr(total, key) + getattr(part, key))
+            for status, n in part.statuses.items():
+                total.statuses[status] = total.statuses.get(status, 0) + n
+
+
+@dataclass
+class Batch:
+    frames: dict[str, pl.DataFrame]
+    rejects: list[Reject]
+    events: list[dict]  # crawl event rows, for counting once the load says what changed
+
+    def outcome(self, changes: dict[str, str]) -> BatchOutcome:
+        out = BatchOutcome()
+        for event in self.events:
+            counts = out.per_source.setdefault(event["source"], SourceCounts())
+            status = Status(event["status"])
+            counts.statuses[status.value] = counts.statuses.get(status.value, 0) + 1
+            if event["url_kind"] == "page" and event["fetched"]:
+                counts.fetched += 1
+            if status.is_failure:
+                counts.failed += 1
+            if status is Status.QUARANTINED:
+                counts.quarantined += 1
+            change = changes.get(event["article_id"] or "")
+            if change:
+                setattr(counts, change, getattr(counts, change) + 1)
+        return out
+
+
+def source_rows(sources: Sequence[Source]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(s.name, s.kind, s.url, s.country, s.language, s.title) for s in sources],
+        schema={"source": pl.Utf8, "kind": pl.Utf8, "url": pl.Utf8, "country": pl.Utf8, "language": pl.Utf8, "title": pl.Utf8},
+        orient="row",
+    )
+
+
+def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], url_kind: str = "page") -> Batch:
+    rows: dict[str, list[dict]] = {t: [] for t in ("articles", *CHILD_TABLES)}
+    by_url = {p.fetched_url: p for p in processed}
+    for p in processed:
+        if p.article is None or p.tags is None:
+            continue
+        a, tags = p.article, p.tags
+        rows["articles"].append({
+            "article_id": a.article_id, "url": a.url, "source": a.source, "publisher": a.publisher, "title": a.title,
+            "text": a.text, "description": a.description, "author": a.author, "site_name": a.site_name,
+            "language": a.language, "published_at": a.published_at, "feed_published_at": a.feed_published_at,
+            "page_published_at": a.page_published_at, "content_hash": a.content_hash,
+        })
+        for t in tags.themes:
+            rows["article_themes"].append({
+                "article_id": a.article_id, "theme": t.theme, "score": t.score,
+                "evidence": [{"term": term, "count": n} for term, n in t.evidence], "taxonomy_version": tags.taxonomy_version,
+            })
+        rows["article_countries"].extend({"article_id": a.article_id, "country": c} for c in tags.countries)
+        rows["article_dyads"].extend({"article_id": a.article_id, "country_a": x, "country_b": y} for x, y in tags.dyads)
+        rows["article_labels"].append({
+            "article_id": a.article_id, "bilateral": tags.bilateral, "announcement_type": tags.announcement_type,
+            "taxonomy_version": tags.taxonomy_version,
+        })
+
+    frames: dict[str, pl.DataFrame] = {}
+    articles, rejects = validate("articles", frame("articles", rows["articles"]))
+    frames["articles"] = articles
+    rejected = {r.record_key: r for r in rejects}
+    for table in CHILD_TABLES:
+        df = frame(table, [r for r in rows[table] if r["article_id"] not in rejected])
+        frames[table], child_rejects = validate(table, df)
+        rejects.extend(child_rejects)
+
+    events = []
+    now = datetime.now(UTC)
+    for f in fetched:
+        p = by_url.get(f.url)
+        status, error = f.status, f.error
+        a_id = None
+        if p is not None:
+            status, error = p.status, p.error or error
+            if p.article is not None:
+                a_id = p.article.article_id
+                if a_id in rejected:
+                    status, error = Status.QUARANTINED, rejected[a_id].reason
+        events.append({
+            "source": f.source or "", "url": f.url, "url_kind": url_kind, "status": status.value,
+            "http_status": f.http_status, "error": (error or None) and error[:500], "final_url": f.final_url,
+            "content_type": f.content_type, "bytes": len(f.body) if f.body else None, "elapsed_ms": f.elapsed_ms,
+            "article_id": a_id if status is Status.FETCHED else None, "change": None, "event_at": f.fetched_at or now,
+            "fetched": f.ok,
+        })
+    frames["crawl_events"], event_rejects = validate("crawl_events", frame("crawl_events", events))
+    rejects.extend(event_rejects)
+    return Batch(frames=frames, rejects=rejects, events=events)
+

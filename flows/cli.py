@@ -1,0 +1,189 @@
+"""The `socwatch` command line.
+
+Exit status: 0 success; 1 the run failed; 2 unusable arguments or configuration;
+3 the run completed but some URLs failed (they are listed in `crawl_events`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows.sources import ConfigError, load_sources
+from flows.warc import WarcError
+from transforms.classify import TaxonomyError, default_vocabulary
+from warehouse.db import WarehouseError, connect
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_PARTIAL = 0, 1, 2, 3
+DEFAULT_DB = "socwatch.duckdb"
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DEFAULT_SOURCES = Path("sources.toml")
+
+app = typer.Typer(
+    name="socwatch",
+    help="Watch what governments announce about serious and organised crime.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[Path, typer.Option("--db", envvar="SOCWATCH_DB", help="Warehouse file (DuckDB).")]
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _exit_code(status: str) -> int:
+    return {"completed": EXIT_OK, "completed_with_errors": EXIT_PARTIAL}.get(status, EXIT_FAILED)
+
+
+def _summary_table(summary: dict, elapsed: float) -> Table:
+    table = Table(title=f"run {summary['run_id'][:8]}: {summary['status']} in {elapsed:.1f} s", title_justify="left")
+    columns = ("discovered", "fetched", "new", "updated", "unchanged", "failed", "quarantined")
+    table.add_column("source", no_wrap=True)
+    for c in columns:
+        table.add_column(c, justify="right")
+    for name, counts in summary["sources"].items():
+        table.add_row(name, *(str(counts[c]) for c in columns))
+    table.add_row("[bold]total", *(f"[bold]{summary['totals'][c]}" for c in columns))
+    return table
+
+
+def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None) -> dict:
+    """Check everything that can be checked, then run the flow."""
+    try:
+        load_sources(sources)
+        default_vocabulary()
+        for path in replay:
+            if not path.is_file():
+                raise ConfigError(f"--replay {path}: no such file")
+        connect(db).close()  # migrate (and check the lock) before Prefect starts
+    except (ConfigError, TaxonomyError, WarehouseError) as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    from flows.ingest import run_ingest  # Prefect is imported only when a flow runs
+
+    try:
+        return run_ingest(sources, db, replay, record)
+    except (WarehouseError, WarcError) as exc:
+        raise _fail(str(exc), EXIT_FAILED) from None
+
+
+@app.command()
+def run(
+    db: DbOption = Path(DEFAULT_DB),
+    sources: Annotated[Path, typer.Option("--sources", help="Sources file (TOML).")] = DEFAULT_SOURCES,
+    replay: Annotated[list[Path] | None, typer.Option("--replay", help="Serve responses from this WARC archive instead of the network (repeatable).")] = None,
+    record: Annotated[Path | None, typer.Option("--record", help="Keep every response in this WARC archive (.warc.gz).")] = None,
+) -> None:
+    """Crawl the sources into the warehouse (the ingest flow)."""
+    started = time.monotonic()
+    summary = _ingest(sources, db, list(replay or ()), record)
+    console.print(_summary_table(summary, time.monotonic() - started))
+    if summary["status"] == "completed_with_errors":
+        err.print(f"{summary['totals']['failed']} URL(s) failed; see: socwatch sql \"SELECT url, status, error FROM "
+                  f"crawl_events WHERE run_id = '{summary['run_id']}' AND status NOT IN ('fetched')\"")
+    raise typer.Exit(_exit_code(summary["status"]))
+
+
+DEMO_QUERIES = (
+    ("Announcements per theme",
+     "SELECT theme, count(*) AS articles FROM article_themes GROUP BY theme ORDER BY articles DESC, theme"),
+    ("Bilateral partnerships",
+     "SELECT partners, type, title FROM announcements WHERE bilateral ORDER BY published_at"),
+    ("Latest cocaine news, any language",
+     "SELECT published_at::DATE AS day, source, title FROM announcements WHERE list_contains(themes, 'drugs') "
+     "ORDER BY published_at DESC LIMIT 5"),
+)
+
+
+@app.command()
+def demo(db: DbOption = Path(DEFAULT_DB)) -> None:
+    """Build the warehouse offline from the bundled sample archive (invented sample data)."""
+    started = time.monotonic()
+    summary = _ingest(DEMO_DIR / "sources.toml", db, [DEMO_DIR / "sample.warc.gz"], None)
+    console.print(_summary_table(summary, time.monotonic() - started))
+    console.print(f"Warehouse: [bold]{db}[/] (sample data: every demo article is invented)\n")
+    con = connect(db, read_only=True)
+    try:
+        for title, query in DEMO_QUERIES:
+            console.print(f"[bold]{title}[/]\n  socwatch sql \"{query}\"", highlight=False)
+            console.print(_rich_table(*_query(con, query)))
+    finally:
+        con.close()
+    raise typer.Exit(_exit_code(summary["status"]))
+
+
+def _query(con, query: str) -> tuple[list[str], list[tuple]]:
+    cursor = con.execute(query)
+    names = [d[0] for d in cursor.description] if cursor.description else []
+    return names, cursor.fetchall()
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _rich_table(names: list[str], rows: list[tuple]) -> Table:
+    table = Table(show_lines=False)
+    for name in names:
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else ", ".join(map(str, v)) if isinstance(v, list) else str(_plain(v)) for v in row))
+    return table
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
+    db: DbOption = Path(DEFAULT_DB),
+    format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Run an ad-hoc SQL query (read-only) and print the result."""
+    if format not in ("table", "csv", "json"):
+        raise _fail(f"--format must be table, csv or json, not {format!r}", EXIT_CONFIG)
+    try:
+        con = connect(db, read_only=True)
+    except WarehouseError as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    try:
+        names, rows = _query(con, query)
+    except Exception as exc:  # duckdb's errors: bad SQL is the user's to fix, not a crash
+        raise _fail(f"query failed: {str(exc).strip()}", EXIT_CONFIG) from None
+    finally:
+        con.close()
+    if format == "table":
+        console.print(_rich_table(names, rows))
+    elif format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows([json.dumps(_plain(v)) if isinstance(v, list | dict) else _plain(v) for v in row] for row in rows)
+    else:
+        sys.stdout.write(json.dumps([dict(zip(names, map(_plain, row), strict=True)) for row in rows], ensure_ascii=False, default=str))
+        sys.stdout.write("\n")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

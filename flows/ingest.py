@@ -1,0 +1,201 @@
+"""The `ingest` flow: sources file -> discover -> fetch -> extract and classify -> validate -> load.
+
+Work moves in batches: one Prefect task run per source for discovery, and per batch of a few
+hundred pages for fetching, extraction and loading. Fetching the next batch overlaps the
+extraction and the load of the current one. Extraction and classification (CPU-bound) run in
+a process pool; the load is one DuckDB transaction per batch.
+
+Tasks take and return plain records. The run's shared resources (the HTTP client, the
+warehouse connection, the process pool) live in a context variable set by the flow, never in
+task arguments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import multiprocessing
+import os
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import duckdb
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from flows.batches import BatchOutcome, build_batch, source_rows
+from flows.discovery import KINDS, Discovery
+from flows.http import Fetcher, FetchSettings
+from flows.sources import load_sources
+from flows.warc import WarcRecorder, WarcReplayTransport
+from schemas.records import FeedEntry, Fetched, Processed, Source, SourceCounts, Status
+from transforms.classify import default_vocabulary
+from transforms.process import process_pages
+from warehouse.db import connect
+from warehouse.load import finish_run, load_batch, start_run, upsert_sources
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    batch_size: int = 200  # pages per fetch/extract/load batch
+    workers: int = max(1, os.cpu_count() or 1)  # extraction processes
+    pool_min_pages: int = 48  # fewer pages than this are extracted in-process (no pool start-up)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+
+
+@dataclass
+class _Run:
+    run_id: str
+    sources: dict[str, Source]
+    fetcher: Fetcher
+    con: duckdb.DuckDBPyConnection
+    options: IngestOptions
+    pool: ProcessPoolExecutor | None = None
+
+
+_RUN: contextvars.ContextVar[_Run] = contextvars.ContextVar("socwatch_run")
+
+
+@task(name="discover", cache_policy=NO_CACHE)
+async def discover(source: Source) -> Discovery:
+    run = _RUN.get()
+    return await KINDS[source.kind](source, run.fetcher)
+
+
+@task(name="fetch-pages", cache_policy=NO_CACHE)
+async def fetch_pages(entries: Sequence[FeedEntry]) -> list[Fetched]:
+    run = _RUN.get()
+    return list(await asyncio.gather(*(run.fetcher.fetch(e.url, run.sources[e.source]) for e in entries)))
+
+
+@task(name="extract-classify", cache_policy=NO_CACHE)
+async def extract_classify(fetched: Sequence[Fetched], entries: Sequence[FeedEntry]) -> list[Processed]:
+    run = _RUN.get()
+    items = [(f, e, run.sources[e.source]) for f, e in zip(fetched, entries, strict=True) if f.ok]
+    if not items:
+        return []
+    if run.pool is None:
+        return await asyncio.to_thread(process_pages, items)
+    loop = asyncio.get_running_loop()
+    size = -(-len(items) // run.options.workers)
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    results = await asyncio.gather(*(loop.run_in_executor(run.pool, process_pages, chunk) for chunk in chunks))
+    return [p for chunk in results for p in chunk]
+
+
+@task(name="validate-load", cache_policy=NO_CACHE)
+def validate_load(fetched: Sequence[Fetched], processed: Sequence[Processed], url_kind: str = "page") -> BatchOutcome:
+    run = _RUN.get()
+    batch = build_batch(fetched, processed, url_kind)
+    result = load_batch(run.con, run.run_id, batch.frames, batch.rejects)
+    return batch.outcome(result.changes)
+
+
+def _chunks(items: Sequence, size: int) -> list[Sequence]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["transforms.process"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+@flow(name="ingest", log_prints=False)
+async def ingest(sources_file: str, db: str, replay: list[str] | None = None, record: str | None = None,
+                 options: IngestOptions | None = None) -> dict:
+    """Crawl the sources of `sources_file` (or replay WARC archives) into the warehouse `db`."""
+    options = options or IngestOptions()
+    logger = get_run_logger()
+    sources = load_sources(sources_file)  # a bad file stops here, before anything is fetched
+    vocab = default_vocabulary()
+    replay = [str(p) for p in replay or ()]
+    transport = WarcReplayTransport(replay) if replay else None
+    settings = replace(options.fetch, polite=False) if replay else options.fetch
+    run_id = str(uuid.uuid4())
+    counts = {s.name: SourceCounts() for s in sources}
+    con = connect(db)
+    recorder = WarcRecorder(record) if record else None
+    status, error = "failed", None
+    try:
+        abandoned = start_run(con, run_id, "ingest", flow_run_id=str(flow_run.get_id() or ""), sources_file=str(sources_file),
+                              replay=replay, record=record, taxonomy_version=vocab.version)
+        if abandoned:
+            logger.warning("marked %d earlier run(s) that did not finish as abandoned", abandoned)
+        upsert_sources(con, source_rows(sources))
+        async with Fetcher(sources, settings, transport=transport, recorder=recorder) as fetcher:
+            run = _Run(run_id, {s.name: s for s in sources}, fetcher, con, options)
+            _RUN.set(run)
+            discoveries = await asyncio.gather(*(discover(s) for s in sources))
+            entries = _plan(discoveries, counts)
+            feed_events = [event for d in discoveries for event in d.events]
+            outcome = await asyncio.to_thread(validate_load, feed_events, [], "feed")
+            outcome.add_to(counts)
+            if len(entries) >= options.pool_min_pages and options.workers > 1:
+                run.pool = _start_pool(options.workers)
+            try:
+                await _pipeline(entries, options.batch_size, counts)
+            finally:
+                if run.pool is not None:
+                    run.pool.shutdown(wait=True, cancel_futures=True)
+        failed = sum(c.failed for c in counts.values())
+        status = "completed_with_errors" if failed else "completed"
+    except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        raise
+    finally:
+        if recorder is not None:
+            recorder.close()
+        totals = _totals(counts)
+        try:
+            finish_run(con, run_id, status, totals, error)
+        finally:
+            con.close()
+    logger.info("run %s %s: %s", run_id, status, totals)
+    return {"run_id": run_id, "status": status, "totals": totals,
+            "sources": {name: asdict(c) for name, c in counts.items()}}
+
+
+def _plan(discoveries: Sequence[Discovery], counts: dict[str, SourceCounts]) -> list[FeedEntry]:
+    """All entries to fetch, each canonical URL once (the first source to list it keeps it)."""
+    seen: dict[str, FeedEntry] = {}
+    for discovery in discoveries:
+        for entry in discovery.entries:
+            if entry.url in seen:
+                c = counts[entry.source]
+                c.statuses[Status.DUPLICATE.value] = c.statuses.get(Status.DUPLICATE.value, 0) + 1
+                continue
+            seen[entry.url] = entry
+            counts[entry.source].discovered += 1
+    return list(seen.values())
+
+
+async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str, SourceCounts]) -> None:
+    batches = _chunks(entries, batch_size)
+    if not batches:
+        return
+    next_fetch = asyncio.ensure_future(fetch_pages(batches[0]))
+    for i, batch in enumerate(batches):
+        fetched = await next_fetch
+        if i + 1 < len(batches):
+            next_fetch = asyncio.ensure_future(fetch_pages(batches[i + 1]))
+        processed = await extract_classify(fetched, batch)
+        outcome = await asyncio.to_thread(validate_load, fetched, processed)
+        outcome.add_to(counts)
+
+
+def _totals(counts: dict[str, SourceCounts]) -> dict[str, int]:
+    keys = ("discovered", "fetched", "new", "updated", "unchanged", "failed", "quarantined")
+    totals = {k: sum(getattr(c, k) for c in counts.values()) for k in keys}
+    totals["sources"] = len(counts)
+    return totals
+
+
+def run_ingest(sources_file: Path | str, db: Path | str, replay: Sequence[Path | str] = (), record: Path | str | None = None,
+               options: IngestOptions | None = None) -> dict:
+    """Run the flow from synchronous code (the CLI, tests)."""
+    return asyncio.run(ingest(str(sources_file), str(db), [str(p) for p in replay], str(record) if record else None, options))

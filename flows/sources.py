@@ -1,0 +1,112 @@
+"""The sources file: read and checked whole before anything is fetched.
+
+A bad entry raises ConfigError with a message that names the file, the entry and the key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from flows.discovery import KINDS
+from schemas.records import SOURCE_KINDS, Source
+from transforms.urls import url_host
+
+_NAME = re.compile(r"^[a-z0-9-]+$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_LANGUAGE = re.compile(r"^[a-z]{2}$")
+_HOST = re.compile(r"^[a-z0-9.-]+(?::\d+)?$|^\[[0-9a-f:.]+\]$")
+KEYS = {"name", "kind", "url", "country", "language", "allowed_hosts", "max_concurrency", "min_delay_s", "title"}
+DEFAULT_MAX_CONCURRENCY = 2
+DEFAULT_MIN_DELAY_S = 1.0
+
+
+class ConfigError(ValueError):
+    """Unusable configuration (exit status 2)."""
+
+
+def load_sources(path: Path | str) -> list[Source]:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: sources file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_sources(data, str(path))
+
+
+def parse_sources(data: dict, origin: str = "sources file") -> list[Source]:
+    entries = data.get("sources")
+    unknown_top = set(data) - {"sources"}
+    if unknown_top:
+        raise ConfigError(f"{origin}: unknown top-level key(s) {sorted(unknown_top)}; expected [[sources]] entries")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{origin}: no [[sources]] entries")
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for number, entry in enumerate(entries, start=1):
+        label = f"{origin}: [[sources]] entry {number}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{label}: must be a table")
+        name = entry.get("name")
+        if isinstance(name, str):
+            label = f"{origin}: source {name!r} (entry {number})"
+        sources.append(_parse_entry(entry, label))
+        if sources[-1].name in seen:
+            raise ConfigError(f"{label}: key 'name': {name!r} is used by an earlier entry; names must be unique")
+        seen.add(sources[-1].name)
+    return sources
+
+
+def _parse_entry(entry: dict, label: str) -> Source:
+    def fail(key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{label}: key {key!r}: {problem}")
+
+    unknown = set(entry) - KEYS
+    if unknown:
+        raise fail(sorted(unknown)[0], f"unknown key (known: {', '.join(sorted(KEYS))})")
+    for key in ("name", "kind", "url", "country", "language"):
+        if key not in entry:
+            raise fail(key, "missing")
+        if not isinstance(entry[key], str):
+            raise fail(key, f"must be a string, not {type(entry[key]).__name__}")
+    name, kind, url = entry["name"], entry["kind"], entry["url"].strip()
+    if not _NAME.match(name):
+        raise fail("name", f"{name!r} must match [a-z0-9-]+")
+    if kind not in SOURCE_KINDS:
+        raise fail("kind", f"{kind!r} is not one of {', '.join(SOURCE_KINDS)}")
+    if kind not in KINDS:
+        raise fail("kind", f"{kind!r} is not supported by this version of socwatch yet (use: {', '.join(KINDS)})")
+    host = url_host(url)
+    if not url.lower().startswith(("http://", "https://")) or not host:
+        raise fail("url", f"{url!r} is not an http(s) URL with a host")
+    if not _COUNTRY.match(entry["country"]):
+        raise fail("country", f"{entry['country']!r} must be an ISO 3166-1 alpha-2 code in capitals (or EU)")
+    if not _LANGUAGE.match(entry["language"]):
+        raise fail("language", f"{entry['language']!r} must be an ISO 639-1 code in lower case")
+    allowed = entry.get("allowed_hosts", [host])
+    if not isinstance(allowed, list) or not allowed or not all(isinstance(h, str) for h in allowed):
+        raise fail("allowed_hosts", "must be a non-empty list of host names")
+    allowed = [h.strip().lower() for h in allowed]
+    for h in allowed:
+        if not _HOST.match(h):
+            raise fail("allowed_hosts", f"{h!r} is not a host name")
+    if host not in allowed:
+        raise fail("allowed_hosts", f"does not include the host of url ({host})")
+    concurrency = entry.get("max_concurrency", DEFAULT_MAX_CONCURRENCY)
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= 16:
+        raise fail("max_concurrency", f"{concurrency!r} must be a whole number from 1 to 16")
+    delay = entry.get("min_delay_s", DEFAULT_MIN_DELAY_S)
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 600:
+        raise fail("min_delay_s", f"{delay!r} must be a number of seconds from 0 to 600")
+    title = entry.get("title")
+    if title is not None and not isinstance(title, str):
+        raise fail("title", "must be a string")
+    return Source(
+        name=name, kind=kind, url=url, country=entry["country"], language=entry["language"],
+        allowed_hosts=tuple(allowed), max_concurrency=concurrency, min_delay_s=float(delay), title=title,
+    )

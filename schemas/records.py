@@ -1,0 +1,171 @@
+"""The records passed between the pipeline's stages.
+
+One frozen, typed record per stage, named for what it holds:
+
+    Source -> FeedEntry -> Fetched -> Article -> Tags
+
+Records hold plain data only (str, bytes, numbers, datetimes, tuples), so they pickle
+cheaply into the extraction process pool and hash cheaply where Prefect looks at them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """The terminal status of one URL in one run (exactly one per URL, see `crawl_events`)."""
+
+    FETCHED = "fetched"  # fetched, extracted and loaded (new, updated or unchanged)
+    NOT_MODIFIED = "not_modified"  # 304 to a conditional GET
+    ROBOTS_DISALLOWED = "robots_disallowed"
+    HTTP_ERROR = "http_error"  # a 4xx/5xx answer
+    TIMEOUT = "timeout"
+    CONNECTION_ERROR = "connection_error"
+    TOO_LARGE = "too_large"  # body over the size cap
+    NOT_HTML = "not_html"  # a body of a type the source kind does not read
+    BLOCKED_HOST = "blocked_host"  # outside the source's allowed hosts, or not http(s)
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    DUPLICATE = "duplicate"  # the same canonical URL was already handled in this run
+    PARSE_ERROR = "parse_error"  # a feed that cannot be parsed
+    UNSAFE_XML = "unsafe_xml"  # a feed declaring entities (billion laughs, external entities)
+    NO_CONTENT = "no_content"  # a page with no extractable article text
+    EXTRACT_ERROR = "extract_error"  # the extractor failed on the page
+    QUARANTINED = "quarantined"  # the article failed validation and was set aside
+
+    @property
+    def is_failure(self) -> bool:
+        """Failures make a run `completed_with_errors`; policy outcomes (robots, hosts) do not."""
+        return self in _FAILURES
+
+
+_FAILURES = frozenset(
+    {
+        Status.HTTP_ERROR,
+        Status.TIMEOUT,
+        Status.CONNECTION_ERROR,
+        Status.TOO_LARGE,
+        Status.TOO_MANY_REDIRECTS,
+        Status.PARSE_ERROR,
+        Status.UNSAFE_XML,
+        Status.EXTRACT_ERROR,
+        Status.QUARANTINED,
+    }
+)
+
+SOURCE_KINDS = ("feed", "govuk", "rijksoverheid", "sitemap")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One entry of the sources file."""
+
+    name: str
+    kind: str
+    url: str
+    country: str
+    language: str
+    allowed_hosts: tuple[str, ...]
+    max_concurrency: int = 2
+    min_delay_s: float = 1.0
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """An article discovered in a source's feed: where it is and what the feed says of it."""
+
+    source: str
+    url: str  # canonical URL
+    title: str | None = None
+    published_at: datetime | None = None
+    summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """The outcome of one HTTP exchange (or WARC replay) for one URL."""
+
+    source: str
+    url: str  # the canonical URL that was asked for
+    status: Status
+    final_url: str | None = None
+    http_status: int | None = None
+    content_type: str | None = None
+    body: bytes = b""
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    fetched_at: datetime | None = None
+    elapsed_ms: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.FETCHED
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An announcement's text and metadata, as extracted from a page."""
+
+    article_id: str
+    url: str
+    source: str
+    publisher: str | None
+    title: str
+    text: str
+    language: str
+    content_hash: str
+    published_at: datetime | None = None
+    feed_published_at: datetime | None = None
+    page_published_at: datetime | None = None
+    author: str | None = None
+    description: str | None = None
+    site_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeScore:
+    theme: str
+    score: float
+    evidence: tuple[tuple[str, int], ...]  # (matched term, count)
+
+
+@dataclass(frozen=True, slots=True)
+class Tags:
+    """What the classifier says of an article."""
+
+    article_id: str
+    taxonomy_version: str
+    themes: tuple[ThemeScore, ...] = ()
+    countries: tuple[str, ...] = ()
+    dyads: tuple[tuple[str, str], ...] = ()
+    bilateral: bool = False
+    announcement_type: str = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """A fetched page after extraction and classification (the process pool's output)."""
+
+    fetched_url: str
+    status: Status
+    article: Article | None = None
+    tags: Tags | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class SourceCounts:
+    """Per-source counters of one run (mutable: the flow adds up as batches finish)."""
+
+    discovered: int = 0
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    quarantined: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,98 @@
+"""Shared fixtures: the real samples in ../shared, a loopback HTTP server, a Prefect harness."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+import flows  # noqa: F401  (sets Prefect's quiet, offline defaults before Prefect is imported)
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("SOCWATCH_SHARED", REPO.parent / "shared"))
+CORPUS = SHARED / "corpus"
+SEED = SHARED / "seed" / "uk-netherlands-soc-dialogue-2026-03-24.txt"
+
+
+def need_shared(*parts: str) -> Path:
+    """The path under ../shared, or skip the test with a reason where it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("CI"):  # CI always has ../shared: a missing sample is a failure there
+            pytest.fail(f"real sample {path} is absent in CI")
+        pytest.skip(f"real sample {path} is absent (../shared is not beside this clone)")
+    return path
+
+
+@dataclass
+class Route:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
+
+
+@dataclass
+class LoopbackServer:
+    """A real HTTP server on 127.0.0.1 serving a dict of path -> Route, logging each request."""
+
+    routes: dict[str, Route | Callable[[], Route]]
+    port: int = 0
+    requests: list[str] = field(default_factory=list)
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def url(self, path: str) -> str:
+        return f"http://{self.host}{path}"
+
+
+@pytest.fixture
+def loopback() -> Iterator[LoopbackServer]:
+    server_state = LoopbackServer(routes={})
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):  # noqa: N802 (http.server's naming)
+            server_state.requests.append(self.path)
+            route = server_state.routes.get(self.path)
+            if callable(route):
+                route = route()
+            if route is None:
+                route = Route(404, b"not found", {"Content-Type": "text/plain"})
+            self.send_response(route.status)
+            for name, value in route.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(route.body)))
+            self.end_headers()
+            self.wfile.write(route.body)
+
+        def log_message(self, *args):  # keep test output clean
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    server_state.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server_state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One throw-away Prefect API for the whole session (flows run for real)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -1,0 +1,84 @@
+"""The first classifier: vocabulary files, the seed announcement, Dutch, negatives, actors."""
+
+import pytest
+
+from conftest import SEED, need_shared
+from transforms.classify import CUES_FILE, COUNTRIES_FILE, TAXONOMY_FILE, TaxonomyError, classify, default_vocabulary, load_vocabulary
+from transforms.matcher import Matcher, PatternError, compile_pattern, fold, words
+
+
+def themes(tags):
+    return {t.theme for t in tags.themes}
+
+
+def test_the_vocabulary_has_the_thirteen_themes_of_the_guide():
+    vocab = default_vocabulary()
+    assert set(vocab.themes) == {
+        "illicit_finance", "drugs", "firearms", "organised_immigration_crime", "human_trafficking", "fraud", "cybercrime",
+        "child_sexual_abuse", "corruption", "offender_management", "organised_property_crime", "environmental_crime",
+        "criminal_networks"}
+    assert all(t.empact and t.uk_soc and t.description for t in vocab.themes.values())
+
+
+@pytest.mark.corpus
+def test_the_seed_announcement_is_a_gb_nl_partnership_on_its_four_themes():
+    lines = [line for line in need_shared("seed", SEED.name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    tags = classify("seed", lines[0], "\n".join(lines[1:]), publisher_country="GB")
+    assert {"illicit_finance", "drugs", "firearms", "offender_management"} <= themes(tags)
+    assert {"GB", "NL"} <= set(tags.countries)
+    assert tags.bilateral and ("GB", "NL") in tags.dyads
+    assert tags.announcement_type == "dialogue_meeting"
+    evidence = {t.theme: dict(t.evidence) for t in tags.themes}
+    assert "underground banking" in evidence["illicit_finance"]
+
+
+def test_dutch_compounds_inflections_and_diacritics():
+    tags = classify("a", "Drugslab opgerold in Brabant", "De politie heeft een hennepkwekerij en een drugslab ontmanteld. "
+                    "Er werd cocaïne gevonden en de verdachten worden verdacht van witwassen.", publisher_country="NL")
+    assert {"drugs", "illicit_finance"} <= themes(tags) and tags.countries == ("NL",)
+    assert tags.announcement_type == "operation_result"
+
+
+def test_a_drug_driving_campaign_is_road_safety_not_drug_supply():
+    tags = classify("a", "Christmas drink and drug driving campaign launched",
+                    "Police will carry out roadside checks for drink driving and drug driving over the holidays. "
+                    "Drivers who take drugs risk their lives.", publisher_country="GB")
+    assert "drugs" not in themes(tags)
+
+
+def test_a_country_named_only_as_origin_or_nationality_is_not_acting():
+    tags = classify("a", "Cocaine seized at Rotterdam", "Customs found 800 kilos of cocaine from Ecuador in a container. "
+                    "Two Albanian nationals were arrested by the Dutch police.", publisher_country="NL")
+    assert "EC" not in tags.countries and "AL" not in tags.countries and "NL" in tags.countries
+
+
+def test_matcher_patterns():
+    m = Matcher([compile_pattern("witwas*", "w"), compile_pattern("*smokkel", "s"), compile_pattern("drug* traffick*", "t"),
+                 compile_pattern("US", "us", case_sensitive=True)])
+    found = [x.key for x in m.find(words("Witwaspraktijken en cocaïnesmokkel; drugs-trafficking by the US, not us"))]
+    assert found == ["w", "s", "t", "us"]
+    assert fold("Cocaïne") == "cocaine"
+    with pytest.raises(PatternError):
+        compile_pattern("drug(s)?", "x")
+
+
+def test_a_malformed_taxonomy_names_the_file_and_the_place(tmp_path):
+    bad = tmp_path / "taxonomy.toml"
+    bad.write_text('[meta]\nthreshold = 3\n\n[themes.drugs]\nlabel = "Drugs"\nterms = { "cocaine" = }\n')
+    with pytest.raises(TaxonomyError, match=r"taxonomy.toml: invalid TOML: .*line 6"):
+        load_vocabulary(bad, COUNTRIES_FILE, CUES_FILE)
+    bad.write_text('[themes.drugs]\nlabel = "Drugs"\ndescription = "d"\nempact = "e"\nuk_soc = "u"\n[themes.drugs.terms]\n"drug(s)" = 2\n')
+    with pytest.raises(TaxonomyError, match=r"\[themes.drugs.terms\] bad word"):
+        load_vocabulary(bad, COUNTRIES_FILE, CUES_FILE)
+    bad.write_text('[themes.drugs]\nlabel = "Drugs"\n')
+    with pytest.raises(TaxonomyError, match="lacks the key 'description'"):
+        load_vocabulary(bad, COUNTRIES_FILE, CUES_FILE)
+
+
+def test_the_version_follows_the_content(tmp_path):
+    copy = tmp_path / "taxonomy.toml"
+    copy.write_text(TAXONOMY_FILE.read_text(encoding="utf-8") + "\n# a comment changes nothing\n", encoding="utf-8")
+    same = load_vocabulary(copy, COUNTRIES_FILE, CUES_FILE)
+    assert same.version == default_vocabulary().version
+    copy.write_text(TAXONOMY_FILE.read_text(encoding="utf-8").replace("threshold = 3.0", "threshold = 3.1", 1), encoding="utf-8")
+    assert load_vocabulary(copy, COUNTRIES_FILE, CUES_FILE).version != same.version

@@ -1,0 +1,80 @@
+"""The command line: the demo's promise, exit statuses, and `sql` output formats."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REPO
+from flows.cli import app
+
+runner = CliRunner()
+
+
+def socwatch(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=REPO, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+@pytest.mark.e2e
+@pytest.mark.usefixtures("prefect_harness")
+@pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning")
+def test_demo_builds_the_promised_warehouse_and_a_second_demo_adds_nothing(tmp_path):
+    db = tmp_path / "demo.duckdb"
+    first = runner.invoke(app, ["demo", "--db", str(db)])
+    assert first.exit_code == 0, first.output
+    assert "Bilateral partnerships" in first.output and "socwatch sql" in first.output
+
+    def one(query):
+        result = runner.invoke(app, ["sql", query, "--db", str(db), "--format", "json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    [facts] = one("SELECT count(*) AS articles, count(DISTINCT language) AS languages, count(DISTINCT source) AS sources, "
+                  "(SELECT count(DISTINCT theme) FROM article_themes) AS themes, "
+                  "(SELECT count(*) FROM announcements WHERE bilateral) AS bilateral FROM articles")
+    assert facts["articles"] >= 30 and facts["languages"] == 2 and facts["sources"] >= 3
+    assert facts["themes"] >= 5 and facts["bilateral"] >= 1
+
+    second = runner.invoke(app, ["demo", "--db", str(db)])
+    assert second.exit_code == 0, second.output
+    [again] = one("SELECT (SELECT count(*) FROM articles) AS articles, (SELECT count(*) FROM article_versions) AS versions, "
+                  "(SELECT n_new FROM runs ORDER BY started_at DESC LIMIT 1) AS new_in_last_run")
+    assert again == {"articles": facts["articles"], "versions": facts["articles"], "new_in_last_run": 0}
+
+    csv_out = runner.invoke(app, ["sql", "SELECT source, count(*) AS n FROM articles GROUP BY 1 ORDER BY 1", "--db", str(db), "--format", "csv"])
+    assert csv_out.output.splitlines()[0] == "source,n" and len(csv_out.output.splitlines()) == 5
+    table = runner.invoke(app, ["sql", "SELECT themes FROM announcements WHERE bilateral LIMIT 1", "--db", str(db)])
+    assert table.exit_code == 0 and "themes" in table.output
+
+
+def test_a_bad_sources_file_exits_2_naming_the_entry_before_anything_runs(tmp_path):
+    bad = tmp_path / "sources.toml"
+    bad.write_text('[[sources]]\nname = "x"\nkind = "feed"\nurl = "https://e.org/f"\ncountry = "Britain"\nlanguage = "en"\n')
+    result = socwatch("run", "--sources", str(bad), "--db", str(tmp_path / "w.duckdb"))
+    assert result.returncode == 2
+    assert "source 'x' (entry 1): key 'country'" in result.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_sql_errors_and_missing_warehouses_exit_2_with_a_message(tmp_path):
+    missing = runner.invoke(app, ["sql", "SELECT 1", "--db", str(tmp_path / "none.duckdb")])
+    assert missing.exit_code == 2 and "no warehouse" in missing.output
+    db = tmp_path / "w.duckdb"
+    from warehouse.db import connect
+    connect(db).close()
+    bad = runner.invoke(app, ["sql", "SELEC nothing", "--db", str(db)])
+    assert bad.exit_code == 2 and "query failed" in bad.output
+    fmt = runner.invoke(app, ["sql", "SELECT 1", "--db", str(db), "--format", "xml"])
+    assert fmt.exit_code == 2
+
+
+def test_the_db_defaults_to_socwatch_db_from_the_environment(tmp_path):
+    db = tmp_path / "env.duckdb"
+    from warehouse.db import connect
+    connect(db).close()
+    result = runner.invoke(app, ["sql", "SELECT count(*) AS n FROM articles", "--format", "json"], env={"SOCWATCH_DB": str(db)})
+    assert result.exit_code == 0 and json.loads(result.output) == [{"n": 0}]

@@ -1,0 +1,85 @@
+"""The fetcher against a real server on 127.0.0.1, and WARC record/replay through the same path."""
+
+import asyncio
+import time
+
+from conftest import Route
+from flows.http import USER_AGENT, Fetcher, FetchSettings
+from flows.warc import WarcRecorder, WarcReplayTransport
+from schemas.records import Source, Status
+
+PAGE = b"<html><head><title>t</title></head><body><p>hello</p></body></html>"
+
+
+def source_for(server, **overrides) -> Source:
+    fields = dict(name="local", kind="feed", url=server.url("/feed"), country="GB", language="en",
+                  allowed_hosts=("127.0.0.1",), max_concurrency=2, min_delay_s=0.0)
+    fields.update(overrides)
+    return Source(**fields)
+
+
+def fetch_all(source, urls, settings=FetchSettings(), transport=None, recorder=None, expect="html"):
+    async def go():
+        async with Fetcher([source], settings, transport=transport, recorder=recorder) as fetcher:
+            return await asyncio.gather(*(fetcher.fetch(u, source, expect) for u in urls))
+    return asyncio.run(go())
+
+
+def test_statuses_for_ordinary_and_bad_answers(loopback):
+    loopback.routes.update({
+        "/ok": Route(200, PAGE),
+        "/gone": Route(410, b"gone"),
+        "/pdf": Route(200, b"%PDF-1.4", {"Content-Type": "application/pdf"}),
+        "/big": Route(200, b"x" * 5000),
+        "/hop": Route(302, b"", {"Location": "/ok"}),
+        "/away": Route(302, b"", {"Location": "http://elsewhere.invalid/x"}),
+        "/loop": Route(302, b"", {"Location": "/loop"}),
+    })
+    names = ["/ok", "/gone", "/pdf", "/big", "/hop", "/away", "/loop", "/missing"]
+    results = fetch_all(source_for(loopback), [loopback.url(n) for n in names], FetchSettings(max_bytes=4096))
+    got = {n: r.status for n, r in zip(names, results)}
+    assert got == {"/ok": Status.FETCHED, "/gone": Status.HTTP_ERROR, "/pdf": Status.NOT_HTML, "/big": Status.TOO_LARGE,
+                   "/hop": Status.FETCHED, "/away": Status.BLOCKED_HOST, "/loop": Status.TOO_MANY_REDIRECTS,
+                   "/missing": Status.HTTP_ERROR}
+    ok = results[0]
+    assert ok.body == PAGE and ok.http_status == 200 and ok.source == "local"
+    assert results[4].final_url == loopback.url("/ok")
+    assert results[1].http_status == 410 and "410" in results[1].error
+    assert "elsewhere.invalid" in results[5].error
+    assert "elsewhere" not in "".join(loopback.requests)  # never asked
+
+
+def test_the_user_agent_names_socwatch_and_its_project():
+    assert USER_AGENT.startswith("socwatch/") and "+http" in USER_AGENT
+
+
+def test_a_host_not_allowed_is_never_requested(loopback):
+    loopback.routes["/ok"] = Route(200, PAGE)
+    [result] = fetch_all(source_for(loopback, allowed_hosts=("www.gov.uk",)), [loopback.url("/ok")])
+    assert result.status is Status.BLOCKED_HOST and loopback.requests == []
+
+
+def test_per_host_politeness_spaces_requests(loopback):
+    for i in range(4):
+        loopback.routes[f"/p{i}"] = Route(200, PAGE)
+    started = time.monotonic()
+    results = fetch_all(source_for(loopback, max_concurrency=1, min_delay_s=0.2), [loopback.url(f"/p{i}") for i in range(4)])
+    assert all(r.ok for r in results)
+    assert time.monotonic() - started >= 0.6  # three gaps of 0.2 s between four starts
+
+
+def test_record_then_replay_gives_the_same_answers_and_404_for_the_unknown(loopback, tmp_path):
+    loopback.routes.update({"/a": Route(200, PAGE), "/b": Route(200, "café".encode("utf-8"),
+                                                                  {"Content-Type": "text/html; charset=utf-8"})})
+    archive = tmp_path / "run.warc.gz"
+    source = source_for(loopback)
+    with WarcRecorder(archive) as recorder:
+        live = fetch_all(source, [loopback.url("/a"), loopback.url("/b")], recorder=recorder)
+    served = len(loopback.requests)
+    transport = WarcReplayTransport([archive])
+    assert len(transport) >= 2
+    replayed = fetch_all(source, [loopback.url("/a"), loopback.url("/b"), loopback.url("/never")], transport=transport)
+    assert len(loopback.requests) == served  # replay did not touch the server
+    for a, b in zip(live, replayed):
+        assert (a.status, a.http_status, a.body, a.content_type) == (b.status, b.http_status, b.body, b.content_type)
+    assert replayed[2].status is Status.HTTP_ERROR and replayed[2].http_status == 404

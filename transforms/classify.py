@@ -1,0 +1,252 @@
+"""Classification: an article's title and text in, its Tags out.
+
+Vocabulary is data, logic is code. Three reviewed data files beside this module:
+
+- `taxonomy.toml`: the SOC themes, each with weighted terms (English and Dutch) and negative
+  terms that cancel, a threshold and its mapping to EMPACT and the UK SOC threat categories;
+- `countries.toml`: per country its names, adjectives and agencies (English and Dutch);
+- `cues.toml`: cooperation cues, origin/nationality cues and announcement-type cues.
+
+The taxonomy version is a hash of the three files' parsed content, so any change to the
+vocabulary gives a new version, and `reclassify` knows what it has to redo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
+from pathlib import Path
+
+from schemas.records import Tags, ThemeScore
+from transforms.matcher import Match, Matcher, Pattern, PatternError, compile_pattern, fold, words
+
+HERE = Path(__file__).resolve().parent
+TAXONOMY_FILE = HERE / "taxonomy.toml"
+COUNTRIES_FILE = HERE / "countries.toml"
+CUES_FILE = HERE / "cues.toml"
+
+ANNOUNCEMENT_TYPES = ("dialogue_meeting", "agreement", "operation_result", "policy_legislation", "funding", "statement", "other")
+LEAD_WORDS = 60  # the first words of the text weigh as the lead
+REPEAT_DECAY = 0.5  # the n-th occurrence of one term counts DECAY**(n-1) of the first
+
+
+class TaxonomyError(ValueError):
+    """A vocabulary file that cannot be used; the message names the file and the place."""
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    slug: str
+    label: str
+    description: str
+    empact: str
+    uk_soc: str
+    threshold: float
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    version: str
+    themes: dict[str, Theme]
+    title_weight: float
+    lead_weight: float
+    theme_matcher: Matcher  # keys: (theme, term, weight)
+    country_matcher: Matcher  # keys: (country, kind)
+    cooperation_matcher: Matcher  # keys: (term, weight)
+    cooperation_threshold: float
+    max_partners: int
+    type_matcher: Matcher  # keys: (type, term, weight)
+    type_threshold: float
+    origin_before: frozenset[tuple[str, ...]]
+    origin_after: frozenset[str]
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TaxonomyError(f"{path.name}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:  # its message names line and column
+        raise TaxonomyError(f"{path.name}: invalid TOML: {exc}") from None
+
+
+def _weighted(path: Path, where: str, table: object) -> dict[str, float]:
+    if not isinstance(table, dict):
+        raise TaxonomyError(f"{path.name}: [{where}] must be a table of \"pattern\" = weight")
+    out = {}
+    for term, weight in table.items():
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise TaxonomyError(f"{path.name}: [{where}] {term!r}: weight must be a number, not {weight!r}")
+        out[term] = float(weight)
+    return out
+
+
+def _compile(path: Path, where: str, term: str, key: object, case_sensitive: bool = False) -> Pattern:
+    try:
+        return compile_pattern(term, key, case_sensitive)
+    except PatternError as exc:
+        raise TaxonomyError(f"{path.name}: [{where}] {exc}") from None
+
+
+def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_FILE, cues: Path = CUES_FILE) -> Vocabulary:
+    tax, ctr, cue = _read_toml(taxonomy), _read_toml(countries), _read_toml(cues)
+    meta = tax.get("meta", {})
+    default_threshold = float(meta.get("threshold", 3.0))
+    themes: dict[str, Theme] = {}
+    theme_patterns: list[Pattern] = []
+    raw_themes = tax.get("themes")
+    if not isinstance(raw_themes, dict) or not raw_themes:
+        raise TaxonomyError(f"{taxonomy.name}: no [themes.<slug>] tables")
+    for slug, body in raw_themes.items():
+        where = f"themes.{slug}"
+        if not isinstance(body, dict):
+            raise TaxonomyError(f"{taxonomy.name}: [{where}] must be a table")
+        for key in ("label", "description", "empact", "uk_soc", "terms"):
+            if key not in body:
+                raise TaxonomyError(f"{taxonomy.name}: [{where}] lacks the key {key!r}")
+        themes[slug] = Theme(slug, body["label"], body["description"], body["empact"], body["uk_soc"],
+                             float(body.get("threshold", default_threshold)))
+        for section in ("terms", "negative"):
+            for term, weight in _weighted(taxonomy, f"{where}.{section}", body.get(section, {})).items():
+                theme_patterns.append(_compile(taxonomy, f"{where}.{section}", term, (slug, term, weight)))
+
+    country_patterns: list[Pattern] = []
+    case_sensitive = set(ctr.get("meta", {}).get("case_sensitive", ())) | set(ctr.get("case_sensitive", ()))
+    for code, body in (ctr.get("countries") or {}).items():
+        if not isinstance(body, dict):
+            raise TaxonomyError(f"{countries.name}: [countries.{code}] must be a table")
+        for kind in ("names", "adjectives", "agencies"):
+            for term in body.get(kind, ()):
+                # Entries are literal names: their punctuation only separates words.
+                pattern_text = " ".join(words(term))
+                cs = term in case_sensitive
+                if not pattern_text:
+                    continue
+                country_patterns.append(_compile(countries, f"countries.{code}.{kind}", pattern_text, (code, kind), cs))
+
+    coop = cue.get("cooperation", {})
+    coop_patterns = [_compile(cues, "cooperation", t, (t, w)) for t, w in _weighted(cues, "cooperation.terms", coop.get("terms", {})).items()]
+    types = cue.get("types", {})
+    type_patterns = []
+    for name in ANNOUNCEMENT_TYPES:
+        if name == "other":
+            continue
+        for term, weight in _weighted(cues, f"types.{name}.terms", types.get(name, {}).get("terms", {})).items():
+            type_patterns.append(_compile(cues, f"types.{name}", term, (name, term, weight)))
+    actors = cue.get("actors", {})
+
+    digest = hashlib.sha256(json.dumps([tax, ctr, cue], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return Vocabulary(
+        version=f"tx-{digest[:12]}",
+        themes=themes,
+        title_weight=float(meta.get("title_weight", 3.0)),
+        lead_weight=float(meta.get("lead_weight", 2.0)),
+        theme_matcher=Matcher(theme_patterns),
+        country_matcher=Matcher(country_patterns),
+        cooperation_matcher=Matcher(coop_patterns),
+        cooperation_threshold=float(coop.get("threshold", 3.0)),
+        max_partners=int(coop.get("max_partners", 3)),
+        type_matcher=Matcher(type_patterns),
+        type_threshold=float(types.get("threshold", 2.0)),
+        origin_before=frozenset(tuple(fold(w) for w in words(p)) for p in actors.get("origin_before", ())),
+        origin_after=frozenset(fold(w) for w in actors.get("origin_after", ())),
+    )
+
+
+@lru_cache(maxsize=1)
+def default_vocabulary() -> Vocabulary:
+    return load_vocabulary()
+
+
+def _position_weight(vocab: Vocabulary, index: int, title_len: int) -> float:
+    if index < title_len:
+        return vocab.title_weight
+    if index < title_len + LEAD_WORDS:
+        return vocab.lead_weight
+    return 1.0
+
+
+def _decayed(weights_by_term: dict[object, list[float]]) -> float:
+    total = 0.0
+    for weights in weights_by_term.values():
+        ordered = sorted(weights, key=abs, reverse=True)
+        total += sum(w * REPEAT_DECAY**n for n, w in enumerate(ordered))
+    return total
+
+
+def classify(article_id: str, title: str, text: str, publisher_country: str | None = None,
+             vocab: Vocabulary | None = None) -> Tags:
+    vocab = vocab or default_vocabulary()
+    title_words = words(title)
+    original = title_words + words(text)
+    folded = [fold(w) for w in original]
+    title_len = len(title_words)
+
+    # Themes: weighted, position-aware, repeats decay, negatives cancel.
+    per_theme: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for m in vocab.theme_matcher.find(original, folded):
+        theme, term, weight = m.key
+        per_theme[theme][term].append(weight * _position_weight(vocab, m.start, title_len))
+    themes = []
+    for theme, terms in per_theme.items():
+        score = _decayed(terms)
+        if score >= vocab.themes[theme].threshold:
+            evidence = tuple(sorted(((t, len(ws)) for t, ws in terms.items() if ws[0] > 0), key=lambda e: (-e[1], e[0])))
+            themes.append(ThemeScore(theme=theme, score=round(score, 3), evidence=evidence))
+    themes.sort(key=lambda t: -t.score)
+
+    # Countries acting: named (name, adjective or agency) outside origin/nationality contexts.
+    acting: dict[str, int] = defaultdict(int)
+    for m in _longest(vocab.country_matcher.find(original, folded)):
+        code, _kind = m.key
+        if _is_origin(vocab, folded, m.start, m.end):
+            continue
+        acting[code] += 1
+    if publisher_country:
+        acting[publisher_country] += 1
+    countries = tuple(sorted(acting))
+
+    # Partnership: enough cooperation cues, and a small named set of acting countries.
+    coop: dict[object, list[float]] = defaultdict(list)
+    for m in vocab.cooperation_matcher.find(original, folded):
+        term, weight = m.key
+        coop[term].append(weight * _position_weight(vocab, m.start, title_len))
+    nations = [c for c in countries if c != "EU"]
+    bilateral = _decayed(coop) >= vocab.cooperation_threshold and 2 <= len(nations) <= vocab.max_partners
+    dyads = tuple(combinations(nations, 2)) if bilateral else ()
+
+    # Announcement type: the best-scoring type above the threshold.
+    per_type: dict[str, dict[object, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for m in vocab.type_matcher.find(original, folded):
+        kind, term, weight = m.key
+        per_type[kind][term].append(weight * _position_weight(vocab, m.start, title_len))
+    scored = {kind: _decayed(terms) for kind, terms in per_type.items()}
+    best = max(scored, key=lambda k: (scored[k], k), default=None)
+    announcement_type = best if best is not None and scored[best] >= vocab.type_threshold else "other"
+
+    return Tags(article_id=article_id, taxonomy_version=vocab.version, themes=tuple(themes), countries=countries,
+                dyads=dyads, bilateral=bilateral, announcement_type=announcement_type)
+
+
+def _longest(matches: list[Match]) -> list[Match]:
+    """Leftmost-longest matches only: "Northern Ireland" is not also "Ireland"."""
+    kept: list[Match] = []
+    last_end = -1
+    for m in sorted(matches, key=lambda m: (m.start, m.start - m.end)):
+        if m.start >= last_end:
+            kept.append(m)
+            last_end = m.end
+    return kept
+
+
+def _is_origin(vocab: Vocabulary, folded: list[str], start: int, end: int) -> bool:
+    for cue in vocab.origin_before:
+        n = len(cue)
+        if start >= n and tuple(folded[start - n : start]) == cue:
+            return True
+    return end < len(folded) and folded[end] in vocab.origin_after

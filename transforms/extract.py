@@ -1,0 +1,109 @@
+"""Article extraction: a fetched HTML page in, an Article record out (trafilatura).
+
+Pure and CPU-bound: the flow runs it in a process pool, a batch of pages per call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import UTC, datetime
+
+import trafilatura
+
+from schemas.records import Article, FeedEntry, Fetched, Source
+from transforms.urls import article_id
+
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
+_HTML_LANG = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?", re.IGNORECASE)
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+class ExtractionError(Exception):
+    """The page has no article to extract (`no_content`) or the extractor failed."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def decode_html(body: bytes, content_type: str | None) -> str | bytes:
+    """Decode with the charset the server declared; else leave it to trafilatura's detection
+    (meta tag, then statistical detection)."""
+    match = _CHARSET.search(content_type or "")
+    if match:
+        try:
+            return body.decode(match.group(1), errors="replace")
+        except LookupError:  # a charset name Python does not know
+            pass
+    return body
+
+
+def page_language(body: bytes) -> str | None:
+    match = _HTML_LANG.search(body[:4096])
+    return match.group(1).decode("ascii").lower()[:2] if match else None
+
+
+def normalise_text(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    lines = (line.strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def content_hash(title: str, text: str) -> str:
+    """What makes a version: the title and text as extracted (normalised), nothing else."""
+    return hashlib.sha256(f"{title}\n\n{text}".encode("utf-8")).hexdigest()
+
+
+def extract_article(fetched: Fetched, entry: FeedEntry | None, source: Source) -> Article:
+    """Extract one page. Raises ExtractionError with a status for pages with no article."""
+    markup = decode_html(fetched.body, fetched.content_type)
+    try:
+        doc = trafilatura.bare_extraction(
+            markup,
+            url=fetched.url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            fast=True,
+        )
+    except Exception as exc:  # trafilatura raises many kinds on hostile markup
+        raise ExtractionError("extract_error", f"{type(exc).__name__}: {str(exc)[:160]}") from None
+    if doc is None or not (doc.text or "").strip():
+        raise ExtractionError("no_content", "no article text found on the page")
+    text = normalise_text(doc.text)
+    title = normalise_text(doc.title or (entry.title if entry else "") or "")
+    if not title:
+        title = text.split("\n", 1)[0][:200]
+    first, _, rest = text.partition("\n")
+    if first.strip() == title and rest.strip():  # the headline repeated as the text's first line
+        text = rest.strip()
+    page_date = _page_date(doc.date)
+    feed_date = entry.published_at if entry else None
+    return Article(
+        article_id=article_id(fetched.url),
+        url=fetched.url,
+        source=source.name,
+        publisher=source.title or doc.sitename or source.name,
+        title=title,
+        text=text,
+        language=page_language(fetched.body) or source.language,
+        content_hash=content_hash(title, text),
+        published_at=feed_date or page_date,
+        feed_published_at=feed_date,
+        page_published_at=page_date,
+        author=doc.author or None,
+        description=doc.description or (entry.summary if entry else None) or None,
+        site_name=doc.sitename or None,
+    )
+
+
+def _page_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,146 @@
+"""A compiled multi-pattern matcher over words, for vocabularies written as data.
+
+Pattern syntax (the vocabulary files use it): words separated by single spaces; in the text
+the words may be separated by any run of spaces or punctuation. A `*` at the end of a word
+matches any further letters (inflections, Dutch compounds: `witwas*`), a `*` at the start
+any letters before it (`*smokkel`). Matching is case-insensitive and diacritic-folded
+(`cocaïne` = `cocaine`) unless a pattern is marked case-sensitive.
+
+The matcher is compiled once: every pattern is indexed by the form of its first word, and
+each distinct word of a text is resolved to its candidate patterns once (memoised), so a
+document costs about one dictionary look-up per word, whatever the size of the vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+_WORD = re.compile(r"\w+")
+_PATTERN_WORD = re.compile(r"^\*?\w+\*?$")
+
+
+class PatternError(ValueError):
+    """A pattern that is not of the vocabulary syntax."""
+
+
+@lru_cache(maxsize=200_000)
+def fold(word: str) -> str:
+    """Lower-case and strip diacritics: 'Cocaïne' -> 'cocaine'."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    """The words of `text` in their original case."""
+    return _WORD.findall(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    kind: str  # exact | prefix | suffix | infix
+    literal: str
+
+    def matches(self, word: str) -> bool:
+        if self.kind == "exact":
+            return word == self.literal
+        if self.kind == "prefix":
+            return word.startswith(self.literal)
+        if self.kind == "suffix":
+            return word.endswith(self.literal)
+        return self.literal in word
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    key: object  # what the caller wants back for a match (e.g. (theme, term))
+    text: str  # the pattern as written
+    pieces: tuple[Piece, ...]
+    case_sensitive: bool = False
+
+
+def compile_pattern(text: str, key: object, case_sensitive: bool = False) -> Pattern:
+    raw = text.strip().split()
+    if not raw:
+        raise PatternError("empty pattern")
+    pieces = []
+    for token in raw:
+        if not _PATTERN_WORD.match(token):
+            raise PatternError(f"bad word {token!r} in pattern {text!r}: use letters, digits and a leading or trailing '*'")
+        lead, trail = token.startswith("*"), token.endswith("*")
+        literal = token.strip("*")
+        literal = literal if case_sensitive else fold(literal)
+        kind = {(False, False): "exact", (False, True): "prefix", (True, False): "suffix", (True, True): "infix"}[(lead, trail)]
+        pieces.append(Piece(kind, literal))
+    return Pattern(key=key, text=text.strip(), pieces=tuple(pieces), case_sensitive=case_sensitive)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    key: object
+    start: int  # index of the first matched word
+    end: int  # index after the last matched word
+
+
+class Matcher:
+    """Finds every occurrence of every pattern in a list of words."""
+
+    def __init__(self, patterns: Iterable[Pattern]):
+        self.patterns = tuple(patterns)
+        self._exact: dict[str, list[Pattern]] = {}
+        self._prefix: dict[str, list[Pattern]] = {}
+        self._suffix: dict[str, list[Pattern]] = {}
+        self._infix: list[Pattern] = []
+        for pattern in self.patterns:
+            first = pattern.pieces[0]
+            table = {"exact": self._exact, "prefix": self._prefix, "suffix": self._suffix}.get(first.kind)
+            if table is None:
+                self._infix.append(pattern)
+            else:
+                table.setdefault(fold(first.literal), []).append(pattern)
+        self._prefix_lengths = sorted({len(k) for k in self._prefix})
+        self._suffix_lengths = sorted({len(k) for k in self._suffix})
+        self._memo: dict[str, tuple[Pattern, ...]] = {}
+
+    def _candidates(self, word: str) -> tuple[Pattern, ...]:
+        """Patterns whose first piece matches `word` (folded; case checked later)."""
+        found = self._memo.get(word)
+        if found is not None:
+            return found
+        hits: list[Pattern] = list(self._exact.get(word, ()))
+        n = len(word)
+        for length in self._prefix_lengths:
+            if length > n:
+                break
+            hits.extend(self._prefix.get(word[:length], ()))
+        for length in self._suffix_lengths:
+            if length > n:
+                break
+            hits.extend(self._suffix.get(word[n - length :], ()))
+        hits.extend(p for p in self._infix if fold(p.pieces[0].literal) in word)
+        found = tuple(hits)
+        if len(self._memo) < 500_000:
+            self._memo[word] = found
+        return found
+
+    def find(self, original: Sequence[str], folded: Sequence[str] | None = None) -> list[Match]:
+        """All matches in a text given as words (`folded` = their folded forms, if at hand)."""
+        if folded is None:
+            folded = [fold(w) for w in original]
+        out: list[Match] = []
+        n = len(folded)
+        for i, word in enumerate(folded):
+            for pattern in self._candidates(word):
+                pieces = pattern.pieces
+                end = i + len(pieces)
+                if end > n:
+                    continue
+                source = original if pattern.case_sensitive else folded
+                if pattern.case_sensitive and not pieces[0].matches(original[i]):
+                    continue
+                if all(pieces[k].matches(source[i + k]) for k in range(1, len(pieces))):
+                    out.append(Match(pattern.key, i, end))
+        return out

@@ -1,0 +1,132 @@
+"""Opening the warehouse: one DuckDB file, numbered SQL migrations applied on connect.
+
+Migrations are `migrations/NNN_name.sql`, applied in order, each in its own transaction,
+and recorded in `schema_migrations`. A database that has migrations this code does not
+know (written by a newer socwatch) is refused rather than misread.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+_LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be used as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if not match:
+            raise WarehouseError(f"migration file {path.name} is not named NNN_name.sql")
+        found.append(Migration(int(match.group(1)), match.group(2), path.read_text(encoding="utf-8")))
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise WarehouseError(f"migrations must be numbered 001, 002, ... without gaps; found {versions}")
+    return found
+
+
+def schema_version() -> int:
+    return len(migrations())
+
+
+def _open(path: Path | str, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            message = str(exc)
+            if "lock" not in message.lower():
+                raise WarehouseError(f"cannot open the warehouse {path}: {message}") from None
+            if time.monotonic() >= deadline:
+                holder = _LOCK_HOLDER.search(message)
+                who = f"process {holder.group(1)}" if holder else "another process"
+                raise WarehouseError(
+                    f"the warehouse {path} is locked by {who} (another socwatch run, or a tool holding it "
+                    f"open for writing); waited {wait_s:.0f} s. Try again when it has finished."
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 30.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, migrating it to this code's schema (read-only: only check it)."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"no warehouse at {path}: run `socwatch run` or `socwatch demo` first")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(path, read_only, wait_s)
+    try:
+        _migrate(con, read_only)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, read_only: bool) -> None:
+    known = migrations()
+    has_table = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations' AND table_schema = 'main'"
+    ).fetchone()[0]
+    applied: set[int] = set()
+    if has_table:
+        applied = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    newest = max(applied, default=0)
+    if newest > len(known):
+        raise WarehouseError(
+            f"the warehouse has schema version {newest} but this socwatch knows only up to {len(known)}: "
+            "it was written by a newer socwatch; upgrade socwatch to use it"
+        )
+    pending = [m for m in known if m.version not in applied]
+    if not pending:
+        return
+    if read_only:
+        raise WarehouseError(
+            f"the warehouse is at schema version {newest} and needs migrations up to {len(known)}; "
+            "open it once for writing (e.g. `socwatch run`) to migrate it"
+        )
+    if not has_table:
+        con.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        con.execute("COMMENT ON TABLE schema_migrations IS 'One row per migration applied to this warehouse.'")
+        con.execute("COMMENT ON COLUMN schema_migrations.version IS 'Migration number (migrations/NNN_name.sql).'")
+        con.execute("COMMENT ON COLUMN schema_migrations.name IS 'Migration name.'")
+        con.execute("COMMENT ON COLUMN schema_migrations.applied_at IS 'When it was applied (UTC).'")
+    for migration in pending:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(migration.sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                [migration.version, migration.name, datetime.now(UTC)],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise

@@ -1,0 +1,196 @@
+"""Loads: one transaction per batch, Arrow frames in, upserts keyed by the tables' keys.
+
+Load rules, declared beside the tables they serve:
+
+| table             | key                        | rule                                               |
+|-------------------|----------------------------|----------------------------------------------------|
+| articles          | article_id                 | upsert; first_seen_at kept, the rest replaced      |
+| article_versions  | article_id, content_hash   | insert new versions only                           |
+| article_themes,   | article_id (+ theme, ...)  | replace the article's rows                          |
+| _countries,_dyads |                            |                                                    |
+| article_labels    | article_id                 | replace                                            |
+| crawl_events      | run_id, url                | insert (one terminal status per URL per run)       |
+| quarantine        | sequence                   | append; earlier rows of a now-loaded key resolved  |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+import polars as pl
+
+from schemas.tables import Reject
+
+CHILD_TABLES = ("article_themes", "article_countries", "article_dyads", "article_labels")
+ARTICLE_COLUMNS = (
+    "article_id", "url", "source", "publisher", "title", "text", "description", "author", "site_name", "language",
+    "published_at", "feed_published_at", "page_published_at", "content_hash",
+)
+
+
+@dataclass
+class LoadResult:
+    """What one batch changed: article_id -> new | updated | unchanged."""
+
+    changes: dict[str, str] = field(default_factory=dict)
+    quarantined: int = 0
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, command: str, *, flow_run_id: str | None = None,
+              sources_file: str | None = None, replay: Iterable[str] = (), record: str | None = None,
+              taxonomy_version: str | None = None) -> int:
+    """Record a new run. Runs still marked running belong to processes that died (we hold the
+    write lock, so no other run is alive): they are marked abandoned. Returns how many."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        abandoned = con.execute(
+            "UPDATE runs SET status = 'abandoned', error = coalesce(error, 'the process ended before the run finished') "
+            "WHERE status = 'running' RETURNING run_id"
+        ).fetchall()
+        con.execute(
+            "INSERT INTO runs (run_id, flow_run_id, command, started_at, status, sources_file, replay, record, taxonomy_version) "
+            "VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+            [run_id, flow_run_id, command, now(), sources_file, list(replay), record, taxonomy_version],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(abandoned)
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: dict[str, int], error: str | None = None) -> None:
+    columns = ("n_sources", "n_discovered", "n_fetched", "n_new", "n_updated", "n_unchanged", "n_failed", "n_quarantined")
+    sets = ", ".join(f"{c} = ?" for c in columns)
+    con.execute(
+        f"UPDATE runs SET status = ?, finished_at = ?, error = ?, {sets} WHERE run_id = ?",
+        [status, now(), error, *(int(counts.get(c.removeprefix("n_"), 0)) for c in columns), run_id],
+    )
+
+
+def upsert_sources(con: duckdb.DuckDBPyConnection, sources: pl.DataFrame) -> None:
+    """Record the sources a run read (columns: source, kind, url, country, language, title)."""
+    stamp = now()
+    con.register("batch_sources", sources.with_columns(pl.lit(stamp).alias("seen_at")))
+    try:
+        con.execute(
+            """
+            INSERT INTO sources (source, kind, url, country, language, title, first_seen_at, last_seen_at)
+            SELECT source, kind, url, country, language, title, seen_at, seen_at FROM batch_sources
+            ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, url = excluded.url, country = excluded.country,
+                language = excluded.language, title = excluded.title, last_seen_at = excluded.last_seen_at
+            """
+        )
+    finally:
+        con.unregister("batch_sources")
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl.DataFrame],
+               rejects: list[Reject]) -> LoadResult:
+    """Load one validated batch in one transaction: all of it, or (on error) none of it."""
+    stamp = now()
+    articles = frames.get("articles")
+    result = LoadResult(quarantined=len(rejects))
+    registered: list[str] = []
+
+    def register(name: str, df: pl.DataFrame) -> None:
+        con.register(name, df)
+        registered.append(name)
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if articles is not None and articles.height:
+            register("batch_articles", articles)
+            rows = con.execute(
+                """
+                SELECT b.article_id,
+                       CASE WHEN a.article_id IS NULL THEN 'new'
+                            WHEN a.content_hash <> b.content_hash THEN 'updated'
+                            ELSE 'unchanged' END
+                FROM batch_articles b LEFT JOIN articles a USING (article_id)
+                """
+            ).fetchall()
+            result.changes = dict(rows)
+            con.execute(
+                "INSERT INTO article_versions (article_id, content_hash, title, seen_at, run_id) "
+                "SELECT article_id, content_hash, title, ?, ? FROM batch_articles ON CONFLICT DO NOTHING",
+                [stamp, run_id],
+            )
+            cols = ", ".join(ARTICLE_COLUMNS)
+            updates = ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_COLUMNS if c != "article_id")
+            con.execute(
+                f"""
+                INSERT INTO articles ({cols}, first_seen_at, last_seen_at, last_run_id)
+                SELECT {cols}, ?, ?, ? FROM batch_articles
+                ON CONFLICT (article_id) DO UPDATE SET {updates},
+                    last_seen_at = excluded.last_seen_at, last_run_id = excluded.last_run_id
+                """,
+                [stamp, stamp, run_id],
+            )
+            for table in CHILD_TABLES:
+                con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM batch_articles)")
+            for table in CHILD_TABLES:
+                df = frames.get(table)
+                if df is None or df.height == 0:
+                    continue
+                name = f"batch_{table}"
+                register(name, df)
+                extra = ", classified_at" if table == "article_labels" else ""
+                values = ", ?" if table == "article_labels" else ""
+                con.execute(
+                    f"INSERT INTO {table} ({', '.join(df.columns)}{extra}) SELECT *{values} FROM {name}",
+                    [stamp] if table == "article_labels" else [],
+                )
+            con.execute(
+                "UPDATE quarantine SET resolved_at = ? WHERE resolved_at IS NULL AND table_name = 'articles' "
+                "AND record_key IN (SELECT article_id FROM batch_articles)",
+                [stamp],
+            )
+        events = frames.get("crawl_events")
+        if events is not None and events.height:
+            if result.changes:
+                changes = pl.DataFrame(
+                    {"article_id": list(result.changes), "new_change": list(result.changes.values())},
+                    schema={"article_id": pl.Utf8, "new_change": pl.Utf8},
+                )
+                events = (
+                    events.join(changes, on="article_id", how="left")
+                    .with_columns(pl.coalesce("new_change", "change").alias("change"))
+                    .drop("new_change")
+                )
+            register("batch_events", events)
+            cols = ", ".join(events.columns)
+            con.execute(
+                f"INSERT INTO crawl_events (run_id, {cols}) SELECT ?, {cols} FROM batch_events "
+                "ON CONFLICT (run_id, url) DO NOTHING",
+                [run_id],
+            )
+        if rejects:
+            register(
+                "batch_rejects",
+                pl.DataFrame(
+                    [(r.table_name, r.record_key, r.check, r.reason, r.record) for r in rejects],
+                    schema={"table_name": pl.Utf8, "record_key": pl.Utf8, "check": pl.Utf8, "reason": pl.Utf8, "record": pl.Utf8},
+                    orient="row",
+                ),
+            )
+            con.execute(
+                'INSERT INTO quarantine (run_id, table_name, record_key, "check", reason, record, created_at) '
+                "SELECT ?, table_name, record_key, \"check\", reason, record::JSON, ? FROM batch_rejects",
+                [run_id, stamp],
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in registered:
+            con.unregister(name)
+    return result
