@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -51,14 +52,20 @@ def _exit_code(status: str) -> int:
 
 
 def _summary_table(summary: dict, elapsed: float) -> Table:
-    table = Table(title=f"run {summary['run_id'][:8]}: {summary['status']} in {elapsed:.1f} s", title_justify="left")
+    table = Table(title=f"run {summary['run_id'][:8]}: {summary['status']} in {elapsed:.1f} s", title_justify="left",
+                  box=box.SIMPLE)
     columns = ("discovered", "fetched", "new", "updated", "unchanged", "failed", "quarantined")
+    short = {"discovered": "found", "unchanged": "same", "quarantined": "held"}
     table.add_column("source", no_wrap=True)
     for c in columns:
-        table.add_column(c, justify="right")
+        label = c if console.width >= 110 else short.get(c, c)
+        table.add_column(label, justify="right", min_width=len(label))
     for name, counts in summary["sources"].items():
         table.add_row(name, *(str(counts[c]) for c in columns))
     table.add_row("[bold]total", *(f"[bold]{summary['totals'][c]}" for c in columns))
+    if console.width < 110:
+        table.caption = "found = discovered, same = unchanged, held = quarantined"
+        table.caption_justify = "left"
     return table
 
 
