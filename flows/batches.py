@@ -15,6 +15,7 @@ import polars as pl
 
 from schemas.records import Fetched, Processed, Source, SourceCounts, Status
 from schemas.tables import Reject, frame, validate
+from transforms.urls import article_id
 
 CHILD_TABLES = ("article_themes", "article_countries", "article_dyads", "article_labels")
 
@@ -39,6 +40,7 @@ class Batch:
     frames: dict[str, pl.DataFrame]
     rejects: list[Reject]
     events: list[dict]  # crawl event rows, for counting once the load says what changed
+    seen_unchanged: list[str] = field(default_factory=list)  # stored articles that answered 304
 
     def outcome(self, changes: dict[str, str]) -> BatchOutcome:
         out = BatchOutcome()
@@ -78,6 +80,8 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], url_
             "text": a.text, "description": a.description, "author": a.author, "site_name": a.site_name,
             "language": a.language, "published_at": a.published_at, "feed_published_at": a.feed_published_at,
             "page_published_at": a.page_published_at, "content_hash": a.content_hash,
+            "source_published_at": a.source_published_at, "updated_at": a.updated_at, "document_type": a.document_type,
+            "organisations": list(a.organisations), "withdrawn": a.withdrawn,
         })
         for t in tags.themes:
             rows["article_themes"].append({
@@ -101,11 +105,16 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], url_
         rejects.extend(child_rejects)
 
     events = []
+    cache = []
+    seen_unchanged = []
     now = datetime.now(UTC)
     for f in fetched:
         p = by_url.get(f.url)
         status, error = f.status, f.error
         a_id = None
+        if status is Status.NOT_MODIFIED and url_kind == "page":
+            a_id = article_id(f.url)
+            seen_unchanged.append(a_id)
         if p is not None:
             status, error = p.status, p.error or error
             if p.article is not None:
@@ -116,10 +125,13 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], url_
             "source": f.source or "", "url": f.url, "url_kind": url_kind, "status": status.value,
             "http_status": f.http_status, "error": (error or None) and error[:500], "final_url": f.final_url,
             "content_type": f.content_type, "bytes": len(f.body) if f.body else None, "elapsed_ms": f.elapsed_ms,
-            "article_id": a_id if status is Status.FETCHED else None, "change": None, "event_at": f.fetched_at or now,
-            "fetched": f.ok,
+            "article_id": a_id if status in (Status.FETCHED, Status.NOT_MODIFIED) else None, "change": None,
+            "event_at": f.fetched_at or now, "fetched": f.ok,
         })
+        if status is Status.FETCHED and (f.etag or f.last_modified):
+            cache.append({"url": f.url, "source": f.source, "etag": f.etag, "last_modified": f.last_modified})
+    frames["http_cache"] = frame("http_cache", cache)
     frames["crawl_events"], event_rejects = validate("crawl_events", frame("crawl_events", events))
     rejects.extend(event_rejects)
-    return Batch(frames=frames, rejects=rejects, events=events)
+    return Batch(frames=frames, rejects=rejects, events=events, seen_unchanged=seen_unchanged)
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from flows.http import Fetcher
-from schemas.records import FeedEntry, Fetched, Source
+from schemas.records import FeedEntry, Fetched, Source, Status
 from transforms.feeds import FeedError, parse_feed
 
 
@@ -34,6 +34,8 @@ async def discover_feed(source: Source, fetcher: Fetcher) -> Discovery:
                             content_type=fetched.content_type)
     except FeedError as exc:
         return Discovery(source.name, (), (replace(fetched, status=exc.status, error=exc.message),))
+    except Exception as exc:  # the feed parser failing on hostile input is this feed's problem only
+        return Discovery(source.name, (), (replace(fetched, status=Status.PARSE_ERROR, error=f"{type(exc).__name__}: {exc}"[:300]),))
     outcome = replace(fetched, error=parsed.warning)
     return Discovery(source.name, parsed.entries, (outcome,))
 

@@ -1,20 +1,42 @@
 """HTTP at the edge: one shared httpx.AsyncClient, per-host politeness, hard limits.
 
 Every fetch ends in a `Fetched` record with exactly one status; nothing here raises for a
-bad server. The transport is pluggable: the live network, or a WARC archive (`--replay`).
+bad server. What a fetch goes through, in order:
+
+1. the URL must be http(s) and its host one of the source's allowed hosts (`blocked_host`);
+2. robots.txt of the host allows it (`robots_disallowed`; read once per host per run);
+3. a turn at the host: at most `max_concurrency` requests in flight, starts at least
+   `min_delay_s` apart (robots.txt `Crawl-delay` wins when larger);
+4. the host must resolve to public addresses, unless the source lists it explicitly
+   (`blocked_host`): checked at connect time, and the vetted address is the one connected to;
+5. the answer: conditional GET (ETag / Last-Modified) may give `not_modified`; connection
+   errors, 429 and 5xx are retried with exponential backoff and jitter, honouring
+   Retry-After, bounded in count and in time; the body is streamed and cut at a size cap
+   on the wire and after decompression (`too_large`); redirects are followed by hand, each
+   hop checked again, up to a limit (`too_many_redirects`);
+6. the whole exchange has a deadline (`timeout`), queueing for a turn not included.
+
+The transport is pluggable: the live network, or a WARC archive (`--replay`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import ipaddress
 import os
+import random
+import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
+import anyio
+import httpcore
 import httpx
+from protego import Protego
 
 from flows.warc import WarcRecorder
 from schemas.records import Fetched, Source, Status
@@ -22,17 +44,26 @@ from transforms.urls import canonical_url, url_host
 
 PROJECT_URL = "https://github.com/socwatch/socwatch"
 USER_AGENT = os.environ.get("SOCWATCH_USER_AGENT") or f"socwatch/0.1 (+{PROJECT_URL})"
+ROBOTS_AGENT = "socwatch"  # the token robots.txt rules are matched against
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 FEED_TYPES = ("xml", "rss", "atom", "json", "text/plain")  # substrings of feed content types
+JSON_TYPES = ("json",)
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(frozen=True)
 class FetchSettings:
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 20.0
-    total_timeout_s: float = 60.0  # the whole exchange, redirects included
-    max_bytes: int = 10 * 1024 * 1024  # decoded body cap
+    total_timeout_s: float = 60.0  # the whole exchange, redirects and retries included
+    max_bytes: int = 10 * 1024 * 1024  # body cap, on the wire and after decompression
     max_redirects: int = 5
+    max_retries: int = 3  # for connection errors, 429 and 5xx
+    retry_base_s: float = 1.0  # backoff: base * 2**attempt, plus up to 100% jitter
+    max_retry_after_s: float = 120.0  # a longer Retry-After gives up on the URL for this run
+    robots: bool = True  # read and obey robots.txt
+    max_crawl_delay_s: float = 30.0  # a larger Crawl-delay is capped (and the cap is logged in the error)
     polite: bool = True  # False when replaying: no server to be polite to
 
 
@@ -45,18 +76,101 @@ class HostGate:
         self._lock = asyncio.Lock()
         self._next = 0.0
 
+    def pause(self, seconds: float) -> None:
+        """Hold every request to this host back for `seconds` (a 429 or 503 with Retry-After)."""
+        self._next = max(self._next, time.monotonic() + seconds)
+
     async def __aenter__(self) -> HostGate:
         await self.semaphore.acquire()
-        if self.delay_s > 0:
+        try:
             async with self._lock:
                 wait = self._next - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
                 self._next = time.monotonic() + self.delay_s
+        except BaseException:
+            self.semaphore.release()
+            raise
         return self
 
     async def __aexit__(self, *exc) -> None:
         self.semaphore.release()
+
+
+class BlockedAddress(Exception):
+    """A host that resolves to an address that is not public, and is not listed explicitly."""
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global
+
+
+class _PublicOnlyBackend(httpcore.AsyncNetworkBackend):
+    """Resolves, vets and then connects to the vetted address (no second look-up to rebind)."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend, listed_hosts: frozenset[str]):
+        self.inner = inner
+        self.listed_hosts = listed_hosts
+
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        name = host.decode() if isinstance(host, bytes) else host
+        infos = await anyio.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+        addresses = [info[4][0] for info in infos]
+        if not addresses:
+            raise httpcore.ConnectError(f"{name} does not resolve")
+        if name.lower() not in self.listed_hosts:
+            private = [a for a in addresses if not is_public(a)]
+            if private:
+                raise BlockedAddress(f"{name} resolves to a non-public address ({private[0]}); list it in allowed_hosts to allow it")
+        return await self.inner.connect_tcp(addresses[0], port, timeout=timeout, local_address=local_address,
+                                            socket_options=socket_options)
+
+    async def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        raise BlockedAddress("unix sockets are not fetched")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def guarded_transport(listed_hosts: Iterable[str]) -> httpx.AsyncHTTPTransport:
+    """The live transport, with the public-address check in its connection pool."""
+    transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
+    pool = transport._pool  # httpx exposes no way to pass a network backend
+    if not hasattr(pool, "_network_backend"):
+        raise RuntimeError("this httpcore version has no _network_backend: update flows/http.py")
+    pool._network_backend = _PublicOnlyBackend(pool._network_backend, frozenset(h.lower() for h in listed_hosts))
+    return transport
+
+
+def retry_after_s(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class _TooLarge(Exception):
+    def __init__(self, status: int):
+        self.status = status
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: httpx.Headers
+    body: bytes
 
 
 class Fetcher:
@@ -64,9 +178,15 @@ class Fetcher:
 
     def __init__(self, sources: Iterable[Source], settings: FetchSettings = FetchSettings(),
                  transport: httpx.AsyncBaseTransport | None = None, recorder: WarcRecorder | None = None):
+        sources = list(sources)
         self.settings = settings
         self.recorder = recorder
+        # (ETag, Last-Modified) of copies we hold, by canonical URL: sent as a conditional GET.
+        self.validators: dict[str, tuple[str | None, str | None]] = {}
         self._gates: dict[str, HostGate] = {}
+        self._robots: dict[str, Protego | None] = {}  # origin -> rules (None: allow all)
+        self._robots_errors: dict[str, tuple[Status, str]] = {}  # origin -> why nothing may be fetched
+        self._robots_locks: dict[str, asyncio.Lock] = {}
         limits: dict[str, tuple[int, float]] = {}
         for source in sources:
             for host in source.allowed_hosts:
@@ -75,12 +195,13 @@ class Fetcher:
                 limits[host] = (min(conc, source.max_concurrency), max(delay, source.min_delay_s))
         for host, (conc, delay) in limits.items():
             self._gates[host] = HostGate(conc, delay if settings.polite else 0.0)
+        if transport is None:
+            transport = guarded_transport(h for s in sources for h in s.listed_hosts)
         self.client = httpx.AsyncClient(
             transport=transport,
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
         )
 
     async def __aenter__(self) -> Fetcher:
@@ -96,16 +217,23 @@ class Fetcher:
         return gate
 
     async def fetch(self, url: str, source: Source, expect: str = "html") -> Fetched:
-        """GET `url` for `source`; `expect` is 'html' for pages or 'feed' for discovery URLs.
+        """GET `url` for `source`. `expect`: 'html' for pages, 'feed' for discovery URLs,
+        'json' for APIs. A URL with stored validators is asked for conditionally."""
+        try:
+            return await self._fetch(url, source, expect)
+        except Exception as exc:  # a bug must cost one URL, not the run: record it and go on
+            return Fetched(source=source.name, url=url, status=Status.CONNECTION_ERROR, fetched_at=datetime.now(UTC),
+                           error=f"internal error {type(exc).__name__}: {str(exc)[:160]}")
 
-        The whole-exchange timeout counts time spent talking to servers, redirects included,
-        not time spent queueing for a turn at a busy host.
-        """
+    async def _fetch(self, url: str, source: Source, expect: str) -> Fetched:
         started = time.monotonic()
-        budget = self.settings.total_timeout_s
+        deadline = started + self.settings.total_timeout_s
         current = url
+        notes: list[str] = []
 
         def outcome(status: Status, **fields) -> Fetched:
+            if notes and "error" not in fields:
+                fields["error"] = "; ".join(notes)
             return Fetched(source=source.name, url=url, status=status, final_url=current, fetched_at=datetime.now(UTC),
                            elapsed_ms=int((time.monotonic() - started) * 1000), **fields)
 
@@ -115,50 +243,141 @@ class Fetcher:
                 return outcome(Status.BLOCKED_HOST, error="not an http(s) URL")
             if host not in source.allowed_hosts:
                 return outcome(Status.BLOCKED_HOST, error=f"host {host} is not allowed for source {source.name}")
+            if self.settings.robots:
+                refusal = await self._robots_refusal(current, host)
+                if refusal:
+                    return outcome(refusal[0], error=refusal[1])
+            headers = {}
+            if current == url and url in self.validators:
+                etag, modified = self.validators[url]
+                if etag:
+                    headers["If-None-Match"] = etag
+                if modified:
+                    headers["If-Modified-Since"] = modified
             try:
-                async with self._gate(host):
-                    asked = time.monotonic()
-                    status, headers, body = await asyncio.wait_for(self._get(current), budget)
-                    budget -= time.monotonic() - asked
+                answer = await self._exchange(current, host, headers, deadline, notes)
             except (TimeoutError, httpx.TimeoutException) as exc:
                 return outcome(Status.TIMEOUT, error=f"no complete answer in time ({type(exc).__name__})")
             except _TooLarge as exc:
                 return outcome(Status.TOO_LARGE, http_status=exc.status, error=f"body over {self.settings.max_bytes} bytes")
+            except BlockedAddress as exc:
+                return outcome(Status.BLOCKED_HOST, error=str(exc))
             except (httpx.HTTPError, OSError) as exc:
                 return outcome(Status.CONNECTION_ERROR, error=f"{type(exc).__name__}: {str(exc)[:160]}")
-            if status in (301, 302, 303, 307, 308) and headers.get("location"):
-                current = canonical_url(urljoin(current, headers["location"]))
+            if answer.status in REDIRECT_STATUSES and answer.headers.get("location"):
+                current = canonical_url(urljoin(current, answer.headers["location"]))
                 continue
-            content_type = headers.get("content-type")
-            common = dict(http_status=status, content_type=content_type, etag=headers.get("etag"),
-                          last_modified=headers.get("last-modified"))
-            if status == 304:
-                return outcome(Status.NOT_MODIFIED, **common)
-            if not 200 <= status < 300:
-                return outcome(Status.HTTP_ERROR, error=f"HTTP {status}", **common)
-            mime = (content_type or "").split(";")[0].strip().lower()
-            if expect == "html" and mime and mime not in HTML_TYPES:
-                return outcome(Status.NOT_HTML, error=f"content type {mime}", **common)
-            if expect == "feed" and mime and mime not in HTML_TYPES and not any(t in mime for t in FEED_TYPES):
-                return outcome(Status.NOT_HTML, error=f"content type {mime} is not a feed", **common)
-            return outcome(Status.FETCHED, body=body, **common)
+            return self._judge(answer, expect, outcome)
         return outcome(Status.TOO_MANY_REDIRECTS, error=f"more than {self.settings.max_redirects} redirects")
 
-    async def _get(self, url: str) -> tuple[int, httpx.Headers, bytes]:
-        async with self.client.stream("GET", url) as response:
+    def _judge(self, answer: _Answer, expect: str, outcome) -> Fetched:
+        content_type = answer.headers.get("content-type")
+        common = dict(http_status=answer.status, content_type=content_type, etag=answer.headers.get("etag"),
+                      last_modified=answer.headers.get("last-modified"))
+        if answer.status == 304:
+            return outcome(Status.NOT_MODIFIED, **common)
+        if not 200 <= answer.status < 300:
+            return outcome(Status.HTTP_ERROR, error=f"HTTP {answer.status}", **common)
+        mime = (content_type or "").split(";")[0].strip().lower()
+        if mime and mime not in HTML_TYPES:
+            if expect == "html":
+                return outcome(Status.NOT_HTML, error=f"content type {mime}", **common)
+            if expect == "feed" and not any(t in mime for t in FEED_TYPES):
+                return outcome(Status.NOT_HTML, error=f"content type {mime} is not a feed", **common)
+            if expect == "json" and not any(t in mime for t in JSON_TYPES):
+                return outcome(Status.NOT_HTML, error=f"content type {mime} is not JSON", **common)
+        return outcome(Status.FETCHED, body=answer.body, **common)
+
+    async def _exchange(self, url: str, host: str, headers: dict, deadline: float, notes: list[str]) -> _Answer:
+        """One URL, retried on connection errors, 429 and 5xx; raises for what cannot be retried."""
+        settings = self.settings
+        gate = self._gate(host)
+        for attempt in range(settings.max_retries + 1):
+            last = attempt == settings.max_retries
+            try:
+                async with gate:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise TimeoutError
+                    answer = await asyncio.wait_for(self._get(url, headers), remaining)
+            except (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+                if last:
+                    raise
+                notes.append(f"retried after {type(exc).__name__}")
+                await self._backoff(attempt, deadline)
+                continue
+            if answer.status not in RETRY_STATUSES or last:
+                return answer
+            wait = retry_after_s(answer.headers.get("retry-after"))
+            if wait is not None and wait > settings.max_retry_after_s:
+                notes.append(f"Retry-After {wait:.0f} s is over the {settings.max_retry_after_s:.0f} s cap")
+                return answer
+            notes.append(f"retried after HTTP {answer.status}")
+            if wait is not None:
+                gate.pause(wait)  # the whole host waits, not just this URL
+                if time.monotonic() + wait > deadline:
+                    return answer
+                await asyncio.sleep(wait)
+            else:
+                await self._backoff(attempt, deadline)
+        raise AssertionError("unreachable")
+
+    async def _backoff(self, attempt: int, deadline: float) -> None:
+        base = self.settings.retry_base_s * 2**attempt
+        delay = base + random.uniform(0, base)
+        if time.monotonic() + delay >= deadline:
+            raise TimeoutError
+        await asyncio.sleep(delay)
+
+    async def _get(self, url: str, headers: dict | None = None) -> _Answer:
+        async with self.client.stream("GET", url, headers=headers) as response:
             chunks, size = [], 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
-                if size > self.settings.max_bytes:
+                if size > self.settings.max_bytes or response.num_bytes_downloaded > self.settings.max_bytes:
                     raise _TooLarge(response.status_code)
                 chunks.append(chunk)
             body = b"".join(chunks)
             if self.recorder is not None:
-                self.recorder.write_response(url, response.status_code, response.reason_phrase,
-                                             response.headers, body, response.http_version)
-            return response.status_code, response.headers, body
+                self.recorder.write_response(url, response.status_code, response.reason_phrase, response.headers, body,
+                                             response.http_version)
+            return _Answer(response.status_code, response.headers, body)
 
+    async def _robots_refusal(self, url: str, host: str) -> tuple[Status, str] | None:
+        """(status, why) where robots.txt refuses `url` (or the host is refused), else None."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._robots:
+            lock = self._robots_locks.setdefault(origin, asyncio.Lock())
+            async with lock:
+                if origin not in self._robots:
+                    await self._read_robots(origin, host)
+        if origin in self._robots_errors:
+            return self._robots_errors[origin]
+        rules = self._robots[origin]
+        if rules is not None and not rules.can_fetch(url, ROBOTS_AGENT):
+            return Status.ROBOTS_DISALLOWED, f"robots.txt of {origin} disallows it"
+        return None
 
-class _TooLarge(Exception):
-    def __init__(self, status: int):
-        self.status = status
+    async def _read_robots(self, origin: str, host: str) -> None:
+        """Read robots.txt once per origin: 4xx means no rules; an unreachable or failing
+        robots.txt (5xx, network error) means disallow all, as RFC 9309 asks."""
+        rules, error = None, None
+        try:
+            answer = await self._exchange(f"{origin}/robots.txt", host, {}, time.monotonic() + self.settings.total_timeout_s, [])
+            if 200 <= answer.status < 300:
+                rules = Protego.parse(answer.body[:512 * 1024].decode("utf-8", errors="replace"))
+            elif answer.status >= 500:
+                error = Status.ROBOTS_DISALLOWED, f"robots.txt of {origin} answered HTTP {answer.status}: nothing fetched from it this run"
+        except BlockedAddress as exc:
+            error = Status.BLOCKED_HOST, str(exc)
+        except (TimeoutError, httpx.HTTPError, OSError, _TooLarge) as exc:
+            error = Status.ROBOTS_DISALLOWED, f"robots.txt of {origin} unreachable ({type(exc).__name__}): nothing fetched from it this run"
+        self._robots[origin] = rules
+        if error:
+            self._robots_errors[origin] = error
+        if rules is not None:
+            delay = rules.crawl_delay(ROBOTS_AGENT)
+            if delay and self.settings.polite:
+                gate = self._gate(host)
+                gate.delay_s = max(gate.delay_s, min(float(delay), self.settings.max_crawl_delay_s))

@@ -36,7 +36,7 @@ from schemas.records import FeedEntry, Fetched, Processed, Source, SourceCounts,
 from transforms.classify import default_vocabulary
 from transforms.process import process_pages
 from warehouse.db import connect
-from warehouse.load import finish_run, load_batch, start_run, upsert_sources
+from warehouse.load import finish_run, load_batch, start_run, upsert_sources, validators
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ async def extract_classify(fetched: Sequence[Fetched], entries: Sequence[FeedEnt
 def validate_load(fetched: Sequence[Fetched], processed: Sequence[Processed], url_kind: str = "page") -> BatchOutcome:
     run = _RUN.get()
     batch = build_batch(fetched, processed, url_kind)
-    result = load_batch(run.con, run.run_id, batch.frames, batch.rejects)
+    result = load_batch(run.con, run.run_id, batch.frames, batch.rejects, batch.seen_unchanged)
     return batch.outcome(result.changes)
 
 
@@ -130,8 +130,10 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
         async with Fetcher(sources, settings, transport=transport, recorder=recorder) as fetcher:
             run = _Run(run_id, {s.name: s for s in sources}, fetcher, con, options)
             _RUN.set(run)
+            fetcher.validators.update(validators(con, [s.url for s in sources]))
             discoveries = await asyncio.gather(*(discover(s) for s in sources))
             entries = _plan(discoveries, counts)
+            fetcher.validators.update(validators(con, [e.url for e in entries]))
             feed_events = [event for d in discoveries for event in d.events]
             outcome = await asyncio.to_thread(validate_load, feed_events, [], "feed")
             outcome.add_to(counts)

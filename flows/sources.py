@@ -109,4 +109,5 @@ def _parse_entry(entry: dict, label: str) -> Source:
     return Source(
         name=name, kind=kind, url=url, country=entry["country"], language=entry["language"],
         allowed_hosts=tuple(allowed), max_concurrency=concurrency, min_delay_s=float(delay), title=title,
+        listed_hosts=tuple(allowed) if "allowed_hosts" in entry else (),
     )

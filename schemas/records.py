@@ -71,6 +71,9 @@ class Source:
     max_concurrency: int = 2
     min_delay_s: float = 1.0
     title: str | None = None
+    # Hosts the sources file names in allowed_hosts: only these may resolve to non-public
+    # addresses (loopback, private, link-local).
+    listed_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +124,14 @@ class Article:
     published_at: datetime | None = None
     feed_published_at: datetime | None = None
     page_published_at: datetime | None = None
+    source_published_at: datetime | None = None  # from a structured API
+    updated_at: datetime | None = None
     author: str | None = None
     description: str | None = None
     site_name: str | None = None
+    document_type: str | None = None
+    organisations: tuple[str, ...] = ()
+    withdrawn: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

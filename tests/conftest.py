@@ -34,15 +34,18 @@ class Route:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
+    # Takes over the exchange (for hangs, resets, truncated bodies): gets the request handler.
+    raw: Callable[[BaseHTTPRequestHandler], None] | None = None
 
 
 @dataclass
 class LoopbackServer:
     """A real HTTP server on 127.0.0.1 serving a dict of path -> Route, logging each request."""
 
-    routes: dict[str, Route | Callable[[], Route]]
+    routes: dict[str, Route | Callable[[BaseHTTPRequestHandler], Route]]
     port: int = 0
     requests: list[str] = field(default_factory=list)
+    answered: list[tuple[str, int, int]] = field(default_factory=list)  # (path, status, body bytes sent)
 
     @property
     def host(self) -> str:
@@ -63,15 +66,19 @@ def loopback() -> Iterator[LoopbackServer]:
             server_state.requests.append(self.path)
             route = server_state.routes.get(self.path)
             if callable(route):
-                route = route()
+                route = route(self)
             if route is None:
                 route = Route(404, b"not found", {"Content-Type": "text/plain"})
+            if route.raw is not None:
+                route.raw(self)
+                return
             self.send_response(route.status)
             for name, value in route.headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(route.body)))
             self.end_headers()
             self.wfile.write(route.body)
+            server_state.answered.append((self.path, route.status, len(route.body)))
 
         def log_message(self, *args):  # keep test output clean
             pass

@@ -13,7 +13,8 @@ PAGE = b"<html><head><title>t</title></head><body><p>hello</p></body></html>"
 
 def source_for(server, **overrides) -> Source:
     fields = dict(name="local", kind="feed", url=server.url("/feed"), country="GB", language="en",
-                  allowed_hosts=("127.0.0.1",), max_concurrency=2, min_delay_s=0.0)
+                  allowed_hosts=("127.0.0.1",), max_concurrency=2, min_delay_s=0.0,
+                  listed_hosts=("127.0.0.1",))
     fields.update(overrides)
     return Source(**fields)
 

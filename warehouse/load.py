@@ -11,6 +11,7 @@ Load rules, declared beside the tables they serve:
 | article_labels    | article_id                 | replace                                            |
 | crawl_events      | run_id, url                | insert (one terminal status per URL per run)       |
 | quarantine        | sequence                   | append; earlier rows of a now-loaded key resolved  |
+| http_cache        | url                        | upsert the validators of answers that loaded       |
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from schemas.tables import Reject
 CHILD_TABLES = ("article_themes", "article_countries", "article_dyads", "article_labels")
 ARTICLE_COLUMNS = (
     "article_id", "url", "source", "publisher", "title", "text", "description", "author", "site_name", "language",
-    "published_at", "feed_published_at", "page_published_at", "content_hash",
+    "published_at", "feed_published_at", "page_published_at", "content_hash", "source_published_at", "updated_at",
+    "document_type", "organisations", "withdrawn",
 )
 
 
@@ -93,8 +95,11 @@ def upsert_sources(con: duckdb.DuckDBPyConnection, sources: pl.DataFrame) -> Non
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl.DataFrame],
-               rejects: list[Reject]) -> LoadResult:
-    """Load one validated batch in one transaction: all of it, or (on error) none of it."""
+               rejects: list[Reject], seen_unchanged: Iterable[str] = ()) -> LoadResult:
+    """Load one validated batch in one transaction: all of it, or (on error) none of it.
+
+    `seen_unchanged`: ids of stored articles a conditional GET found not modified; only
+    their last_seen_at moves."""
     stamp = now()
     articles = frames.get("articles")
     result = LoadResult(quarantined=len(rejects))
@@ -153,6 +158,23 @@ def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl
                 "AND record_key IN (SELECT article_id FROM batch_articles)",
                 [stamp],
             )
+        seen = list(seen_unchanged)
+        if seen:
+            touched = con.execute(
+                "UPDATE articles SET last_seen_at = ?, last_run_id = ? WHERE list_contains(?, article_id) RETURNING article_id",
+                [stamp, run_id, seen],
+            ).fetchall()
+            result.changes.update({row[0]: "unchanged" for row in touched})
+        cache = frames.get("http_cache")
+        if cache is not None and cache.height:
+            register("batch_cache", cache)
+            con.execute(
+                "INSERT INTO http_cache (url, source, etag, last_modified, stored_at) "
+                "SELECT url, source, etag, last_modified, ? FROM batch_cache "
+                "ON CONFLICT (url) DO UPDATE SET source = excluded.source, etag = excluded.etag, "
+                "last_modified = excluded.last_modified, stored_at = excluded.stored_at",
+                [stamp],
+            )
         events = frames.get("crawl_events")
         if events is not None and events.height:
             if result.changes:
@@ -194,3 +216,18 @@ def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl
         for name in registered:
             con.unregister(name)
     return result
+
+
+def validators(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+    """(ETag, Last-Modified) stored for each of `urls` that has them."""
+    frame = pl.DataFrame({"url": list(urls)}, schema={"url": pl.Utf8})
+    if frame.height == 0:
+        return {}
+    con.register("wanted_urls", frame)
+    try:
+        rows = con.execute(
+            "SELECT c.url, c.etag, c.last_modified FROM http_cache c JOIN wanted_urls w USING (url)"
+        ).fetchall()
+    finally:
+        con.unregister("wanted_urls")
+    return {url: (etag, modified) for url, etag, modified in rows}
