@@ -29,7 +29,7 @@ class BatchOutcome:
     def add_to(self, counts: dict[str, SourceCounts]) -> None:
         for name, part in self.per_source.items():
             total = counts.setdefault(name, SourceCounts())
-            for key in ("discovered", "fetched", "new", "updated", "unchanged", "failed", "quarantined"):
+            for key in ("discovered", "fetched", "new", "updated", "unchanged", "skipped", "failed", "quarantined"):
                 setattr(total, key, getattr(total, key) + getattr(part, key))
             for status, n in part.statuses.items():
                 total.statuses[status] = total.statuses.get(status, 0) + n
@@ -41,6 +41,7 @@ class Batch:
     rejects: list[Reject]
     events: list[dict]  # crawl event rows, for counting once the load says what changed
     seen_unchanged: list[str] = field(default_factory=list)  # stored articles that answered 304
+    owners: dict[str, str] = field(default_factory=dict)  # article_id or URL -> source, to count rejects
 
     def outcome(self, changes: dict[str, str]) -> BatchOutcome:
         out = BatchOutcome()
@@ -52,11 +53,17 @@ class Batch:
                 counts.fetched += 1
             if status.is_failure:
                 counts.failed += 1
+            if status.is_skip and event["url_kind"] == "page":
+                counts.skipped += 1
             if status is Status.QUARANTINED:
                 counts.quarantined += 1
             change = changes.get(event["article_id"] or "")
             if change:
                 setattr(counts, change, getattr(counts, change) + 1)
+        for reject in self.rejects:
+            if reject.table_name != "articles":  # rejected articles are counted by their events
+                counts = out.per_source.setdefault(self.owners.get(reject.record_key or "", "unknown"), SourceCounts())
+                counts.quarantined += 1
         return out
 
 
@@ -129,9 +136,11 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], url_
             "event_at": f.fetched_at or now, "fetched": f.ok,
         })
         if status is Status.FETCHED and (f.etag or f.last_modified):
-            cache.append({"url": f.url, "source": f.source, "etag": f.etag, "last_modified": f.last_modified})
+            cache.append({"url": f.cache_url or f.url, "source": f.source, "etag": f.etag, "last_modified": f.last_modified})
     frames["http_cache"] = frame("http_cache", cache)
     frames["crawl_events"], event_rejects = validate("crawl_events", frame("crawl_events", events))
     rejects.extend(event_rejects)
-    return Batch(frames=frames, rejects=rejects, events=events, seen_unchanged=seen_unchanged)
+    owners = {p.article.article_id: p.article.source for p in processed if p.article is not None}
+    owners.update({f.url: f.source for f in fetched})
+    return Batch(frames=frames, rejects=rejects, events=events, seen_unchanged=seen_unchanged, owners=owners)
 

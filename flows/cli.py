@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import os
 import sys
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -18,9 +20,10 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from flows.sources import ConfigError, load_sources
-from flows.warc import WarcError
+from flows.warc import WarcError, check_archive
 from transforms.classify import TaxonomyError, default_vocabulary
 from warehouse.db import WarehouseError, connect
 
@@ -36,14 +39,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+# Piped output is not cut at 80 columns; nothing we print is read as rich markup.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[Path, typer.Option("--db", envvar="SOCWATCH_DB", help="Warehouse file (DuckDB).")]
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(Text("error: ", style="bold red") + Text(message), highlight=False)
     return typer.Exit(code)
 
 
@@ -54,7 +58,7 @@ def _exit_code(status: str) -> int:
 def _summary_table(summary: dict, elapsed: float) -> Table:
     table = Table(title=f"run {summary['run_id'][:8]}: {summary['status']} in {elapsed:.1f} s", title_justify="left",
                   box=box.SIMPLE)
-    columns = ("discovered", "fetched", "new", "updated", "unchanged", "failed", "quarantined")
+    columns = ("discovered", "fetched", "new", "updated", "unchanged", "skipped", "failed", "quarantined")
     short = {"discovered": "found", "unchanged": "same", "quarantined": "held"}
     table.add_column("source", no_wrap=True)
     for c in columns:
@@ -64,7 +68,8 @@ def _summary_table(summary: dict, elapsed: float) -> Table:
         table.add_row(name, *(str(counts[c]) for c in columns))
     table.add_row("[bold]total", *(f"[bold]{summary['totals'][c]}" for c in columns))
     if console.width < 110:
-        table.caption = "found = discovered, same = unchanged, held = quarantined"
+        table.caption = ("found = discovered, same = unchanged, held = quarantined; "
+                         "skipped = refused by robots.txt or the host allowlist, or not HTML")
         table.caption_justify = "left"
     return table
 
@@ -77,8 +82,11 @@ def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None) ->
         for path in replay:
             if not path.is_file():
                 raise ConfigError(f"--replay {path}: no such file")
+            check_archive(path)
+        if record is not None and record.exists():
+            raise ConfigError(f"--record {record} exists already: record to a new file")
         connect(db).close()  # migrate (and check the lock) before Prefect starts
-    except (ConfigError, TaxonomyError, WarehouseError) as exc:
+    except (ConfigError, TaxonomyError, WarehouseError, WarcError) as exc:
         raise _fail(str(exc), EXIT_CONFIG) from None
     from flows.ingest import run_ingest  # Prefect is imported only when a flow runs
 
@@ -100,8 +108,9 @@ def run(
     summary = _ingest(sources, db, list(replay or ()), record)
     console.print(_summary_table(summary, time.monotonic() - started))
     if summary["status"] == "completed_with_errors":
-        err.print(f"{summary['totals']['failed']} URL(s) failed; see: socwatch sql \"SELECT url, status, error FROM "
-                  f"crawl_events WHERE run_id = '{summary['run_id']}' AND status NOT IN ('fetched')\"")
+        query = f"SELECT url, status, error FROM crawl_events WHERE run_id = '{summary['run_id']}' AND status <> 'fetched'"
+        err.print(Text(f"{summary['totals']['failed']} URL(s) failed, {summary['totals']['quarantined']} record(s) "
+                       f"quarantined; see: socwatch sql --db {db} \"{query}\""), highlight=False)
     raise typer.Exit(_exit_code(summary["status"]))
 
 
@@ -110,7 +119,7 @@ DEMO_QUERIES = (
      "SELECT theme, count(*) AS articles FROM article_themes GROUP BY theme ORDER BY articles DESC, theme"),
     ("Bilateral partnerships",
      "SELECT partners, type, title FROM announcements WHERE bilateral ORDER BY published_at"),
-    ("Latest cocaine news, any language",
+    ("Latest drugs news, any language",
      "SELECT published_at::DATE AS day, source, title FROM announcements WHERE list_contains(themes, 'drugs') "
      "ORDER BY published_at DESC LIMIT 5"),
 )
@@ -142,6 +151,12 @@ def _query(con, query: str) -> tuple[list[str], list[tuple]]:
 def _plain(value):
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN or infinity
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
@@ -149,12 +164,20 @@ def _plain(value):
     return value
 
 
+def _csv_cell(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(_plain(value), ensure_ascii=False)
+    return _plain(value)
+
+
 def _rich_table(names: list[str], rows: list[tuple]) -> Table:
     table = Table(show_lines=False)
     for name in names:
         table.add_column(name, overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else ", ".join(map(str, v)) if isinstance(v, list) else str(_plain(v)) for v in row))
+        table.add_row(*(Text("" if v is None else ", ".join(map(str, v)) if isinstance(v, list) else str(_plain(v))) for v in row))
     return table
 
 
@@ -167,12 +190,16 @@ def sql(
     """Run an ad-hoc SQL query (read-only) and print the result."""
     if format not in ("table", "csv", "json"):
         raise _fail(f"--format must be table, csv or json, not {format!r}", EXIT_CONFIG)
+    if not query.strip():
+        raise _fail("the query is empty", EXIT_CONFIG)
     try:
         con = connect(db, read_only=True)
     except WarehouseError as exc:
         raise _fail(str(exc), EXIT_CONFIG) from None
     try:
         names, rows = _query(con, query)
+        if not names:
+            raise _fail("the query returns no result set (socwatch sql only reads)", EXIT_CONFIG)
     except Exception as exc:  # duckdb's errors: bad SQL is the user's to fix, not a crash
         raise _fail(f"query failed: {str(exc).strip()}", EXIT_CONFIG) from None
     finally:
@@ -182,14 +209,18 @@ def sql(
     elif format == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(names)
-        writer.writerows([json.dumps(_plain(v)) if isinstance(v, list | dict) else _plain(v) for v in row] for row in rows)
+        writer.writerows([_csv_cell(v) for v in row] for row in rows)
     else:
         sys.stdout.write(json.dumps([dict(zip(names, map(_plain, row), strict=True)) for row in rows], ensure_ascii=False, default=str))
         sys.stdout.write("\n")
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except BrokenPipeError:  # `socwatch sql ... | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import os
 import random
 import socket
 import time
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,6 +49,7 @@ ROBOTS_AGENT = "socwatch"  # the token robots.txt rules are matched against
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 FEED_TYPES = ("xml", "rss", "atom", "json", "text/plain")  # substrings of feed content types
 JSON_TYPES = ("json",)
+SITEMAP_TYPES = ("xml", "gzip", "octet-stream", "text/plain")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
@@ -166,6 +168,47 @@ class _TooLarge(Exception):
         self.status = status
 
 
+class _Inflater:
+    """Decodes a gzip or deflate body as it streams, never producing more than `limit` bytes
+    in all: a decompression bomb stops at the cap instead of filling memory first."""
+
+    def __init__(self, encoding: str | None, limit: int, status: int):
+        self.limit, self.status, self.produced = limit, status, 0
+        name = (encoding or "identity").strip().lower()
+        if name in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif name == "deflate":
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS)
+        elif name in ("identity", ""):
+            self._zlib = None
+        else:  # we ask for gzip or deflate only
+            raise httpx.DecodingError(f"unsupported Content-Encoding {name!r}")
+        self._raw_deflate = name == "deflate"
+
+    def _count(self, data: bytes) -> bytes:
+        self.produced += len(data)
+        if self.produced > self.limit:
+            raise _TooLarge(self.status)
+        return data
+
+    def feed(self, data: bytes) -> bytes:
+        if self._zlib is None:
+            return self._count(data)
+        try:
+            out = self._zlib.decompress(data, self.limit - self.produced + 1)
+        except zlib.error:
+            if not (self._raw_deflate and self.produced == 0):
+                raise httpx.DecodingError("body does not decode") from None
+            self._zlib, self._raw_deflate = zlib.decompressobj(-zlib.MAX_WBITS), False  # raw deflate, no header
+            return self.feed(data)
+        if self._zlib.unconsumed_tail:
+            raise _TooLarge(self.status)
+        return self._count(out)
+
+    def flush(self) -> bytes:
+        return self._count(self._zlib.flush()) if self._zlib is not None else b""
+
+
 @dataclass(frozen=True)
 class _Answer:
     status: int
@@ -217,8 +260,9 @@ class Fetcher:
         return gate
 
     async def fetch(self, url: str, source: Source, expect: str = "html") -> Fetched:
-        """GET `url` for `source`. `expect`: 'html' for pages, 'feed' for discovery URLs,
-        'json' for APIs. A URL with stored validators is asked for conditionally."""
+        """GET `url` for `source`. `expect`: 'html' for pages, 'feed' for feeds and XML APIs,
+        'json' for JSON APIs, 'sitemap' for sitemaps. A URL with stored validators is asked
+        for conditionally."""
         try:
             return await self._fetch(url, source, expect)
         except Exception as exc:  # a bug must cost one URL, not the run: record it and go on
@@ -235,7 +279,7 @@ class Fetcher:
             if notes and "error" not in fields:
                 fields["error"] = "; ".join(notes)
             return Fetched(source=source.name, url=url, status=status, final_url=current, fetched_at=datetime.now(UTC),
-                           elapsed_ms=int((time.monotonic() - started) * 1000), **fields)
+                           elapsed_ms=int((time.monotonic() - started) * 1000), cache_url=url, **fields)
 
         for _hop in range(self.settings.max_redirects + 1):
             host = url_host(current)
@@ -286,6 +330,8 @@ class Fetcher:
                 return outcome(Status.NOT_HTML, error=f"content type {mime} is not a feed", **common)
             if expect == "json" and not any(t in mime for t in JSON_TYPES):
                 return outcome(Status.NOT_HTML, error=f"content type {mime} is not JSON", **common)
+            if expect == "sitemap" and not any(t in mime for t in SITEMAP_TYPES):
+                return outcome(Status.NOT_HTML, error=f"content type {mime} is not a sitemap", **common)
         return outcome(Status.FETCHED, body=answer.body, **common)
 
     async def _exchange(self, url: str, host: str, headers: dict, deadline: float, notes: list[str]) -> _Answer:
@@ -330,13 +376,17 @@ class Fetcher:
         await asyncio.sleep(delay)
 
     async def _get(self, url: str, headers: dict | None = None) -> _Answer:
+        limit = self.settings.max_bytes
         async with self.client.stream("GET", url, headers=headers) as response:
+            inflater = _Inflater(response.headers.get("content-encoding"), limit, response.status_code)
             chunks, size = [], 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > self.settings.max_bytes or response.num_bytes_downloaded > self.settings.max_bytes:
+            async for raw in response.aiter_raw():
+                if response.num_bytes_downloaded > limit:
                     raise _TooLarge(response.status_code)
+                chunk = inflater.feed(raw)
+                size += len(chunk)
                 chunks.append(chunk)
+            chunks.append(inflater.flush())
             body = b"".join(chunks)
             if self.recorder is not None:
                 self.recorder.write_response(url, response.status_code, response.reason_phrase, response.headers, body,
@@ -364,7 +414,16 @@ class Fetcher:
         robots.txt (5xx, network error) means disallow all, as RFC 9309 asks."""
         rules, error = None, None
         try:
-            answer = await self._exchange(f"{origin}/robots.txt", host, {}, time.monotonic() + self.settings.total_timeout_s, [])
+            url, answer = f"{origin}/robots.txt", None
+            deadline = time.monotonic() + self.settings.total_timeout_s
+            for _hop in range(6):  # RFC 9309: follow at least five redirects
+                answer = await self._exchange(url, url_host(url) or host, {}, deadline, [])
+                location = answer.headers.get("location")
+                if answer.status not in REDIRECT_STATUSES or not location:
+                    break
+                url = urljoin(url, location)
+                if not url.lower().startswith(("http://", "https://")):
+                    break
             if 200 <= answer.status < 300:
                 rules = Protego.parse(answer.body[:512 * 1024].decode("utf-8", errors="replace"))
             elif answer.status >= 500:

@@ -28,7 +28,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows.batches import BatchOutcome, build_batch, source_rows
-from flows.discovery import KINDS, Discovery
+from flows.kinds import KINDS, Discovery
 from flows.http import Fetcher, FetchSettings
 from flows.sources import load_sources
 from flows.warc import WarcRecorder, WarcReplayTransport
@@ -63,13 +63,17 @@ _RUN: contextvars.ContextVar[_Run] = contextvars.ContextVar("socwatch_run")
 @task(name="discover", cache_policy=NO_CACHE)
 async def discover(source: Source) -> Discovery:
     run = _RUN.get()
-    return await KINDS[source.kind](source, run.fetcher)
+    return await KINDS[source.kind].discover(source, run.fetcher)
 
 
 @task(name="fetch-pages", cache_policy=NO_CACHE)
 async def fetch_pages(entries: Sequence[FeedEntry]) -> list[Fetched]:
     run = _RUN.get()
-    return list(await asyncio.gather(*(run.fetcher.fetch(e.url, run.sources[e.source]) for e in entries)))
+    async def one(entry: FeedEntry) -> Fetched:
+        source = run.sources[entry.source]
+        return await KINDS[source.kind].fetch_article(entry, source, run.fetcher)
+
+    return list(await asyncio.gather(*(one(e) for e in entries)))
 
 
 @task(name="extract-classify", cache_policy=NO_CACHE)
@@ -130,10 +134,13 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
         async with Fetcher(sources, settings, transport=transport, recorder=recorder) as fetcher:
             run = _Run(run_id, {s.name: s for s in sources}, fetcher, con, options)
             _RUN.set(run)
-            fetcher.validators.update(validators(con, [s.url for s in sources]))
             discoveries = await asyncio.gather(*(discover(s) for s in sources))
-            entries = _plan(discoveries, counts)
-            fetcher.validators.update(validators(con, [e.url for e in entries]))
+            entries = _plan(discoveries, counts, {s.url for s in sources})
+            if not replay and not record:
+                # Conditional GET for articles only: feeds are always read whole, so an entry
+                # that failed last time is tried again while its feed lists it. A recorded run
+                # asks unconditionally, so that its archive replays complete.
+                fetcher.validators.update(validators(con, [u for e in entries for u in (e.url, e.document_url) if u]))
             feed_events = [event for d in discoveries for event in d.events]
             outcome = await asyncio.to_thread(validate_load, feed_events, [], "feed")
             outcome.add_to(counts)
@@ -144,8 +151,8 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             finally:
                 if run.pool is not None:
                     run.pool.shutdown(wait=True, cancel_futures=True)
-        failed = sum(c.failed for c in counts.values())
-        status = "completed_with_errors" if failed else "completed"
+        troubled = sum(c.failed + c.quarantined for c in counts.values())
+        status = "completed_with_errors" if troubled else "completed"
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
         raise
@@ -162,12 +169,13 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             "sources": {name: asdict(c) for name, c in counts.items()}}
 
 
-def _plan(discoveries: Sequence[Discovery], counts: dict[str, SourceCounts]) -> list[FeedEntry]:
-    """All entries to fetch, each canonical URL once (the first source to list it keeps it)."""
+def _plan(discoveries: Sequence[Discovery], counts: dict[str, SourceCounts], feed_urls: set[str]) -> list[FeedEntry]:
+    """All entries to fetch, each canonical URL once (the first source to list it keeps it;
+    a discovery URL listed as an entry is not an article)."""
     seen: dict[str, FeedEntry] = {}
     for discovery in discoveries:
         for entry in discovery.entries:
-            if entry.url in seen:
+            if entry.url in seen or entry.url in feed_urls:
                 c = counts[entry.source]
                 c.statuses[Status.DUPLICATE.value] = c.statuses.get(Status.DUPLICATE.value, 0) + 1
                 continue
@@ -191,7 +199,7 @@ async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str,
 
 
 def _totals(counts: dict[str, SourceCounts]) -> dict[str, int]:
-    keys = ("discovered", "fetched", "new", "updated", "unchanged", "failed", "quarantined")
+    keys = ("discovered", "fetched", "new", "updated", "unchanged", "skipped", "failed", "quarantined")
     totals = {k: sum(getattr(c, k) for c in counts.values()) for k in keys}
     totals["sources"] = len(counts)
     return totals

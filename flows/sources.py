@@ -8,15 +8,16 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flows.discovery import KINDS
+from flows.kinds import KINDS
+from schemas.codes import ACTOR_CODES
 from schemas.records import SOURCE_KINDS, Source
-from transforms.urls import url_host
+from transforms.urls import canonical_url, url_host
 
 _NAME = re.compile(r"^[a-z0-9-]+$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
-_HOST = re.compile(r"^[a-z0-9.-]+(?::\d+)?$|^\[[0-9a-f:.]+\]$")
+_HOST = re.compile(r"^[a-z0-9.-]+$|^[0-9a-f:.]*:[0-9a-f:.]*$")  # a name, IPv4, or bare IPv6 (no port)
 KEYS = {"name", "kind", "url", "country", "language", "allowed_hosts", "max_concurrency", "min_delay_s", "title"}
 DEFAULT_MAX_CONCURRENCY = 2
 DEFAULT_MIN_DELAY_S = 1.0
@@ -59,6 +60,9 @@ def parse_sources(data: dict, origin: str = "sources file") -> list[Source]:
         if sources[-1].name in seen:
             raise ConfigError(f"{label}: key 'name': {name!r} is used by an earlier entry; names must be unique")
         seen.add(sources[-1].name)
+        twin = next((s.name for s in sources[:-1] if canonical_url(s.url) == canonical_url(sources[-1].url)), None)
+        if twin:
+            raise ConfigError(f"{label}: key 'url': the same URL as source {twin!r}; list each feed once")
     return sources
 
 
@@ -84,8 +88,13 @@ def _parse_entry(entry: dict, label: str) -> Source:
     host = url_host(url)
     if not url.lower().startswith(("http://", "https://")) or not host:
         raise fail("url", f"{url!r} is not an http(s) URL with a host")
-    if not _COUNTRY.match(entry["country"]):
-        raise fail("country", f"{entry['country']!r} must be an ISO 3166-1 alpha-2 code in capitals (or EU)")
+    try:
+        urlsplit(url).port
+    except ValueError as exc:
+        raise fail("url", f"{url!r}: {exc}") from None
+    if entry["country"] not in ACTOR_CODES:
+        hint = " (the United Kingdom is GB)" if entry["country"].upper() == "UK" else ""
+        raise fail("country", f"{entry['country']!r} is not an ISO 3166-1 alpha-2 code in capitals (or EU){hint}")
     if not _LANGUAGE.match(entry["language"]):
         raise fail("language", f"{entry['language']!r} must be an ISO 639-1 code in lower case")
     allowed = entry.get("allowed_hosts", [host])
@@ -94,7 +103,7 @@ def _parse_entry(entry: dict, label: str) -> Source:
     allowed = [h.strip().lower() for h in allowed]
     for h in allowed:
         if not _HOST.match(h):
-            raise fail("allowed_hosts", f"{h!r} is not a host name")
+            raise fail("allowed_hosts", f"{h!r} is not a host name (give names without scheme or port)")
     if host not in allowed:
         raise fail("allowed_hosts", f"does not include the host of url ({host})")
     concurrency = entry.get("max_concurrency", DEFAULT_MAX_CONCURRENCY)

@@ -26,13 +26,25 @@ class WarcError(RuntimeError):
     """An archive that cannot be read or written."""
 
 
+def check_archive(path: Path | str) -> None:
+    """Raise WarcError unless `path` opens as a WARC archive (its first record is read)."""
+    try:
+        with Path(path).open("rb") as stream:
+            next(iter(ArchiveIterator(stream)), None)
+    except Exception as exc:  # warcio raises several kinds for what is not an archive
+        raise WarcError(f"{path}: not a readable WARC archive ({type(exc).__name__})") from None
+
+
 class WarcRecorder:
     """Appends one gzip-compressed `response` record per HTTP answer (thread-safe)."""
 
     def __init__(self, path: Path | str, software: str = "socwatch"):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("wb")
+        try:
+            self._file = self.path.open("xb")  # never overwrite an archive
+        except FileExistsError:
+            raise WarcError(f"{self.path} exists already: record to a new file") from None
         self._writer = WARCWriter(self._file, gzip=True)
         self._lock = threading.Lock()
         info = self._writer.create_warcinfo_record(self.path.name, {"software": software, "format": "WARC File Format 1.1"})
@@ -59,6 +71,21 @@ class WarcRecorder:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class _Body(httpx.AsyncByteStream):
+    """A body streamed like the network's (httpx reads a plain bytes body up front)."""
+
+    def __init__(self, body: bytes):
+        self.body = body
+
+    async def __aiter__(self):
+        yield self.body
+
+
+def _response(status: int, headers: list[tuple[str, str]], body: bytes, request: httpx.Request) -> httpx.Response:
+    headers = [*headers, ("Content-Length", str(len(body)))]
+    return httpx.Response(status, headers=headers, stream=_Body(body), request=request)
 
 
 class WarcReplayTransport(httpx.AsyncBaseTransport):
@@ -88,21 +115,18 @@ class WarcReplayTransport(httpx.AsyncBaseTransport):
         except Exception as exc:  # warcio raises several kinds for damaged archives
             raise WarcError(f"{path}: not a readable WARC archive: {exc}") from None
 
-    def _read(self, path: Path, offset: int) -> httpx.Response:
+    def _read(self, path: Path, offset: int, request: httpx.Request) -> httpx.Response:
         with path.open("rb") as stream:
             stream.seek(offset)
             record = next(iter(ArchiveIterator(stream)))
             status = int(record.http_headers.get_statuscode())
             headers = [(k, v) for k, v in record.http_headers.headers if k.lower() not in _WIRE_HEADERS]
             body = record.content_stream().read()
-        return httpx.Response(status, headers=headers, content=body)
+        return _response(status, headers, body, request)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = str(request.url)
         hit = self._index.get(url) or self._index.get(canonical_url(url))
         if hit is None:
-            return httpx.Response(404, headers={"Content-Type": "text/plain"}, content=b"not in the replayed archives",
-                                  request=request)
-        response = self._read(*hit)
-        response.request = request
-        return response
+            return _response(404, [("Content-Type", "text/plain")], b"not in the replayed archives", request)
+        return self._read(*hit, request)

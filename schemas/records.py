@@ -36,6 +36,10 @@ class Status(StrEnum):
     QUARANTINED = "quarantined"  # the article failed validation and was set aside
 
     @property
+    def is_skip(self) -> bool:
+        return self in (Status.ROBOTS_DISALLOWED, Status.BLOCKED_HOST, Status.NOT_HTML)
+
+    @property
     def is_failure(self) -> bool:
         """Failures make a run `completed_with_errors`; policy outcomes (robots, hosts) do not."""
         return self in _FAILURES
@@ -85,6 +89,9 @@ class FeedEntry:
     title: str | None = None
     published_at: datetime | None = None
     summary: str | None = None
+    updated_at: datetime | None = None
+    # A structured document with the article's content (an API), fetched instead of the page.
+    document_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +110,11 @@ class Fetched:
     error: str | None = None
     fetched_at: datetime | None = None
     elapsed_ms: int | None = None
+    # What the body is, so the right extractor reads it: html, or a structured document format.
+    format: str = "html"
+    # The URL whose ETag/Last-Modified these are (what was asked for; a document's URL where
+    # an article was read from an API).
+    cache_url: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -174,6 +186,7 @@ class SourceCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    skipped: int = 0  # refused by robots.txt or the allowlist, or not HTML: policy, not failure
     failed: int = 0
     quarantined: int = 0
     statuses: dict[str, int] = field(default_factory=dict)

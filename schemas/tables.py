@@ -15,13 +15,14 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
+from schemas.codes import ACTOR_CODES
+
 UTC_TS = pl.Datetime("us", "UTC")
 EVIDENCE = pl.List(pl.Struct({"term": pl.Utf8, "count": pl.Int32}))
 
 ID_RE = r"^[0-9a-f]{20}$"
 URL_RE = r"^https?://[^\s/$.?#][^\s]*$"
 SOURCE_RE = r"^[a-z0-9-]+$"
-COUNTRY_RE = r"^(?:[A-Z]{2})$"
 LANG_RE = r"^[a-z]{2}$"
 SLUG_RE = r"^[a-z][a-z_]*$"
 MAX_URL = 2048
@@ -65,7 +66,7 @@ class ArticleThemes(pa.DataFrameModel):
 
 class ArticleCountries(pa.DataFrameModel):
     article_id: str = pa.Field(str_matches=ID_RE)
-    country: str = pa.Field(str_matches=COUNTRY_RE)
+    country: str = pa.Field(isin=sorted(ACTOR_CODES))
 
     class Config:
         strict = False
@@ -74,8 +75,8 @@ class ArticleCountries(pa.DataFrameModel):
 
 class ArticleDyads(pa.DataFrameModel):
     article_id: str = pa.Field(str_matches=ID_RE)
-    country_a: str = pa.Field(str_matches=COUNTRY_RE)
-    country_b: str = pa.Field(str_matches=COUNTRY_RE)
+    country_a: str = pa.Field(isin=sorted(ACTOR_CODES))
+    country_b: str = pa.Field(isin=sorted(ACTOR_CODES))
 
     @pa.dataframe_check(name="ordered_pair")
     def ordered(cls, data):

@@ -56,22 +56,26 @@ def parse_feed(data: bytes, *, source: str, feed_url: str, content_type: str | N
     if body[:1] in (b"{", b"[") or (content_type or "").split(";")[0].strip().endswith("json"):
         return _parse_json_feed(body, source=source, feed_url=feed_url)
     _screen_xml(body)
-    parsed = feedparser.parse(
-        body,
-        response_headers={"content-location": feed_url, "content-type": content_type or "application/xml"},
-        sanitize_html=True,
-        resolve_relative_uris=True,
-    )
+    try:
+        parsed = feedparser.parse(
+            body,
+            response_headers={"content-location": feed_url, "content-type": content_type or "application/xml"},
+            sanitize_html=True,
+            resolve_relative_uris=True,
+        )
+    except (LookupError, ValueError, RecursionError) as exc:  # unknown encodings, hostile nesting
+        raise FeedError(Status.PARSE_ERROR, f"not a readable feed: {type(exc).__name__}: {_describe(exc)}") from None
     problem = parsed.get("bozo_exception")
     if not parsed.entries:
         if problem is not None:
             raise FeedError(Status.PARSE_ERROR, f"not a readable feed: {_describe(problem)}")
         if not parsed.get("version"):
             raise FeedError(Status.PARSE_ERROR, "not a feed (no RSS, Atom or JSON Feed root)")
-    entries = []
+    entries, skipped = [], 0
     for item in parsed.entries:
         url = _entry_link(item)
         if url is None:
+            skipped += 1
             continue
         entries.append(
             FeedEntry(
@@ -82,7 +86,14 @@ def parse_feed(data: bytes, *, source: str, feed_url: str, content_type: str | N
                 summary=_clean(item.get("summary")),
             )
         )
-    warning = f"feed damaged, read what could be read: {_describe(problem)}" if problem and entries else None
+    if problem is not None and not entries:
+        raise FeedError(Status.PARSE_ERROR, f"damaged feed with no readable entry: {_describe(problem)}")
+    notes = []
+    if problem is not None:
+        notes.append(f"feed damaged, read what could be read: {_describe(problem)}")
+    if skipped:
+        notes.append(f"{skipped} entr{'y' if skipped == 1 else 'ies'} without a link skipped")
+    warning = "; ".join(notes) or None
     return ParsedFeed(title=_clean(parsed.feed.get("title")), entries=_dedup(entries), warning=warning)
 
 
@@ -94,15 +105,15 @@ def _screen_xml(body: bytes) -> None:
         safe_et.fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise FeedError(Status.UNSAFE_XML, f"unsafe XML refused: {type(exc).__name__}") from None
-    except safe_et.ParseError:
-        pass  # malformed but harmless: feedparser's lenient parser may still read it
+    except (safe_et.ParseError, LookupError, ValueError):
+        pass  # malformed (or an unknown encoding) but harmless: feedparser's lenient parser may still read it
 
 
 def _parse_json_feed(body: bytes, *, source: str, feed_url: str) -> ParsedFeed:
     try:
         doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FeedError(Status.PARSE_ERROR, f"invalid JSON feed: {exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise FeedError(Status.PARSE_ERROR, f"invalid JSON feed: {_describe(exc)}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         raise FeedError(Status.PARSE_ERROR, "JSON document is not a JSON Feed (no 'items' list)")
     entries = []
@@ -112,10 +123,14 @@ def _parse_json_feed(body: bytes, *, source: str, feed_url: str) -> ParsedFeed:
         url = item.get("url") or item.get("external_url")
         if not isinstance(url, str) or not url.strip():
             continue
+        try:
+            url = urljoin(feed_url, url.strip())
+        except ValueError:  # a malformed link costs its own entry only
+            continue
         entries.append(
             FeedEntry(
                 source=source,
-                url=canonical_url(urljoin(feed_url, url.strip())),
+                url=canonical_url(url),
                 title=_clean(_str(item.get("title"))),
                 published_at=_iso_date(item.get("date_published") or item.get("date_modified")),
                 summary=_clean(_str(item.get("summary"))),
@@ -160,9 +175,9 @@ def _iso_date(value) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _str(value) -> str | None:

@@ -6,19 +6,34 @@ every page comes back as a Processed record with a status.
 
 from __future__ import annotations
 
-from schemas.records import FeedEntry, Fetched, Processed, Source, Status
+from schemas.records import Article, FeedEntry, Fetched, Processed, Source, Status
+from transforms import govuk, rijksoverheid
 from transforms.classify import classify
 from transforms.extract import ExtractionError, extract_article
 
 
+def _structured(reader):
+    def extract(fetched: Fetched, entry: FeedEntry | None, source: Source) -> Article:
+        return reader(fetched.body, fetched.url, entry, source)
+    return extract
+
+
+# Fetched.format -> the extractor that reads such a body.
+EXTRACTORS = {
+    "html": extract_article,
+    govuk.FORMAT: _structured(govuk.article_from_content_item),
+    rijksoverheid.FORMAT: _structured(rijksoverheid.article_from_document),
+}
+
+
 def process_page(fetched: Fetched, entry: FeedEntry | None, source: Source) -> Processed:
     try:
-        article = extract_article(fetched, entry, source)
+        article = EXTRACTORS[fetched.format](fetched, entry, source)
+        tags = classify(article.article_id, article.title, article.text, publisher_country=source.country)
     except ExtractionError as exc:
         return Processed(fetched.url, Status(exc.status), error=str(exc))
     except Exception as exc:  # never let one page take the batch down
         return Processed(fetched.url, Status.EXTRACT_ERROR, error=f"{type(exc).__name__}: {str(exc)[:160]}")
-    tags = classify(article.article_id, article.title, article.text, publisher_country=source.country)
     return Processed(fetched.url, Status.FETCHED, article=article, tags=tags)
 
 

@@ -7,7 +7,8 @@ surrounding white space, so the caller can still record it (and fail it later wi
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+import re
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 # Query parameters that track the reader, not the resource.
 TRACKING_PARAMS = frozenset(
@@ -20,8 +21,11 @@ TRACKING_PARAMS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "oly_")
 DEFAULT_PORTS = {"http": 80, "https": 443}
-# Characters kept as they are in a path (RFC 3986 unreserved, sub-delims, ':' and '@').
-_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+# Characters kept as they are (RFC 3986 reserved characters that may stand unescaped there).
+_PATH_SAFE = "/:@!$&'()*+,;="
+_QUERY_SAFE = "/:@!$'()*+,;?"  # '&' and '=' separate the parameters, so they stay escaped
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 
 
 def _is_tracking(name: str) -> bool:
@@ -29,11 +33,23 @@ def _is_tracking(name: str) -> bool:
     return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
 
 
+def _normalise(component: str, safe: str) -> str:
+    """Percent-encoding made canonical without changing meaning: escapes of unreserved
+    characters are decoded, other escapes upper-cased, and characters that must be escaped
+    (spaces, non-ASCII as UTF-8) are; reserved characters and their escapes stay distinct."""
+    def unescape(match: re.Match) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else f"%{match.group(1).upper()}"
+
+    return quote(_ESCAPE.sub(unescape, component), safe=safe + "%")
+
+
 def canonical_url(url: str) -> str:
-    """The form of `url` used for dedup and ids.
+    """The form of `url` used for dedup, ids and fetching.
 
     Lower-cases scheme and host, drops default ports, fragments, tracking parameters and
-    empty query strings, sorts the remaining parameters and normalises percent-encoding.
+    empty query strings, sorts the remaining parameters and normalises percent-encoding
+    (only where that cannot change what the URL names).
     Idempotent: canonical_url(canonical_url(u)) == canonical_url(u).
     """
     url = url.strip()
@@ -51,12 +67,16 @@ def canonical_url(url: str) -> str:
             host = f"[{host}]"
         port = parts.port
         netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-        path = quote(unquote(parts.path), safe=_PATH_SAFE) or "/"
-        query_pairs = [
-            (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
-        ]
-        query = urlencode(sorted(query_pairs), quote_via=quote, safe="/:@!$'()*+,;-._~")
-        return urlunsplit((scheme, netloc, path, query, ""))
+        path = _normalise(parts.path, _PATH_SAFE) or "/"
+        pairs = []
+        for pair in parts.query.split("&"):
+            if not pair:
+                continue
+            key, eq, value = pair.partition("=")
+            if _is_tracking(unquote(key)):
+                continue
+            pairs.append(_normalise(key, _QUERY_SAFE) + eq + _normalise(value, _QUERY_SAFE))
+        return urlunsplit((scheme, netloc, path, "&".join(sorted(pairs)), ""))
     except ValueError:  # bad port, bad IPv6 literal, ...
         return url
 

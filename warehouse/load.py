@@ -69,7 +69,8 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, command: str, *, flow
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: dict[str, int], error: str | None = None) -> None:
-    columns = ("n_sources", "n_discovered", "n_fetched", "n_new", "n_updated", "n_unchanged", "n_failed", "n_quarantined")
+    columns = ("n_sources", "n_discovered", "n_fetched", "n_new", "n_updated", "n_unchanged", "n_skipped", "n_failed",
+               "n_quarantined")
     sets = ", ".join(f"{c} = ?" for c in columns)
     con.execute(
         f"UPDATE runs SET status = ?, finished_at = ?, error = ?, {sets} WHERE run_id = ?",

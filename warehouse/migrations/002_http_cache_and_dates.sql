@@ -25,3 +25,6 @@ COMMENT ON COLUMN articles.document_type IS 'Document type given by the source (
 COMMENT ON COLUMN articles.organisations IS 'Publishing organisations named by the source (GOV.UK organisations, Rijksoverheid authorities).';
 COMMENT ON COLUMN articles.withdrawn IS 'True when the publisher has withdrawn the announcement (GOV.UK withdrawn notice).';
 COMMENT ON COLUMN articles.published_at IS 'Publication time (UTC), the most authoritative given: a structured API''s, else the feed''s, else the page''s.';
+
+ALTER TABLE runs ADD COLUMN n_skipped INTEGER DEFAULT 0;
+COMMENT ON COLUMN runs.n_skipped IS 'Article URLs refused by robots.txt or the host allowlist, or not HTML (policy outcomes, not failures).';

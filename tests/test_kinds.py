@@ -1,0 +1,144 @@
+"""Every source kind on real samples from ../shared/corpus, served by a real server on 127.0.0.1.
+
+The registry drives this file: a kind registered in flows.kinds.KINDS without a test here fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+
+import pytest
+
+from conftest import CORPUS, Route, need_shared
+from flows.http import Fetcher, FetchSettings
+from flows.kinds import KINDS
+from schemas.records import Source, Status
+from transforms.process import process_pages
+
+SETTINGS = FetchSettings(total_timeout_s=10, max_retries=0)
+
+
+def source(server, kind: str, path: str, **extra) -> Source:
+    return Source(name=f"test-{kind}", kind=kind, url=server.url(path), country=extra.pop("country", "GB"),
+                  language=extra.pop("language", "en"), allowed_hosts=("127.0.0.1",), max_concurrency=2,
+                  min_delay_s=0.0, listed_hosts=("127.0.0.1",), **extra)
+
+
+def crawl(src: Source):
+    """Discovery, then each article fetched and processed as the flow does it."""
+    async def go():
+        async with Fetcher([src], SETTINGS) as fetcher:
+            kind = KINDS[src.kind]
+            discovery = await kind.discover(src, fetcher)
+            fetched = await asyncio.gather(*(kind.fetch_article(e, src, fetcher) for e in discovery.entries))
+            return discovery, list(fetched)
+    discovery, fetched = asyncio.run(go())
+    by_url = {e.url: e for e in discovery.entries}
+    processed = process_pages([(f, by_url[f.url], src) for f in fetched if f.ok])
+    return discovery, fetched, processed
+
+
+def feed_kind(loopback):
+    body = need_shared("corpus", "feeds", "gov_scot", "news_gov_scot_rss_2017_excerpt.xml").read_bytes()
+    loopback.routes["/feed.xml"] = Route(200, body, {"Content-Type": "application/rss+xml"})
+    discovery, fetched, _ = crawl(source(loopback, "feed", "/feed.xml"))
+    assert [e.status for e in discovery.events] == [Status.FETCHED]
+    assert len(discovery.entries) == 2 and all(e.url.startswith("https://news.gov.scot/news/") for e in discovery.entries)
+    assert all(e.title and e.published_at for e in discovery.entries)
+    assert {f.status for f in fetched} == {Status.BLOCKED_HOST}  # their host is not the source's
+
+
+def govuk_kind(loopback):
+    folder = need_shared("corpus", "govuk_api", "content_store")
+    items = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("news_article__*.json"))[:3]}
+    items["withdrawn"] = json.loads((folder / "news_article__news_article_withdrawn.json").read_text(encoding="utf-8"))
+    entries = []
+    for name, item in items.items():
+        path = f"/government/news/{name.removesuffix('.json').replace('_', '-')}"
+        loopback.routes[f"/api/content{path}"] = Route(200, json.dumps(item).encode(), {"Content-Type": "application/json"})
+        entries.append(f"<entry><title>{item['title']}</title><link rel='alternate' href='{loopback.url(path)}'/>"
+                       f"<id>{loopback.url(path)}</id><updated>{item['public_updated_at']}</updated></entry>")
+    no_api = "/government/news/only-a-page"  # no Content API answer: the page is read instead
+    loopback.routes[no_api] = Route(200, b"<html><body><article><h1>Page only</h1><p>" + b"Border Force seized cocaine. " * 20 + b"</p></article></body></html>")
+    entries.append(f"<entry><title>Page only</title><link href='{loopback.url(no_api)}'/><id>x</id><updated>2026-01-01T00:00:00Z</updated></entry>")
+    atom = f"<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>GOV.UK</title>{''.join(entries)}</feed>"
+    loopback.routes["/news.atom"] = Route(200, atom.encode(), {"Content-Type": "application/atom+xml"})
+    _, fetched, processed = crawl(source(loopback, "govuk", "/news.atom", title="GOV.UK test"))
+    assert [f.format for f in fetched] == ["govuk_content"] * 4 + ["html"]
+    assert "read the page instead" in fetched[-1].error
+    articles = {p.article.title: p.article for p in processed}
+    assert len(articles) == 5
+    withdrawn = next(a for a in articles.values() if a.withdrawn)
+    assert withdrawn.organisations and withdrawn.document_type == "news_story"
+    assert withdrawn.source_published_at is not None and withdrawn.published_at == withdrawn.source_published_at
+    assert withdrawn.updated_at is not None and withdrawn.language == "en"
+    assert all(a.text and "<p>" not in a.text for a in articles.values())
+
+
+def rijksoverheid_kind(loopback):
+    folder = need_shared("corpus", "feeds", "rijksoverheid")
+    base = loopback.url("")
+    listing = (folder / "opendata_news_list_2017.xml").read_bytes()
+    listing = listing.replace(b"https://opendata.rijksoverheid.nl", base.encode()).replace(b"https://www.rijksoverheid.nl", base.encode())
+    document = (folder / "opendata_news_item_2017.xml").read_bytes()
+    doc_id = document.split(b"<id>")[1].split(b"</id>")[0].decode()
+    loopback.routes["/v1/infotypes/news?rows=25"] = Route(200, listing, {"Content-Type": "application/xml"})
+    loopback.routes["/v1/infotypes/news?offset=25&rows=25"] = Route(200, b"<newsitems/>", {"Content-Type": "application/xml"})
+    loopback.routes[f"/v1/sources/rijksoverheid/infotypes/news/{doc_id}"] = Route(200, document, {"Content-Type": "application/xml"})
+    discovery, fetched, processed = crawl(source(loopback, "rijksoverheid", "/v1/infotypes/news?rows=25", country="NL", language="nl"))
+    assert len(discovery.entries) == 25 and [e.status for e in discovery.events] == [Status.FETCHED, Status.FETCHED]
+    assert all(e.document_url and e.published_at for e in discovery.entries)
+    [article] = [p.article for p in processed if p.article]
+    assert article.title == "Nieuwe bewindspersonen OCW treden aan"
+    assert article.organisations == ("Ministerie van Onderwijs, Cultuur en Wetenschap",)
+    assert article.language == "nl" and article.source_published_at is not None
+    # Every other item had neither document nor page here: each ends with its own status.
+    assert sum(f.status is Status.HTTP_ERROR for f in fetched) == 24
+
+
+def sitemap_kind(loopback):
+    # ../shared holds no real sitemap; these follow the sitemaps.org and Google News formats.
+    pages = {f"/news/{i}": f"<html><body><article><h1>Item {i}</h1><p>{'Police seized firearms. ' * 20}</p></article></body></html>".encode() for i in range(3)}
+    for path, body in pages.items():
+        loopback.routes[path] = Route(200, body)
+    news = ("<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9' "
+            "xmlns:news='http://www.google.com/schemas/sitemap-news/0.9'>"
+            + "".join(f"<url><loc>{loopback.url(p)}</loc><news:news><news:publication_date>2026-05-0{i + 1}T10:00:00Z"
+                      f"</news:publication_date><news:title>Item {i}</news:title></news:news></url>" for i, p in enumerate(pages))
+            + "</urlset>")
+    loopback.routes["/news-sitemap.xml.gz"] = Route(200, gzip.compress(news.encode()), {"Content-Type": "application/gzip"})
+    index = (f"<?xml version='1.0'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+             f"<sitemap><loc>{loopback.url('/news-sitemap.xml.gz')}</loc><lastmod>2026-05-03</lastmod></sitemap></sitemapindex>")
+    loopback.routes["/sitemap.xml"] = Route(200, index.encode(), {"Content-Type": "application/xml"})
+    discovery, _, processed = crawl(source(loopback, "sitemap", "/sitemap.xml"))
+    assert [e.status for e in discovery.events] == [Status.FETCHED, Status.FETCHED]
+    assert [e.title for e in discovery.entries] == ["Item 2", "Item 1", "Item 0"]  # newest first
+    assert len([p for p in processed if p.article]) == 3
+
+
+KIND_TESTS = {"feed": feed_kind, "govuk": govuk_kind, "rijksoverheid": rijksoverheid_kind, "sitemap": sitemap_kind}
+
+
+def test_every_registered_kind_has_a_test_on_real_samples():
+    assert set(KINDS) == set(KIND_TESTS)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("kind", sorted(KIND_TESTS))
+def test_kind(kind, loopback):
+    KIND_TESTS[kind](loopback)
+
+
+def test_sitemap_bombs_and_entity_attacks_fail_with_their_status():
+    from transforms.feeds import FeedError
+    from transforms.sitemaps import parse_sitemap
+
+    with pytest.raises(FeedError) as bomb:
+        parse_sitemap(gzip.compress(b"<urlset>" + b" " * 60_000_000 + b"</urlset>"), "s")
+    assert bomb.value.status is Status.TOO_LARGE
+    with pytest.raises(FeedError) as laughs:
+        parse_sitemap(b"<!DOCTYPE u [<!ENTITY a 'b'>]><urlset>&a;</urlset>", "s")
+    assert laughs.value.status is Status.UNSAFE_XML
+    assert CORPUS  # the corpus path is known even where it is absent

@@ -1,0 +1,82 @@
+"""GOV.UK: article URLs to Content API URLs, and Content API items to Article records.
+
+The Content API (`https://www.gov.uk/api/content/<path>`) gives, for every page of
+www.gov.uk, its body HTML and metadata: first_published_at, public_updated_at, the
+publishing organisations, the document type, the locale and any withdrawn notice.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from schemas.records import Article, FeedEntry, Source
+from transforms.extract import ExtractionError, content_hash, normalise_text
+from transforms.html_text import html_to_text
+from transforms.urls import article_id
+
+FORMAT = "govuk_content"
+
+
+def content_api_url(url: str) -> str | None:
+    """The Content API URL of a GOV.UK page: the same origin, `/api/content` + its path.
+
+    (www.gov.uk, and GOV.UK's integration and staging hosts, all serve it there.)"""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.startswith("/api/") or parts.path in ("", "/"):
+        return None
+    return f"{parts.scheme}://{parts.netloc}/api/content{parts.path.rstrip('/')}"
+
+
+def _time(value) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def article_from_content_item(body: bytes, url: str, entry: FeedEntry | None, source: Source) -> Article:
+    """An Article from a Content API item; raises ExtractionError where it holds no article."""
+    try:
+        item = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ExtractionError("extract_error", f"Content API answer is not JSON: {exc}") from None
+    if not isinstance(item, dict):
+        raise ExtractionError("extract_error", "Content API answer is not a content item")
+    details = item.get("details") if isinstance(item.get("details"), dict) else {}
+    body_html = details.get("body")
+    if isinstance(body_html, list):  # multi-part bodies: [{content_type, content}, ...]
+        body_html = next((part.get("content") for part in body_html if isinstance(part, dict)
+                          and part.get("content_type") == "text/html"), "")
+    text = html_to_text(body_html if isinstance(body_html, str) else "")
+    title = normalise_text(str(item.get("title") or (entry.title if entry else "") or ""))
+    if not text or not title:
+        raise ExtractionError("no_content", f"content item ({item.get('document_type') or 'unknown type'}) has no body text")
+    links = item.get("links") if isinstance(item.get("links"), dict) else {}
+    organisations = tuple(str(o["title"]) for o in links.get("organisations") or () if isinstance(o, dict) and o.get("title"))
+    published = _time(item.get("first_published_at"))
+    feed_date = entry.published_at if entry else None
+    locale = str(item.get("locale") or source.language).lower()[:2]
+    return Article(
+        article_id=article_id(url),
+        url=url,
+        source=source.name,
+        publisher=(organisations[0] if organisations else None) or source.title or "GOV.UK",
+        title=title,
+        text=text,
+        language=locale,
+        content_hash=content_hash(title, text),
+        published_at=published or feed_date,
+        feed_published_at=feed_date,
+        source_published_at=published,
+        updated_at=_time(item.get("public_updated_at")),
+        description=normalise_text(str(item.get("description") or "")) or None,
+        site_name="GOV.UK",
+        document_type=item.get("document_type") if isinstance(item.get("document_type"), str) else None,
+        organisations=organisations,
+        withdrawn=bool(item.get("withdrawn_notice")),
+    )
