@@ -41,7 +41,7 @@ from warehouse.load import finish_run, load_batch, start_run, upsert_sources, va
 
 @dataclass(frozen=True)
 class IngestOptions:
-    batch_size: int = 200  # pages per fetch/extract/load batch
+    batch_size: int = 100  # pages per fetch/extract/load batch (small enough for the stages to overlap)
     workers: int = max(1, os.cpu_count() or 1)  # extraction processes
     pool_min_pages: int = 48  # fewer pages than this are extracted in-process (no pool start-up)
     fetch: FetchSettings = field(default_factory=FetchSettings)
@@ -185,17 +185,30 @@ def _plan(discoveries: Sequence[Discovery], counts: dict[str, SourceCounts], fee
 
 
 async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str, SourceCounts]) -> None:
+    """Three stages in flight at once: fetching batch k+1, extracting batch k, loading batch k-1.
+    Loads stay one at a time, in order (one writer, one transaction per batch)."""
     batches = _chunks(entries, batch_size)
     if not batches:
         return
     next_fetch = asyncio.ensure_future(fetch_pages(batches[0]))
-    for i, batch in enumerate(batches):
-        fetched = await next_fetch
-        if i + 1 < len(batches):
-            next_fetch = asyncio.ensure_future(fetch_pages(batches[i + 1]))
-        processed = await extract_classify(fetched, batch)
-        outcome = await asyncio.to_thread(validate_load, fetched, processed)
-        outcome.add_to(counts)
+    loading: asyncio.Future | None = None
+    try:
+        for i, batch in enumerate(batches):
+            fetched = await next_fetch
+            if i + 1 < len(batches):
+                next_fetch = asyncio.ensure_future(fetch_pages(batches[i + 1]))
+            processed = await extract_classify(fetched, batch)
+            if loading is not None:
+                (await loading).add_to(counts)
+            loading = asyncio.ensure_future(asyncio.to_thread(validate_load, fetched, processed))
+        (await loading).add_to(counts)
+        loading = None
+    finally:  # on an error, let the load in flight finish or fail before the run is closed
+        if loading is not None:
+            await asyncio.gather(loading, return_exceptions=True)
+        if not next_fetch.done():
+            next_fetch.cancel()
+            await asyncio.gather(next_fetch, return_exceptions=True)
 
 
 def _totals(counts: dict[str, SourceCounts]) -> dict[str, int]:

@@ -84,3 +84,59 @@ def test_record_then_replay_gives_the_same_answers_and_404_for_the_unknown(loopb
     for a, b in zip(live, replayed):
         assert (a.status, a.http_status, a.body, a.content_type) == (b.status, b.http_status, b.body, b.content_type)
     assert replayed[2].status is Status.HTTP_ERROR and replayed[2].http_status == 404
+
+
+def test_robots_txt_behind_a_redirect_is_obeyed(loopback):
+    loopback.routes.update({
+        "/robots.txt": Route(301, b"", {"Location": "/real-robots.txt"}),
+        "/real-robots.txt": Route(200, b"User-agent: *\nDisallow: /\n", {"Content-Type": "text/plain"}),
+        "/page": Route(200, PAGE),
+    })
+    [result] = fetch_all(source_for(loopback), [loopback.url("/page")])
+    assert result.status is Status.ROBOTS_DISALLOWED and "/page" not in loopback.requests
+
+
+def test_robots_txt_failing_with_5xx_disallows_the_host_and_4xx_allows_it(loopback):
+    loopback.routes.update({"/robots.txt": Route(503, b"down"), "/page": Route(200, PAGE)})
+    [refused] = fetch_all(source_for(loopback), [loopback.url("/page")], FetchSettings(max_retries=0))
+    assert refused.status is Status.ROBOTS_DISALLOWED and "503" in refused.error
+    loopback.routes["/robots.txt"] = Route(404, b"none")
+    [allowed] = fetch_all(source_for(loopback), [loopback.url("/page")])
+    assert allowed.status is Status.FETCHED
+
+
+def test_a_gzip_bomb_stops_at_the_cap_without_inflating_it_all(loopback):
+    import gzip
+    import tracemalloc
+
+    loopback.routes["/bomb"] = Route(200, gzip.compress(b"\0" * 50_000_000), {"Content-Type": "text/html", "Content-Encoding": "gzip"})
+    tracemalloc.start()
+    [result] = fetch_all(source_for(loopback), [loopback.url("/bomb")], FetchSettings(max_bytes=1_000_000))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert result.status is Status.TOO_LARGE
+    assert peak < 20_000_000  # far below the 50 MB the body inflates to
+
+
+def test_deflate_bodies_with_and_without_zlib_header_decode(loopback):
+    import zlib
+
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    loopback.routes.update({
+        "/zlib": Route(200, zlib.compress(PAGE), {"Content-Type": "text/html", "Content-Encoding": "deflate"}),
+        "/raw": Route(200, raw.compress(PAGE) + raw.flush(), {"Content-Type": "text/html", "Content-Encoding": "deflate"}),
+    })
+    results = fetch_all(source_for(loopback), [loopback.url("/zlib"), loopback.url("/raw")])
+    assert [r.body for r in results] == [PAGE, PAGE]
+
+
+def test_an_existing_archive_is_never_overwritten(tmp_path):
+    import pytest
+
+    from flows.warc import WarcError
+
+    archive = tmp_path / "a.warc.gz"
+    archive.write_bytes(b"precious")
+    with pytest.raises(WarcError, match="exists already"):
+        WarcRecorder(archive)
+    assert archive.read_bytes() == b"precious"

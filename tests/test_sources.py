@@ -65,3 +65,21 @@ def test_duplicate_names_broken_toml_and_missing_files_are_reported(tmp_path):
         load_sources(tmp_path / "nope.toml")
     with pytest.raises(ConfigError, match="no \\[\\[sources\\]\\]"):
         load_sources(write(tmp_path, ""))
+
+
+@pytest.mark.parametrize("change, culprit", [
+    (('country = "GB"', 'country = "UK"'), "the United Kingdom is GB"),
+    (('country = "GB"', 'country = "XX"'), "key 'country'"),
+    (('url = "https://www.gov.uk/', 'url = "https://www.gov.uk:99999/'), "key 'url'"),
+    (('language = "en"', 'language = "en"\nallowed_hosts = ["www.gov.uk:443"]'), "key 'allowed_hosts'"),
+])
+def test_codes_ports_and_hosts_are_checked(tmp_path, change, culprit):
+    old, new = change
+    with pytest.raises(ConfigError, match=culprit):
+        load_sources(write(tmp_path, GOOD.replace(old, new)))
+
+
+def test_the_same_feed_twice_is_refused(tmp_path):
+    twice = GOOD + GOOD.replace('name = "govuk-home-office"', 'name = "again"')
+    with pytest.raises(ConfigError, match="the same URL as source 'govuk-home-office'"):
+        load_sources(write(tmp_path, twice))

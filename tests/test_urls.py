@@ -33,3 +33,25 @@ def test_article_id_is_deterministic_and_ignores_tracking():
 def test_url_host():
     assert url_host("https://WWW.GOV.UK./x") == "www.gov.uk"
     assert url_host("not a url") is None
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+URL_CHARS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(path=URL_CHARS, query=URL_CHARS, scheme=st.sampled_from(["http", "https", "HTTP", "ftp", ""]),
+       host=st.sampled_from(["e.org", "E.ORG", "[::1]", "127.0.0.1:8080", "xn--caf-dma.example", "", "a:99999"]))
+def test_canonical_url_is_idempotent_and_total(path, query, scheme, host):
+    url = f"{scheme}://{host}/{path}?{query}"
+    once = canonical_url(url)
+    assert canonical_url(once) == once
+
+
+def test_escapes_of_reserved_and_non_utf8_bytes_keep_urls_distinct():
+    distinct = ["https://e.org/s?q=C%2B%2B", "https://e.org/s?q=C++", "https://e.org/p%2Fq", "https://e.org/p/q",
+                "https://e.org/caf%E9", "https://e.org/caf%E8", "https://e.org/a?x=1%262", "https://e.org/a?x=1&2"]
+    assert len({canonical_url(u) for u in distinct}) == len(distinct)
+    assert len({article_id(u) for u in distinct}) == len(distinct)
