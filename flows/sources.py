@@ -89,7 +89,7 @@ def _parse_entry(entry: dict, label: str) -> Source:
     if not url.lower().startswith(("http://", "https://")) or not host:
         raise fail("url", f"{url!r} is not an http(s) URL with a host")
     try:
-        urlsplit(url).port
+        _port = urlsplit(url).port  # raises for a port out of range
     except ValueError as exc:
         raise fail("url", f"{url!r}: {exc}") from None
     if entry["country"] not in ACTOR_CODES:

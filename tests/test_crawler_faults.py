@@ -8,7 +8,6 @@ import gzip
 import socket
 import struct
 import time
-from datetime import UTC, datetime
 
 import duckdb
 import pytest

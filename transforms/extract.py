@@ -8,11 +8,11 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import UTC, datetime
 
 import trafilatura
 
 from schemas.records import Article, FeedEntry, Fetched, Source
+from transforms.dates import parse_iso
 from transforms.urls import article_id
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
@@ -79,7 +79,7 @@ def extract_article(fetched: Fetched, entry: FeedEntry | None, source: Source) -
     first, _, rest = text.partition("\n")
     if first.strip() == title and rest.strip():  # the headline repeated as the text's first line
         text = rest.strip()
-    page_date = _page_date(doc.date)
+    page_date = parse_iso(doc.date)
     feed_date = entry.published_at if entry else None
     return Article(
         article_id=article_id(fetched.url),
@@ -98,12 +98,3 @@ def extract_article(fetched: Fetched, entry: FeedEntry | None, source: Source) -
         site_name=doc.sitename or None,
     )
 
-
-def _page_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)

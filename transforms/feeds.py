@@ -22,6 +22,7 @@ import feedparser
 from defusedxml import DefusedXmlException
 
 from schemas.records import FeedEntry, Status
+from transforms.dates import parse_iso
 from transforms.urls import canonical_url
 
 # feedparser must never go to the network or read files: we only hand it bytes.
@@ -132,7 +133,7 @@ def _parse_json_feed(body: bytes, *, source: str, feed_url: str) -> ParsedFeed:
                 source=source,
                 url=canonical_url(url),
                 title=_clean(_str(item.get("title"))),
-                published_at=_iso_date(item.get("date_published") or item.get("date_modified")),
+                published_at=parse_iso(item.get("date_published") or item.get("date_modified")),
                 summary=_clean(_str(item.get("summary"))),
             )
         )
@@ -169,15 +170,6 @@ def _struct_time(value) -> datetime | None:
     except (OverflowError, ValueError, TypeError):
         return None
 
-
-def _iso_date(value) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        return None
 
 
 def _str(value) -> str | None:

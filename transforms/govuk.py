@@ -8,10 +8,10 @@ publishing organisations, the document type, the locale and any withdrawn notice
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from schemas.records import Article, FeedEntry, Source
+from transforms.dates import parse_iso
 from transforms.extract import ExtractionError, content_hash, normalise_text
 from transforms.html_text import html_to_text
 from transforms.urls import article_id
@@ -28,15 +28,6 @@ def content_api_url(url: str) -> str | None:
         return None
     return f"{parts.scheme}://{parts.netloc}/api/content{parts.path.rstrip('/')}"
 
-
-def _time(value) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def article_from_content_item(body: bytes, url: str, entry: FeedEntry | None, source: Source) -> Article:
@@ -58,7 +49,7 @@ def article_from_content_item(body: bytes, url: str, entry: FeedEntry | None, so
         raise ExtractionError("no_content", f"content item ({item.get('document_type') or 'unknown type'}) has no body text")
     links = item.get("links") if isinstance(item.get("links"), dict) else {}
     organisations = tuple(str(o["title"]) for o in links.get("organisations") or () if isinstance(o, dict) and o.get("title"))
-    published = _time(item.get("first_published_at"))
+    published = parse_iso(item.get("first_published_at"))
     feed_date = entry.published_at if entry else None
     locale = str(item.get("locale") or source.language).lower()[:2]
     return Article(
@@ -73,7 +64,7 @@ def article_from_content_item(body: bytes, url: str, entry: FeedEntry | None, so
         published_at=published or feed_date,
         feed_published_at=feed_date,
         source_published_at=published,
-        updated_at=_time(item.get("public_updated_at")),
+        updated_at=parse_iso(item.get("public_updated_at")),
         description=normalise_text(str(item.get("description") or "")) or None,
         site_name="GOV.UK",
         document_type=item.get("document_type") if isinstance(item.get("document_type"), str) else None,

@@ -7,13 +7,13 @@ has the content blocks, the authorities and the language. All XML goes through d
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import defusedxml.ElementTree as safe_et
 from defusedxml import DefusedXmlException
 
 from schemas.records import Article, FeedEntry, Source, Status
+from transforms.dates import parse_iso
 from transforms.extract import ExtractionError, content_hash, normalise_text
 from transforms.feeds import FeedError
 from transforms.html_text import html_to_text
@@ -36,15 +36,6 @@ def _text(element, tag: str) -> str | None:
     return child.text.strip() if child is not None and child.text and child.text.strip() else None
 
 
-def _time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
 
 def parse_news_list(body: bytes, source: str) -> tuple[FeedEntry, ...]:
     """The entries of one page of the news list; raises FeedError with a status."""
@@ -61,9 +52,9 @@ def parse_news_list(body: bytes, source: str) -> tuple[FeedEntry, ...]:
             source=source,
             url=canonical_url(url),
             title=_text(item, "title"),
-            published_at=_time(_text(item, "available") or _text(item, "frontenddate")),
+            published_at=parse_iso(_text(item, "available") or _text(item, "frontenddate")),
             summary=html_to_text(_text(item, "introduction")) or None,
-            updated_at=_time(_text(item, "lastmodified")),
+            updated_at=parse_iso(_text(item, "lastmodified")),
             document_url=canonical_url(data_url) if data_url and data_url.lower().startswith(("http://", "https://")) else None,
         )
         entries.setdefault(entry.url, entry)
@@ -95,7 +86,7 @@ def article_from_document(body: bytes, url: str, entry: FeedEntry | None, source
     if not title or not text:
         raise ExtractionError("no_content", "document has no title or text")
     authorities = tuple(dict.fromkeys(d.text.strip() for d in root.findall("authorities/department") if d.text and d.text.strip()))
-    published = _time(_text(root, "available") or _text(root, "issued") or _text(root, "frontenddate"))
+    published = parse_iso(_text(root, "available") or _text(root, "issued") or _text(root, "frontenddate"))
     feed_date = entry.published_at if entry else None
     language = (_text(root, "language") or source.language).lower()[:2]
     return Article(
@@ -110,7 +101,7 @@ def article_from_document(body: bytes, url: str, entry: FeedEntry | None, source
         published_at=published or feed_date,
         feed_published_at=feed_date,
         source_published_at=published,
-        updated_at=_time(_text(root, "lastmodified")),
+        updated_at=parse_iso(_text(root, "lastmodified")),
         description=html_to_text(_text(root, "introduction")) or None,
         site_name="Rijksoverheid",
         document_type=_text(root, "type"),

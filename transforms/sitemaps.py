@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import defusedxml.ElementTree as safe_et
 from defusedxml import DefusedXmlException
 
 from schemas.records import FeedEntry, Status
+from transforms.dates import parse_iso
 from transforms.feeds import FeedError
 from transforms.urls import canonical_url
 
@@ -37,15 +38,6 @@ def gunzip(body: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
         raise FeedError(Status.TOO_LARGE, f"sitemap decompresses to more than {limit} bytes")
     return out
 
-
-def _time(value: str | None) -> datetime | None:
-    if not value or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _local(tag: str) -> str:
@@ -74,7 +66,7 @@ def parse_sitemap(body: bytes, source: str) -> Sitemap:
         for node in root:
             loc = _child_text(node, "loc")
             if loc and loc.lower().startswith(("http://", "https://")):
-                children.append((canonical_url(loc), _time(_child_text(node, "lastmod"))))
+                children.append((canonical_url(loc), parse_iso(_child_text(node, "lastmod"))))
         return Sitemap((), tuple(children))
     if kind != "urlset":
         raise FeedError(Status.PARSE_ERROR, f"not a sitemap (root <{kind}>)")
@@ -87,8 +79,8 @@ def parse_sitemap(body: bytes, source: str) -> Sitemap:
         title = published = None
         if news is not None:
             title = _child_text(news, "title")
-            published = _time(_child_text(news, "publication_date"))
-        modified = _time(_child_text(node, "lastmod"))
+            published = parse_iso(_child_text(news, "publication_date"))
+        modified = parse_iso(_child_text(node, "lastmod"))
         entry = FeedEntry(source=source, url=canonical_url(loc), title=title, published_at=published or modified,
                           updated_at=modified)
         entries.setdefault(entry.url, entry)
