@@ -215,6 +215,50 @@ def sql(
         sys.stdout.write("\n")
 
 
+@app.command()
+def evaluate(
+    gold: Annotated[Path, typer.Argument(help="Gold file (JSON Lines: id, url, title, text, language, themes, countries, bilateral, type).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+) -> None:
+    """Score the classifier on a gold file: per-theme precision/recall/F1, bilateral, countries."""
+    from transforms.classify import classify
+    from transforms.evaluate import publisher_country, score
+
+    try:
+        vocab = default_vocabulary()
+        docs = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
+        for number, doc in enumerate(docs, start=1):
+            missing = {"title", "text", "themes", "countries", "bilateral"} - set(doc)
+            if missing:
+                raise ConfigError(f"{gold}: line {number} lacks {', '.join(sorted(missing))}")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ConfigError, TaxonomyError) as exc:
+        raise _fail(f"cannot evaluate on {gold}: {exc}", EXIT_CONFIG) from None
+    predicted = [classify(str(d.get("id", i)), d["title"] or "", d["text"] or "", publisher_country(d.get("url") or ""), vocab)
+                 for i, d in enumerate(docs)]
+    scores = score(docs, predicted, vocab.themes)
+    scores["taxonomy_version"] = vocab.version
+    if as_json:
+        sys.stdout.write(json.dumps(scores, indent=2) + "\n")
+        return
+    table = Table(title=f"{scores['documents']} documents, taxonomy {vocab.version}", title_justify="left", box=box.SIMPLE)
+    for name in ("theme", "precision", "recall", "f1", "support"):
+        table.add_column(name, justify="left" if name == "theme" else "right")
+    for theme, s in scores["per_theme"].items():
+        table.add_row(theme, f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", str(s["support"]))
+    console.print(table)
+    summary = Table(box=box.SIMPLE, show_header=True)
+    for name in ("measure", "precision", "recall", "f1"):
+        summary.add_column(name, justify="left" if name == "measure" else "right")
+    micro = scores["micro"]
+    summary.add_row("themes, micro", f"{micro['precision']:.3f}", f"{micro['recall']:.3f}", f"{scores['micro_f1']:.3f}")
+    summary.add_row("themes, macro", "", "", f"{scores['macro_f1']:.3f}")
+    for name in ("bilateral", "countries"):
+        s = scores[name]
+        summary.add_row(name, f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}")
+    summary.add_row("type (accuracy)", "", "", f"{scores['type_accuracy']:.3f}")
+    console.print(summary)
+
+
 def main() -> None:
     try:
         app()

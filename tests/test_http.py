@@ -140,3 +140,13 @@ def test_an_existing_archive_is_never_overwritten(tmp_path):
     with pytest.raises(WarcError, match="exists already"):
         WarcRecorder(archive)
     assert archive.read_bytes() == b"precious"
+
+
+def test_robots_crawl_delay_spaces_requests_beyond_the_sources_delay(loopback):
+    loopback.routes["/robots.txt"] = Route(200, b"User-agent: socwatch\nCrawl-delay: 0.3\n", {"Content-Type": "text/plain"})
+    for i in range(4):
+        loopback.routes[f"/p{i}"] = Route(200, PAGE)
+    started = time.monotonic()
+    results = fetch_all(source_for(loopback, min_delay_s=0.0), [loopback.url(f"/p{i}") for i in range(4)])
+    assert all(r.ok for r in results)
+    assert time.monotonic() - started >= 0.9  # four page requests, 0.3 s apart

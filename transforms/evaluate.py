@@ -1,0 +1,85 @@
+"""Scoring the classifier against a gold file (JSON Lines: id, url, title, text, language,
+themes, countries, bilateral, type). Pure: gold records and predictions in, scores out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from schemas.records import Tags
+
+# Publishers' countries by the host's last labels, for gold files that do not say it.
+_SUFFIX_COUNTRY = {"europa.eu": "EU", "gov.uk": "GB", "uk": "GB", "nl": "NL", "gov": "US", "be": "BE", "de": "DE", "fr": "FR"}
+
+
+def publisher_country(url: str) -> str | None:
+    """The country a publisher's host implies (gov.uk -> GB, politie.nl -> NL, a .gov -> US)."""
+    host = (urlsplit(url).hostname or "").lower()
+    labels = host.split(".")
+    for n in (2, 1):
+        country = _SUFFIX_COUNTRY.get(".".join(labels[-n:]))
+        if country:
+            return country
+    return None
+
+
+@dataclass(frozen=True)
+class PRF:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+    @classmethod
+    def of(cls, tp: int, fp: int, fn: int) -> PRF:
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return cls(round(precision, 4), round(recall, 4), round(f1, 4), tp + fn)
+
+    def as_dict(self, support: bool = True) -> dict:
+        out = {"precision": self.precision, "recall": self.recall, "f1": self.f1}
+        if support:
+            out["support"] = self.support
+        return out
+
+
+def _pairs(gold: Iterable[set], predicted: Iterable[set]) -> tuple[int, int, int]:
+    tp = fp = fn = 0
+    for g, p in zip(gold, predicted, strict=True):
+        tp += len(g & p)
+        fp += len(p - g)
+        fn += len(g - p)
+    return tp, fp, fn
+
+
+def score(gold: list[dict], predicted: list[Tags], themes: Iterable[str]) -> dict:
+    """Scores in the contract's shape: micro_f1, macro_f1 (over themes with gold support),
+    per_theme, bilateral, countries; plus type accuracy and the number of documents."""
+    gold_themes = [set(g["themes"]) for g in gold]
+    pred_themes = [{t.theme for t in p.themes} for p in predicted]
+    per_theme = {}
+    for theme in sorted(themes):
+        tp, fp, fn = _pairs([{theme} & g for g in gold_themes], [{theme} & p for p in pred_themes])
+        per_theme[theme] = PRF.of(tp, fp, fn)
+    micro = PRF.of(*_pairs(gold_themes, pred_themes))
+    supported = [s for s in per_theme.values() if s.support]
+    macro = round(sum(s.f1 for s in supported) / len(supported), 4) if supported else 0.0
+    bilateral = PRF.of(
+        sum(1 for g, p in zip(gold, predicted) if g["bilateral"] and p.bilateral),
+        sum(1 for g, p in zip(gold, predicted) if not g["bilateral"] and p.bilateral),
+        sum(1 for g, p in zip(gold, predicted) if g["bilateral"] and not p.bilateral),
+    )
+    countries = PRF.of(*_pairs([set(g["countries"]) for g in gold], [set(p.countries) for p in predicted]))
+    type_hits = sum(1 for g, p in zip(gold, predicted) if g.get("type") == p.announcement_type)
+    return {
+        "documents": len(gold),
+        "micro_f1": micro.f1,
+        "macro_f1": macro,
+        "per_theme": {theme: s.as_dict() for theme, s in per_theme.items()},
+        "bilateral": bilateral.as_dict(support=False),
+        "countries": countries.as_dict(support=False),
+        "type_accuracy": round(type_hits / len(gold), 4) if gold else 0.0,
+        "micro": micro.as_dict(),
+    }
