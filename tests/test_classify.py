@@ -80,5 +80,5 @@ def test_the_version_follows_the_content(tmp_path):
     copy.write_text(TAXONOMY_FILE.read_text(encoding="utf-8") + "\n# a comment changes nothing\n", encoding="utf-8")
     same = load_vocabulary(copy, COUNTRIES_FILE, CUES_FILE)
     assert same.version == default_vocabulary().version
-    copy.write_text(TAXONOMY_FILE.read_text(encoding="utf-8").replace("threshold = 3.0", "threshold = 3.1", 1), encoding="utf-8")
+    copy.write_text(TAXONOMY_FILE.read_text(encoding="utf-8").replace("title_weight = 3.0", "title_weight = 3.1", 1), encoding="utf-8")
     assert load_vocabulary(copy, COUNTRIES_FILE, CUES_FILE).version != same.version

@@ -32,6 +32,8 @@ CUES_FILE = HERE / "cues.toml"
 
 ANNOUNCEMENT_TYPES = ("dialogue_meeting", "agreement", "operation_result", "policy_legislation", "funding", "statement", "other")
 LEAD_WORDS = 60  # the first words of the text weigh as the lead
+MENU_LINE_WORDS = 4  # a shorter line without sentence punctuation reads as navigation ...
+MENU_WEIGHT = 0.2  # ... and its matches count this much
 REPEAT_DECAY = 0.5  # the n-th occurrence of one term counts DECAY**(n-1) of the first
 
 
@@ -55,12 +57,12 @@ class Vocabulary:
     themes: dict[str, Theme]
     title_weight: float
     lead_weight: float
-    theme_matcher: Matcher  # keys: (theme, term, weight)
-    country_matcher: Matcher  # keys: (country, kind)
-    cooperation_matcher: Matcher  # keys: (term, weight)
+    # One compiled matcher for the whole vocabulary (one pass over a text). Its keys:
+    # ("theme", theme, term, weight), ("country", code, kind), ("coop", term, weight),
+    # ("type", type, term, weight).
+    matcher: Matcher
     cooperation_threshold: float
     max_partners: int
-    type_matcher: Matcher  # keys: (type, term, weight)
     type_threshold: float
     origin_before: frozenset[tuple[str, ...]]
     origin_after: frozenset[str]
@@ -113,7 +115,7 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
                              float(body.get("threshold", default_threshold)))
         for section in ("terms", "negative"):
             for term, weight in _weighted(taxonomy, f"{where}.{section}", body.get(section, {})).items():
-                theme_patterns.append(_compile(taxonomy, f"{where}.{section}", term, (slug, term, weight)))
+                theme_patterns.append(_compile(taxonomy, f"{where}.{section}", term, ("theme", slug, term, weight)))
 
     country_patterns: list[Pattern] = []
     case_sensitive = set(ctr.get("meta", {}).get("case_sensitive", ())) | set(ctr.get("case_sensitive", ()))
@@ -127,17 +129,17 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
                 cs = term in case_sensitive
                 if not pattern_text:
                     continue
-                country_patterns.append(_compile(countries, f"countries.{code}.{kind}", pattern_text, (code, kind), cs))
+                country_patterns.append(_compile(countries, f"countries.{code}.{kind}", pattern_text, ("country", code, kind), cs))
 
     coop = cue.get("cooperation", {})
-    coop_patterns = [_compile(cues, "cooperation", t, (t, w)) for t, w in _weighted(cues, "cooperation.terms", coop.get("terms", {})).items()]
+    coop_patterns = [_compile(cues, "cooperation", t, ("coop", t, w)) for t, w in _weighted(cues, "cooperation.terms", coop.get("terms", {})).items()]
     types = cue.get("types", {})
     type_patterns = []
     for name in ANNOUNCEMENT_TYPES:
         if name == "other":
             continue
         for term, weight in _weighted(cues, f"types.{name}.terms", types.get(name, {}).get("terms", {})).items():
-            type_patterns.append(_compile(cues, f"types.{name}", term, (name, term, weight)))
+            type_patterns.append(_compile(cues, f"types.{name}", term, ("type", name, term, weight)))
     actors = cue.get("actors", {})
 
     digest = hashlib.sha256(json.dumps([tax, ctr, cue], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -146,12 +148,9 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
         themes=themes,
         title_weight=float(meta.get("title_weight", 3.0)),
         lead_weight=float(meta.get("lead_weight", 2.0)),
-        theme_matcher=Matcher(theme_patterns),
-        country_matcher=Matcher(country_patterns),
-        cooperation_matcher=Matcher(coop_patterns),
+        matcher=Matcher([*theme_patterns, *country_patterns, *coop_patterns, *type_patterns]),
         cooperation_threshold=float(coop.get("threshold", 3.0)),
         max_partners=int(coop.get("max_partners", 3)),
-        type_matcher=Matcher(type_patterns),
         type_threshold=float(types.get("threshold", 2.0)),
         origin_before=frozenset(tuple(fold(w) for w in words(p)) for p in actors.get("origin_before", ())),
         origin_after=frozenset(fold(w) for w in actors.get("origin_after", ())),
@@ -163,12 +162,28 @@ def default_vocabulary() -> Vocabulary:
     return load_vocabulary()
 
 
-def _position_weight(vocab: Vocabulary, index: int, title_len: int) -> float:
+def _position_weight(vocab: Vocabulary, index: int, title_len: int, menu: frozenset[int] = frozenset()) -> float:
     if index < title_len:
         return vocab.title_weight
+    if index in menu:
+        return MENU_WEIGHT
     if index < title_len + LEAD_WORDS:
         return vocab.lead_weight
     return 1.0
+
+
+def _body_words(text: str, offset: int) -> tuple[list[str], frozenset[int]]:
+    """The words of the text, and the indexes of those on menu-like lines: short lines with
+    no sentence punctuation, as page navigation leaves in scraped text ("Human Trafficking
+    Unit" in a prosecutor's menu is no evidence of what the announcement is about)."""
+    out: list[str] = []
+    menu: set[int] = set()
+    for line in text.split("\n"):
+        line_words = words(line)
+        if len(line_words) <= MENU_LINE_WORDS and not line.rstrip().endswith((".", "!", "?", ":", ";")):
+            menu.update(range(offset + len(out), offset + len(out) + len(line_words)))
+        out.extend(line_words)
+    return out, frozenset(menu)
 
 
 def _decayed(weights_by_term: dict[object, list[float]]) -> float:
@@ -183,15 +198,19 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
              vocab: Vocabulary | None = None) -> Tags:
     vocab = vocab or default_vocabulary()
     title_words = words(title)
-    original = title_words + words(text)
-    folded = [fold(w) for w in original]
     title_len = len(title_words)
+    body, menu = _body_words(text, title_len)
+    original = title_words + body
+    folded = [fold(w) for w in original]
+    found: dict[str, list[Match]] = defaultdict(list)
+    for m in vocab.matcher.find(original, folded):
+        found[m.key[0]].append(m)
 
     # Themes: weighted, position-aware, repeats decay, negatives cancel.
     per_theme: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for m in vocab.theme_matcher.find(original, folded):
-        theme, term, weight = m.key
-        per_theme[theme][term].append(weight * _position_weight(vocab, m.start, title_len))
+    for m in found["theme"]:
+        _, theme, term, weight = m.key
+        per_theme[theme][term].append(weight * _position_weight(vocab, m.start, title_len, menu))
     themes = []
     for theme, terms in per_theme.items():
         score = _decayed(terms)
@@ -202,8 +221,8 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
 
     # Countries acting: named (name, adjective or agency) outside origin/nationality contexts.
     acting: dict[str, int] = defaultdict(int)
-    for m in _longest(vocab.country_matcher.find(original, folded)):
-        code, _kind = m.key
+    for m in _longest(found["country"]):
+        _, code, _kind = m.key
         if _is_origin(vocab, folded, m.start, m.end):
             continue
         acting[code] += 1
@@ -213,18 +232,18 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
 
     # Partnership: enough cooperation cues, and a small named set of acting countries.
     coop: dict[object, list[float]] = defaultdict(list)
-    for m in vocab.cooperation_matcher.find(original, folded):
-        term, weight = m.key
-        coop[term].append(weight * _position_weight(vocab, m.start, title_len))
+    for m in found["coop"]:
+        _, term, weight = m.key
+        coop[term].append(weight * _position_weight(vocab, m.start, title_len, menu))
     nations = [c for c in countries if c != "EU"]
     bilateral = _decayed(coop) >= vocab.cooperation_threshold and 2 <= len(nations) <= vocab.max_partners
     dyads = tuple(combinations(nations, 2)) if bilateral else ()
 
     # Announcement type: the best-scoring type above the threshold.
     per_type: dict[str, dict[object, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for m in vocab.type_matcher.find(original, folded):
-        kind, term, weight = m.key
-        per_type[kind][term].append(weight * _position_weight(vocab, m.start, title_len))
+    for m in found["type"]:
+        _, kind, term, weight = m.key
+        per_type[kind][term].append(weight * _position_weight(vocab, m.start, title_len, menu))
     scored = {kind: _decayed(terms) for kind, terms in per_type.items()}
     best = max(scored, key=lambda k: (scored[k], k), default=None)
     announcement_type = best if best is not None and scored[best] >= vocab.type_threshold else "other"

@@ -1,0 +1,41 @@
+"""Benchmark: classification throughput on one core.
+
+    uv run python bench/classify_speed.py [N]      # default N = 10000
+
+The dev gold texts (../shared/gold, joined by its build.py) repeated to N documents, each
+classified (themes, countries, partnership, type) in this one process.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from transforms.classify import classify, default_vocabulary  # noqa: E402
+from transforms.evaluate import publisher_country  # noqa: E402
+
+GOLD = REPO.parent / "shared" / "gold"
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    built = subprocess.run([sys.executable, str(GOLD / "build.py"), str(GOLD / "dev.jsonl")], capture_output=True, text=True, check=True)
+    docs = [json.loads(line) for line in built.stdout.splitlines()]
+    corpus = [docs[i % len(docs)] for i in range(n)]
+    vocab = default_vocabulary()
+    started = time.perf_counter()
+    for i, d in enumerate(corpus):
+        classify(str(i), d["title"], d["text"], publisher_country(d["url"]), vocab)
+    seconds = time.perf_counter() - started
+    words = sum(len(d["text"].split()) for d in corpus)
+    print(f"\n{n} documents ({words / n:.0f} words on average), one core: {seconds:.2f} s, {n / seconds:,.0f} docs/s")
+
+
+if __name__ == "__main__":
+    main()
