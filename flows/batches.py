@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from schemas.records import Fetched, Processed, Source, SourceCounts, Status
+from schemas.records import Fetched, Processed, Source, SourceCounts, Status, Tags
 from schemas.tables import Reject, frame, validate
 from transforms.urls import article_id
 
@@ -75,6 +75,33 @@ def source_rows(sources: Sequence[Source]) -> pl.DataFrame:
     )
 
 
+def tag_rows(tags: Tags) -> dict[str, list[dict]]:
+    """The rows of the tag tables (themes, countries, dyads, labels) for one article's tags."""
+    a_id = tags.article_id
+    return {
+        "article_themes": [{"article_id": a_id, "theme": t.theme, "score": t.score,
+                            "evidence": [{"term": term, "count": n} for term, n in t.evidence],
+                            "taxonomy_version": tags.taxonomy_version} for t in tags.themes],
+        "article_countries": [{"article_id": a_id, "country": c} for c in tags.countries],
+        "article_dyads": [{"article_id": a_id, "country_a": x, "country_b": y} for x, y in tags.dyads],
+        "article_labels": [{"article_id": a_id, "bilateral": tags.bilateral, "announcement_type": tags.announcement_type,
+                            "taxonomy_version": tags.taxonomy_version}],
+    }
+
+
+def tag_frames(all_tags: Sequence[Tags]) -> tuple[dict[str, pl.DataFrame], list[Reject]]:
+    """Validated frames of the tag tables for many articles, and the rows set aside."""
+    rows: dict[str, list[dict]] = {t: [] for t in CHILD_TABLES}
+    for tags in all_tags:
+        for table, table_rows in tag_rows(tags).items():
+            rows[table].extend(table_rows)
+    frames, rejects = {}, []
+    for table in CHILD_TABLES:
+        frames[table], table_rejects = validate(table, frame(table, rows[table]))
+        rejects.extend(table_rejects)
+    return frames, rejects
+
+
 def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], url_kind: str = "page") -> Batch:
     rows: dict[str, list[dict]] = {t: [] for t in ("articles", *CHILD_TABLES)}
     by_url = {p.fetched_url: p for p in processed}
@@ -90,17 +117,8 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], url_
             "source_published_at": a.source_published_at, "updated_at": a.updated_at, "document_type": a.document_type,
             "organisations": list(a.organisations), "withdrawn": a.withdrawn,
         })
-        for t in tags.themes:
-            rows["article_themes"].append({
-                "article_id": a.article_id, "theme": t.theme, "score": t.score,
-                "evidence": [{"term": term, "count": n} for term, n in t.evidence], "taxonomy_version": tags.taxonomy_version,
-            })
-        rows["article_countries"].extend({"article_id": a.article_id, "country": c} for c in tags.countries)
-        rows["article_dyads"].extend({"article_id": a.article_id, "country_a": x, "country_b": y} for x, y in tags.dyads)
-        rows["article_labels"].append({
-            "article_id": a.article_id, "bilateral": tags.bilateral, "announcement_type": tags.announcement_type,
-            "taxonomy_version": tags.taxonomy_version,
-        })
+        for table, table_rows in tag_rows(tags).items():
+            rows[table].extend(table_rows)
 
     frames: dict[str, pl.DataFrame] = {}
     articles, rejects = validate("articles", frame("articles", rows["articles"]))

@@ -216,6 +216,30 @@ def sql(
 
 
 @app.command()
+def reclassify(
+    db: DbOption = Path(DEFAULT_DB),
+    everything: Annotated[bool, typer.Option("--all", help="Re-tag every article, also those already at the current version.")] = False,
+) -> None:
+    """Re-tag stored articles with the current taxonomy (nothing is fetched)."""
+    started = time.monotonic()
+    try:
+        default_vocabulary()
+        connect(db, wait_s=30).close()
+    except (TaxonomyError, WarehouseError) as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    from flows.reclassify import ReclassifyOptions, run_reclassify
+
+    try:
+        summary = run_reclassify(db, ReclassifyOptions(everything=everything))
+    except WarehouseError as exc:
+        raise _fail(str(exc), EXIT_FAILED) from None
+    console.print(f"reclassify {summary['status']}: {summary['reclassified']} article(s) re-tagged with taxonomy "
+                  f"{summary['taxonomy_version']} in {time.monotonic() - started:.1f} s"
+                  + (f"; {summary['quarantined']} tag row(s) quarantined" if summary["quarantined"] else ""), highlight=False)
+    raise typer.Exit(_exit_code(summary["status"]))
+
+
+@app.command()
 def evaluate(
     gold: Annotated[Path, typer.Argument(help="Gold file (JSON Lines: id, url, title, text, language, themes, countries, bilateral, type).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,

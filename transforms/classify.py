@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -159,7 +160,10 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
 
 @lru_cache(maxsize=1)
 def default_vocabulary() -> Vocabulary:
-    return load_vocabulary()
+    """The vocabulary in use: the files beside this module, or a taxonomy file of the
+    user's own named by SOCWATCH_TAXONOMY (countries and cues stay the shipped ones)."""
+    own = os.environ.get("SOCWATCH_TAXONOMY")
+    return load_vocabulary(Path(own)) if own else load_vocabulary()
 
 
 def _position_weight(vocab: Vocabulary, index: int, title_len: int, menu: frozenset[int] = frozenset()) -> float:
@@ -269,3 +273,9 @@ def _is_origin(vocab: Vocabulary, folded: list[str], start: int, end: int) -> bo
         if start >= n and tuple(folded[start - n : start]) == cue:
             return True
     return end < len(folded) and folded[end] in vocab.origin_after
+
+
+def classify_many(rows: list[tuple]) -> list[Tags]:
+    """Classify (article_id, title, text, publisher country) rows: the reclassify pool's unit."""
+    vocab = default_vocabulary()
+    return [classify(article_id, title or "", text or "", country, vocab) for article_id, title, text, country in rows]

@@ -140,20 +140,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl
                 """,
                 [stamp, stamp, run_id],
             )
-            for table in CHILD_TABLES:
-                con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM batch_articles)")
-            for table in CHILD_TABLES:
-                df = frames.get(table)
-                if df is None or df.height == 0:
-                    continue
-                name = f"batch_{table}"
-                register(name, df)
-                extra = ", classified_at" if table == "article_labels" else ""
-                values = ", ?" if table == "article_labels" else ""
-                con.execute(
-                    f"INSERT INTO {table} ({', '.join(df.columns)}{extra}) SELECT *{values} FROM {name}",
-                    [stamp] if table == "article_labels" else [],
-                )
+            _write_tags(con, frames, "batch_articles", stamp, register)
             con.execute(
                 "UPDATE quarantine SET resolved_at = ? WHERE resolved_at IS NULL AND table_name = 'articles' "
                 "AND record_key IN (SELECT article_id FROM batch_articles)",
@@ -195,20 +182,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl
                 "ON CONFLICT (run_id, url) DO NOTHING",
                 [run_id],
             )
-        if rejects:
-            register(
-                "batch_rejects",
-                pl.DataFrame(
-                    [(r.table_name, r.record_key, r.check, r.reason, r.record) for r in rejects],
-                    schema={"table_name": pl.Utf8, "record_key": pl.Utf8, "check": pl.Utf8, "reason": pl.Utf8, "record": pl.Utf8},
-                    orient="row",
-                ),
-            )
-            con.execute(
-                'INSERT INTO quarantine (run_id, table_name, record_key, "check", reason, record, created_at) '
-                "SELECT ?, table_name, record_key, \"check\", reason, record::JSON, ? FROM batch_rejects",
-                [run_id, stamp],
-            )
+        _quarantine(con, run_id, rejects, stamp, register)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -217,6 +191,79 @@ def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl
         for name in registered:
             con.unregister(name)
     return result
+
+
+def _write_tags(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], ids_relation: str,
+                stamp: datetime, register) -> None:
+    """Replace the tag rows of the articles in `ids_relation` with those of `frames`."""
+    for table in CHILD_TABLES:
+        con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM {ids_relation})")
+    for table in CHILD_TABLES:
+        df = frames.get(table)
+        if df is None or df.height == 0:
+            continue
+        name = f"batch_{table}"
+        register(name, df)
+        extra = ", classified_at" if table == "article_labels" else ""
+        values = ", ?" if table == "article_labels" else ""
+        con.execute(f"INSERT INTO {table} ({', '.join(df.columns)}{extra}) SELECT *{values} FROM {name}",
+                    [stamp] if table == "article_labels" else [])
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, run_id: str, rejects: list[Reject], stamp: datetime, register) -> None:
+    if not rejects:
+        return
+    register("batch_rejects", pl.DataFrame(
+        [(r.table_name, r.record_key, r.check, r.reason, r.record) for r in rejects],
+        schema={"table_name": pl.Utf8, "record_key": pl.Utf8, "check": pl.Utf8, "reason": pl.Utf8, "record": pl.Utf8},
+        orient="row",
+    ))
+    con.execute(
+        'INSERT INTO quarantine (run_id, table_name, record_key, "check", reason, record, created_at) '
+        "SELECT ?, table_name, record_key, \"check\", reason, record::JSON, ? FROM batch_rejects",
+        [run_id, stamp],
+    )
+
+
+def replace_tags(con: duckdb.DuckDBPyConnection, run_id: str, article_ids: list[str], frames: dict[str, pl.DataFrame],
+                 rejects: list[Reject]) -> None:
+    """Re-tagging: the tag rows of `article_ids` replaced in one transaction (reclassify)."""
+    stamp = now()
+    registered: list[str] = []
+
+    def register(name: str, df: pl.DataFrame) -> None:
+        con.register(name, df)
+        registered.append(name)
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        register("batch_ids", pl.DataFrame({"article_id": article_ids}, schema={"article_id": pl.Utf8}))
+        _write_tags(con, frames, "batch_ids", stamp, register)
+        _quarantine(con, run_id, rejects, stamp, register)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in registered:
+            con.unregister(name)
+
+
+def articles_to_classify(con: duckdb.DuckDBPyConnection, version: str, after: str, limit: int, everything: bool = False) -> list[tuple]:
+    """The next `limit` stored articles after `after` (by id) whose tags are not of `version`
+    (all of them with `everything`): (article_id, title, text, publisher country)."""
+    return con.execute(
+        """
+        SELECT a.article_id, a.title, a.text, s.country
+        FROM articles a
+        LEFT JOIN article_labels l USING (article_id)
+        LEFT JOIN sources s ON s.source = a.source
+        WHERE a.article_id > ? AND (? OR l.taxonomy_version IS DISTINCT FROM ?)
+        ORDER BY a.article_id
+        LIMIT ?
+        """,
+        [after, everything, version, limit],
+    ).fetchall()
 
 
 def validators(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:

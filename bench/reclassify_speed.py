@@ -1,0 +1,67 @@
+"""Benchmark: `reclassify` over N stored articles (default 100,000).
+
+    uv run python bench/reclassify_speed.py [N]
+
+Fills a fresh warehouse with N articles made from the dev gold texts (../shared/gold), bulk
+loaded, then times the reclassify flow re-tagging all of them (process pool, one
+transaction per batch of 2,000).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import polars as pl  # noqa: E402
+
+import flows  # noqa: E402,F401
+from warehouse.db import connect  # noqa: E402
+
+GOLD = REPO.parent / "shared" / "gold"
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    built = subprocess.run([sys.executable, str(GOLD / "build.py"), str(GOLD / "dev.jsonl")], capture_output=True, text=True, check=True)
+    docs = [json.loads(line) for line in built.stdout.splitlines()]
+    now = datetime.now(UTC)
+    frame = pl.DataFrame({
+        "article_id": [f"{i:020x}" for i in range(n)],
+        "url": [f"https://bench.example/{i}" for i in range(n)],
+        "source": ["bench"] * n,
+        "title": [docs[i % len(docs)]["title"] or "t" for i in range(n)],
+        "text": [docs[i % len(docs)]["text"] or "t" for i in range(n)],
+        "language": ["en"] * n,
+        "content_hash": ["0" * 64] * n,
+    })
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.duckdb"
+        con = connect(db)
+        con.execute("INSERT INTO sources VALUES ('bench', 'feed', 'https://bench.example/feed', 'GB', 'en', NULL, ?, ?)", [now, now])
+        con.register("bench_articles", frame)
+        con.execute("INSERT INTO articles (article_id, url, source, title, text, language, content_hash, first_seen_at, "
+                    "last_seen_at, last_run_id) SELECT *, ?, ?, 'bench' FROM bench_articles", [now, now])
+        con.close()
+        from flows.reclassify import run_reclassify
+
+        started = time.perf_counter()
+        summary = run_reclassify(db)
+        wall = time.perf_counter() - started
+        con = connect(db, read_only=True)
+        flow_s = con.execute("SELECT epoch(finished_at - started_at) FROM runs WHERE run_id = ?", [summary["run_id"]]).fetchone()[0]
+        themes = con.execute("SELECT count(*) FROM article_themes").fetchone()[0]
+        con.close()
+    print(f"\nreclassify {summary['reclassified']:,} stored articles: flow {flow_s:.1f} s "
+          f"({summary['reclassified'] / flow_s:,.0f} articles/s), wall {wall:.1f} s with Prefect start-up; {themes:,} theme rows")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""The `reclassify` flow: re-tag stored articles with the current vocabulary, fetching nothing.
+
+Articles whose tags are of another taxonomy version are read in id order, a batch at a
+time, classified (in a process pool when there are many), and their tag rows replaced in one
+transaction per batch. Each batch records the new version with the tags, so a killed run
+leaves every article either old or new, and the next run carries on where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import multiprocessing
+import os
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from flows.batches import tag_frames
+from schemas.records import Tags
+from transforms.classify import classify_many, default_vocabulary
+from warehouse.db import connect
+from warehouse.load import articles_to_classify, finish_run, replace_tags, start_run
+
+
+@dataclass(frozen=True)
+class ReclassifyOptions:
+    batch_size: int = 2000
+    workers: int = max(1, os.cpu_count() or 1)
+    pool_min_articles: int = 5000  # fewer are classified in-process (no pool start-up)
+    everything: bool = False  # re-tag articles already at the current version too
+
+
+_POOL: contextvars.ContextVar[ProcessPoolExecutor | None] = contextvars.ContextVar("socwatch_reclassify_pool", default=None)
+
+
+@task(name="classify-batch", cache_policy=NO_CACHE)
+async def classify_batch(rows: list[tuple], workers: int) -> list[Tags]:
+    pool = _POOL.get()
+    if pool is None:
+        return await asyncio.to_thread(classify_many, rows)
+    loop = asyncio.get_running_loop()
+    size = -(-len(rows) // workers)
+    parts = await asyncio.gather(*(loop.run_in_executor(pool, classify_many, rows[i : i + size])
+                                   for i in range(0, len(rows), size)))
+    return [tags for part in parts for tags in part]
+
+
+@flow(name="reclassify", log_prints=False)
+async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
+    options = options or ReclassifyOptions()
+    logger = get_run_logger()
+    vocab = default_vocabulary()
+    con = connect(db)
+    run_id = str(uuid.uuid4())
+    done, quarantined, status, error = 0, 0, "failed", None
+    pool = None
+    try:
+        start_run(con, run_id, "reclassify", flow_run_id=str(flow_run.get_id() or ""), taxonomy_version=vocab.version)
+        pending = con.execute(
+            "SELECT count(*) FROM articles a LEFT JOIN article_labels l USING (article_id) "
+            "WHERE ? OR l.taxonomy_version IS DISTINCT FROM ?", [options.everything, vocab.version]).fetchone()[0]
+        if pending >= options.pool_min_articles and options.workers > 1:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["transforms.classify"])
+            pool = ProcessPoolExecutor(max_workers=options.workers, mp_context=context)
+            _POOL.set(pool)
+        after = ""
+        while True:
+            rows = articles_to_classify(con, vocab.version, after, options.batch_size, options.everything)
+            if not rows:
+                break
+            all_tags = await classify_batch(rows, options.workers)
+            frames, rejects = tag_frames(all_tags)
+            await asyncio.to_thread(replace_tags, con, run_id, [r[0] for r in rows], frames, rejects)
+            done += len(rows)
+            quarantined += len(rejects)
+            after = rows[-1][0]
+        status = "completed_with_errors" if quarantined else "completed"
+    except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            finish_run(con, run_id, status, {"updated": done, "quarantined": quarantined}, error)
+        finally:
+            con.close()
+    logger.info("reclassify %s: %d articles re-tagged with %s", status, done, vocab.version)
+    return {"run_id": run_id, "status": status, "reclassified": done, "quarantined": quarantined,
+            "taxonomy_version": vocab.version}
+
+
+def run_reclassify(db, options: ReclassifyOptions | None = None) -> dict:
+    return asyncio.run(reclassify(str(db), options))
