@@ -103,9 +103,11 @@ def _chunks(items: Sequence, size: int) -> list[Sequence]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _start_pool(workers: int) -> ProcessPoolExecutor:
+def start_pool(workers: int, preload: str) -> ProcessPoolExecutor:
+    """A process pool whose workers fork from a clean server that imported `preload` once
+    (forkserver: no fork of this threaded process, and no import per worker)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["transforms.process"])
+    context.set_forkserver_preload([preload])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
@@ -145,7 +147,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             outcome = await asyncio.to_thread(validate_load, feed_events, [], "feed")
             outcome.add_to(counts)
             if len(entries) >= options.pool_min_pages and options.workers > 1:
-                run.pool = _start_pool(options.workers)
+                run.pool = start_pool(options.workers, "transforms.process")
             try:
                 await _pipeline(entries, options.batch_size, counts)
             finally:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import multiprocessing
 import os
 import uuid
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows.batches import tag_frames
+from flows.ingest import start_pool
 from schemas.records import Tags
 from transforms.classify import classify_many, default_vocabulary
 from warehouse.db import connect
@@ -65,9 +65,7 @@ async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
             "SELECT count(*) FROM articles a LEFT JOIN article_labels l USING (article_id) "
             "WHERE ? OR l.taxonomy_version IS DISTINCT FROM ?", [options.everything, vocab.version]).fetchone()[0]
         if pending >= options.pool_min_articles and options.workers > 1:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["transforms.classify"])
-            pool = ProcessPoolExecutor(max_workers=options.workers, mp_context=context)
+            pool = start_pool(options.workers, "transforms.classify")
             _POOL.set(pool)
         after = ""
         while True:

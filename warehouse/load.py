@@ -16,7 +16,8 @@ Load rules, declared beside the tables they serve:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -104,14 +105,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl
     stamp = now()
     articles = frames.get("articles")
     result = LoadResult(quarantined=len(rejects))
-    registered: list[str] = []
-
-    def register(name: str, df: pl.DataFrame) -> None:
-        con.register(name, df)
-        registered.append(name)
-
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with _transaction(con) as register:
         if articles is not None and articles.height:
             register("batch_articles", articles)
             rows = con.execute(
@@ -183,6 +177,22 @@ def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl
                 [run_id],
             )
         _quarantine(con, run_id, rejects, stamp, register)
+    return result
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[Callable[[str, pl.DataFrame], None]]:
+    """One transaction; yields `register(name, frame)` for frames the statements read,
+    which are unregistered at the end whatever happens."""
+    registered: list[str] = []
+
+    def register(name: str, df: pl.DataFrame) -> None:
+        con.register(name, df)
+        registered.append(name)
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield register
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -190,7 +200,6 @@ def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl
     finally:
         for name in registered:
             con.unregister(name)
-    return result
 
 
 def _write_tags(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], ids_relation: str,
@@ -229,24 +238,10 @@ def replace_tags(con: duckdb.DuckDBPyConnection, run_id: str, article_ids: list[
                  rejects: list[Reject]) -> None:
     """Re-tagging: the tag rows of `article_ids` replaced in one transaction (reclassify)."""
     stamp = now()
-    registered: list[str] = []
-
-    def register(name: str, df: pl.DataFrame) -> None:
-        con.register(name, df)
-        registered.append(name)
-
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with _transaction(con) as register:
         register("batch_ids", pl.DataFrame({"article_id": article_ids}, schema={"article_id": pl.Utf8}))
         _write_tags(con, frames, "batch_ids", stamp, register)
         _quarantine(con, run_id, rejects, stamp, register)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        for name in registered:
-            con.unregister(name)
 
 
 def articles_to_classify(con: duckdb.DuckDBPyConnection, version: str, after: str, limit: int, everything: bool = False) -> list[tuple]:
