@@ -216,6 +216,37 @@ def sql(
 
 
 @app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words to look for (BM25 over title and text; accents and case ignored).")],
+    db: DbOption = Path(DEFAULT_DB),
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many results.")] = 20,
+    theme: Annotated[str | None, typer.Option("--theme", help="Only articles tagged with this theme slug.")] = None,
+    country: Annotated[str | None, typer.Option("--country", help="Only articles where this country acts (ISO alpha-2, or EU).")] = None,
+    since: Annotated[datetime | None, typer.Option("--since", formats=["%Y-%m-%d"], help="Only articles published on or after this day.")] = None,
+) -> None:
+    """Full-text search, best first: one result a line with date, source, title and url."""
+    from warehouse.search import has_index
+    from warehouse.search import search as run_search
+
+    try:
+        con = connect(db, read_only=True)
+    except WarehouseError as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    try:
+        if not has_index(con):
+            raise _fail(f"{db} has no search index yet: run `socwatch run` (or `socwatch demo`) once", EXIT_CONFIG)
+        hits = run_search(con, query, limit=limit, theme=theme, country=country.upper() if country else None,
+                          since=since.date() if since else None)
+    finally:
+        con.close()
+    for hit in hits:
+        day = hit.published_at.date().isoformat() if hit.published_at else "----------"
+        console.print(Text(f"{day}  {hit.source:<22} {hit.title}  {hit.url}"), soft_wrap=True, highlight=False)
+    if not hits:
+        err.print(Text(f"no match for {query!r}"), highlight=False)
+
+
+@app.command()
 def reclassify(
     db: DbOption = Path(DEFAULT_DB),
     everything: Annotated[bool, typer.Option("--all", help="Re-tag every article, also those already at the current version.")] = False,

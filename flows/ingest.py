@@ -36,6 +36,7 @@ from schemas.records import FeedEntry, Fetched, Processed, Source, SourceCounts,
 from transforms.classify import default_vocabulary
 from transforms.process import process_pages
 from warehouse.db import connect
+from warehouse.search import has_index, rebuild_index
 from warehouse.load import finish_run, load_batch, start_run, upsert_sources, validators
 
 
@@ -153,6 +154,8 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             finally:
                 if run.pool is not None:
                     run.pool.shutdown(wait=True, cancel_futures=True)
+        if any(c.new or c.updated for c in counts.values()) or not has_index(con):
+            await asyncio.to_thread(rebuild_index, con)
         troubled = sum(c.failed + c.quarantined for c in counts.values())
         status = "completed_with_errors" if troubled else "completed"
     except BaseException as exc:

@@ -50,6 +50,20 @@ def test_demo_builds_the_promised_warehouse_and_a_second_demo_adds_nothing(tmp_p
     table = runner.invoke(app, ["sql", "SELECT themes FROM announcements WHERE bilateral LIMIT 1", "--db", str(db)])
     assert table.exit_code == 0 and "themes" in table.output
 
+    # Full-text search, offline, over English and Dutch (accents folded: cocaïne = cocaine).
+    hits = runner.invoke(app, ["search", "cocaine", "--db", str(db), "--limit", "10"])
+    assert hits.exit_code == 0, hits.output
+    lines = hits.output.splitlines()
+    assert len(lines) >= 3 and "ocaine" in lines[0].lower()
+    assert any("politie" in line or "rijksoverheid" in line for line in lines)  # Dutch articles found too
+    dutch = runner.invoke(app, ["search", "cocaine", "--db", str(db), "--country", "NL", "--theme", "drugs", "--since", "2026-01-01"])
+    assert dutch.exit_code == 0 and dutch.output.strip()
+    urls = [line.split()[-1] for line in dutch.output.splitlines()]
+    found = one("SELECT url, countries, themes, published_at FROM announcements WHERE list_contains(["
+                + ", ".join(f"'{u}'" for u in urls) + "], url)")
+    assert len(found) == len(urls)
+    assert all("NL" in f["countries"] and "drugs" in f["themes"] and f["published_at"] >= "2026-01-01" for f in found)
+
 
 def test_a_bad_sources_file_exits_2_naming_the_entry_before_anything_runs(tmp_path):
     bad = tmp_path / "sources.toml"
