@@ -247,6 +247,55 @@ def search(
 
 
 @app.command()
+def schema(
+    db: DbOption = Path(DEFAULT_DB),
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the data dictionary as Markdown (docs/warehouse.md).")] = False,
+) -> None:
+    """Print every table, view and column of the warehouse with its meaning."""
+    from warehouse.catalog import dictionary_markdown, relations
+
+    try:
+        con = connect(db, read_only=True)
+    except WarehouseError as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    try:
+        if markdown:
+            sys.stdout.write(dictionary_markdown(con) + "\n")
+            return
+        for rel in relations(con):
+            table = Table(title=Text(f"{rel.name} ({rel.kind}): {rel.comment}"), title_justify="left", box=box.SIMPLE)
+            for name in ("column", "type", "meaning"):
+                table.add_column(name, overflow="fold")
+            for column in rel.columns:
+                table.add_row(Text(column.name), Text(column.type), Text(column.comment))
+            console.print(table)
+    finally:
+        con.close()
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the Parquet files (created where missing).")],
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """Write every table and view as Parquet, one file each, named after it."""
+    from warehouse.catalog import export_parquet
+
+    try:
+        con = connect(db, read_only=True)
+    except WarehouseError as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    try:
+        counts = export_parquet(con, out)
+    except OSError as exc:
+        raise _fail(f"cannot write to {out}: {exc}", EXIT_CONFIG) from None
+    finally:
+        con.close()
+    for name, n in counts.items():
+        console.print(Text(f"{out / (name + '.parquet')}  {n} rows"), highlight=False)
+
+
+@app.command()
 def reclassify(
     db: DbOption = Path(DEFAULT_DB),
     everything: Annotated[bool, typer.Option("--all", help="Re-tag every article, also those already at the current version.")] = False,

@@ -1,0 +1,61 @@
+"""The warehouse describes itself: data dictionary, schema command, Parquet export."""
+
+import json
+
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from conftest import REPO
+from flows.cli import app
+from test_warehouse import load, make
+from warehouse import db as wdb
+from warehouse.catalog import dictionary_markdown, export_parquet, relations
+from warehouse.load import start_run
+
+
+def test_docs_warehouse_md_is_current(tmp_path):
+    con = wdb.connect(tmp_path / "w.duckdb")
+    try:
+        current = dictionary_markdown(con)
+    finally:
+        con.close()
+    stored = (REPO / "docs" / "warehouse.md").read_text(encoding="utf-8").rstrip("\n")
+    assert stored == current.rstrip("\n"), "regenerate: uv run socwatch schema --db NEW.duckdb --markdown > docs/warehouse.md"
+
+
+def test_every_relation_and_column_is_described(tmp_path):
+    con = wdb.connect(tmp_path / "w.duckdb")
+    try:
+        rels = relations(con)
+    finally:
+        con.close()
+    names = {r.name for r in rels}
+    assert {"articles", "article_themes", "runs", "crawl_events", "quarantine", "announcements"} <= names
+    assert [r.name for r in rels if not r.comment] == []
+    assert [(r.name, c.name) for r in rels for c in r.columns if not c.comment] == []
+
+
+def test_export_writes_every_relation_with_equal_counts_and_its_schema(tmp_path):
+    con = wdb.connect(tmp_path / "w.duckdb")
+    try:
+        start_run(con, "r1", "ingest")
+        load(con, "r1", [make("https://e.org/a"), make("https://e.org/b")])
+        counts = export_parquet(con, tmp_path / "out")
+        expected = {r.name: con.execute(f'SELECT count(*) FROM "{r.name}"').fetchone()[0] for r in relations(con)}
+    finally:
+        con.close()
+    assert counts == expected and counts["articles"] == 2 and counts["announcements"] == 2
+    for name, n in counts.items():
+        meta = pq.read_metadata(tmp_path / "out" / f"{name}.parquet")
+        assert meta.num_rows == n
+        described = json.loads(meta.metadata[b"socwatch_schema"])
+        assert described["relation"] == name and described["columns"] and described["comment"]
+
+
+def test_schema_and_export_commands(tmp_path):
+    db = tmp_path / "w.duckdb"
+    wdb.connect(db).close()
+    shown = CliRunner().invoke(app, ["schema", "--db", str(db)])
+    assert shown.exit_code == 0 and "content_hash" in shown.output and "announcements (view)" in shown.output
+    exported = CliRunner().invoke(app, ["export", "--out", str(tmp_path / "parquet"), "--db", str(db)])
+    assert exported.exit_code == 0 and (tmp_path / "parquet" / "articles.parquet").exists()
