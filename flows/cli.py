@@ -142,8 +142,8 @@ def demo(db: DbOption = Path(DEFAULT_DB)) -> None:
     raise typer.Exit(_exit_code(summary["status"]))
 
 
-def _query(con, query: str) -> tuple[list[str], list[tuple]]:
-    cursor = con.execute(query)
+def _query(con, query: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:
+    cursor = con.execute(query, params) if params else con.execute(query)
     names = [d[0] for d in cursor.description] if cursor.description else []
     return names, cursor.fetchall()
 
@@ -293,6 +293,31 @@ def export(
         con.close()
     for name, n in counts.items():
         console.print(Text(f"{out / (name + '.parquet')}  {n} rows"), highlight=False)
+
+
+@app.command()
+def quarantine(
+    db: DbOption = Path(DEFAULT_DB),
+    run_id: Annotated[str | None, typer.Option("--run", help="Only records this run set aside (a run id or its first characters).")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Also records already resolved by a later load.")] = False,
+) -> None:
+    """List records set aside by validation: table, check, reason (newest first)."""
+    try:
+        con = connect(db, read_only=True)
+    except WarehouseError as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    try:
+        names, rows = _query(con, (
+            'SELECT quarantine_id AS id, left(run_id, 8) AS run, table_name AS "table", record_key AS key, "check", reason, '
+            "resolved_at IS NOT NULL AS resolved FROM quarantine "
+            "WHERE ($run IS NULL OR starts_with(run_id, $run)) AND ($all OR resolved_at IS NULL) "
+            "ORDER BY created_at DESC, quarantine_id DESC"), {"run": run_id, "all": everything})
+    finally:
+        con.close()
+    if rows:
+        console.print(_rich_table(names, rows))
+    else:
+        err.print("nothing in quarantine" + (f" for run {run_id}" if run_id else ""), highlight=False)
 
 
 @app.command()

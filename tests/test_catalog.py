@@ -59,3 +59,23 @@ def test_schema_and_export_commands(tmp_path):
     assert shown.exit_code == 0 and "content_hash" in shown.output and "announcements (view)" in shown.output
     exported = CliRunner().invoke(app, ["export", "--out", str(tmp_path / "parquet"), "--db", str(db)])
     assert exported.exit_code == 0 and (tmp_path / "parquet" / "articles.parquet").exists()
+
+
+def test_quarantine_lists_what_was_set_aside_and_hides_what_was_resolved(tmp_path):
+    db = tmp_path / "w.duckdb"
+    con = wdb.connect(db)
+    try:
+        start_run(con, "run-one", "ingest")
+        load(con, "run-one", [make("https://e.org/ok"), make("https://e.org/bad", title="")])
+    finally:
+        con.close()
+    listed = CliRunner().invoke(app, ["quarantine", "--db", str(db), "--run", "run-one"])
+    assert listed.exit_code == 0 and "articles" in listed.output and "str_length" in listed.output
+    con = wdb.connect(db)
+    try:
+        start_run(con, "run-two", "ingest")
+        load(con, "run-two", [make("https://e.org/bad", title="Fixed upstream")])
+    finally:
+        con.close()
+    assert "nothing in quarantine" in CliRunner().invoke(app, ["quarantine", "--db", str(db)]).output
+    assert "str_length" in CliRunner().invoke(app, ["quarantine", "--db", str(db), "--all"]).output
