@@ -144,7 +144,9 @@ def demo(db: DbOption = Path(DEFAULT_DB)) -> None:
 
 def _query(con, query: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:
     cursor = con.execute(query, params) if params else con.execute(query)
-    names = [d[0] for d in cursor.description] if cursor.description else []
+    if cursor is None or not cursor.description:  # a statement that returns nothing
+        return [], []
+    names = [d[0] for d in cursor.description]
     return names, cursor.fetchall()
 
 
@@ -198,12 +200,12 @@ def sql(
         raise _fail(str(exc), EXIT_CONFIG) from None
     try:
         names, rows = _query(con, query)
-        if not names:
-            raise _fail("the query returns no result set (socwatch sql only reads)", EXIT_CONFIG)
     except Exception as exc:  # duckdb's errors: bad SQL is the user's to fix, not a crash
         raise _fail(f"query failed: {str(exc).strip()}", EXIT_CONFIG) from None
     finally:
         con.close()
+    if not names:
+        raise _fail("the query returns no result set (socwatch sql only reads)", EXIT_CONFIG)
     if format == "table":
         console.print(_rich_table(names, rows))
     elif format == "csv":

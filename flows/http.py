@@ -174,15 +174,16 @@ class _Inflater:
 
     def __init__(self, encoding: str | None, limit: int, status: int):
         self.limit, self.status, self.produced = limit, status, 0
-        name = (encoding or "identity").strip().lower()
+        # As httpx does: tokens it cannot decode ("identity", "none", "UTF-8", ...) are skipped.
+        # Only one coding is applied; we never ask for more than gzip or deflate.
+        names = [n.strip().lower() for n in (encoding or "").split(",")]
+        name = next((n for n in reversed(names) if n in ("gzip", "x-gzip", "deflate")), "identity")
         if name in ("gzip", "x-gzip"):
             self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif name == "deflate":
             self._zlib = zlib.decompressobj(zlib.MAX_WBITS)
-        elif name in ("identity", ""):
+        else:
             self._zlib = None
-        else:  # we ask for gzip or deflate only
-            raise httpx.DecodingError(f"unsupported Content-Encoding {name!r}")
         self._raw_deflate = name == "deflate"
 
     def _count(self, data: bytes) -> bytes:
@@ -430,8 +431,12 @@ class Fetcher:
                 error = Status.ROBOTS_DISALLOWED, f"robots.txt of {origin} answered HTTP {answer.status}: nothing fetched from it this run"
         except BlockedAddress as exc:
             error = Status.BLOCKED_HOST, str(exc)
+        except (ValueError, httpx.InvalidURL):  # a robots.txt redirect to nowhere: no robots.txt (4xx)
+            rules = None
         except (TimeoutError, httpx.HTTPError, OSError, _TooLarge) as exc:
             error = Status.ROBOTS_DISALLOWED, f"robots.txt of {origin} unreachable ({type(exc).__name__}): nothing fetched from it this run"
+        except Exception as exc:  # whatever else: read once per origin all the same, and fetch nothing
+            error = Status.ROBOTS_DISALLOWED, f"robots.txt of {origin} unreadable ({type(exc).__name__})"
         self._robots[origin] = rules
         if error:
             self._robots_errors[origin] = error

@@ -34,9 +34,10 @@ from flows.sources import load_sources
 from flows.warc import WarcRecorder, WarcReplayTransport
 from schemas.records import FeedEntry, Fetched, Processed, Source, SourceCounts, Status
 from transforms.classify import default_vocabulary
+from transforms.urls import canonical_url
 from transforms.process import process_pages
 from warehouse.db import connect
-from warehouse.search import has_index, rebuild_index
+from warehouse.search import index_is_stale, rebuild_index
 from warehouse.load import finish_run, load_batch, start_run, upsert_sources, validators
 
 
@@ -138,7 +139,8 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             run = _Run(run_id, {s.name: s for s in sources}, fetcher, con, options)
             _RUN.set(run)
             discoveries = await asyncio.gather(*(discover(s) for s in sources))
-            entries = _plan(discoveries, counts, {s.url for s in sources})
+            discovery_urls = {canonical_url(s.url) for s in sources} | {e.url for d in discoveries for e in d.events}
+            entries = _plan(discoveries, counts, discovery_urls)
             if not replay and not record:
                 # Conditional GET for articles only: feeds are always read whole, so an entry
                 # that failed last time is tried again while its feed lists it. A recorded run
@@ -154,7 +156,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             finally:
                 if run.pool is not None:
                     run.pool.shutdown(wait=True, cancel_futures=True)
-        if any(c.new or c.updated for c in counts.values()) or not has_index(con):
+        if index_is_stale(con):
             await asyncio.to_thread(rebuild_index, con)
         troubled = sum(c.failed + c.quarantined for c in counts.values())
         status = "completed_with_errors" if troubled else "completed"
@@ -209,8 +211,10 @@ async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str,
         (await loading).add_to(counts)
         loading = None
     finally:  # on an error, let the load in flight finish or fail before the run is closed
-        if loading is not None:
-            await asyncio.gather(loading, return_exceptions=True)
+        if loading is not None:  # its batch may well have committed: count it
+            [done] = await asyncio.gather(loading, return_exceptions=True)
+            if not isinstance(done, BaseException):
+                done.add_to(counts)
         if not next_fetch.done():
             next_fetch.cancel()
             await asyncio.gather(next_fetch, return_exceptions=True)

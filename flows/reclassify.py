@@ -22,6 +22,7 @@ from prefect.runtime import flow_run
 from flows.batches import tag_frames
 from flows.ingest import start_pool
 from schemas.records import Tags
+from schemas.tables import Reject, record_json
 from transforms.classify import classify_many, default_vocabulary
 from warehouse.db import connect
 from warehouse.load import articles_to_classify, finish_run, replace_tags, start_run
@@ -39,7 +40,7 @@ _POOL: contextvars.ContextVar[ProcessPoolExecutor | None] = contextvars.ContextV
 
 
 @task(name="classify-batch", cache_policy=NO_CACHE)
-async def classify_batch(rows: list[tuple], workers: int) -> list[Tags]:
+async def classify_batch(rows: list[tuple], workers: int) -> list[Tags | tuple[str, str]]:
     pool = _POOL.get()
     if pool is None:
         return await asyncio.to_thread(classify_many, rows)
@@ -72,9 +73,14 @@ async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
             rows = articles_to_classify(con, vocab.version, after, options.batch_size, options.everything)
             if not rows:
                 break
-            all_tags = await classify_batch(rows, options.workers)
+            results = await classify_batch(rows, options.workers)
+            all_tags = [r for r in results if isinstance(r, Tags)]
+            failures = [r for r in results if not isinstance(r, Tags)]
             frames, rejects = tag_frames(all_tags)
-            await asyncio.to_thread(replace_tags, con, run_id, [r[0] for r in rows], frames, rejects)
+            rejects += [Reject("article_labels", a_id, "classify_error", f"the classifier failed: {why}",
+                               record_json({"article_id": a_id})) for a_id, why in failures]
+            # Articles the classifier failed on keep their old tags (and are tried again next run).
+            await asyncio.to_thread(replace_tags, con, run_id, [t.article_id for t in all_tags], frames, rejects)
             done += len(rows)
             quarantined += len(rejects)
             after = rows[-1][0]

@@ -79,3 +79,23 @@ def test_quarantine_lists_what_was_set_aside_and_hides_what_was_resolved(tmp_pat
         con.close()
     assert "nothing in quarantine" in CliRunner().invoke(app, ["quarantine", "--db", str(db)]).output
     assert "str_length" in CliRunner().invoke(app, ["quarantine", "--db", str(db), "--all"]).output
+
+
+def test_the_search_index_knows_when_it_is_stale(tmp_path):
+    from warehouse.search import index_is_stale, rebuild_index, search
+
+    con = wdb.connect(tmp_path / "w.duckdb")
+    try:
+        assert index_is_stale(con)  # none yet
+        start_run(con, "r1", "ingest")
+        load(con, "r1", [make("https://e.org/a", title="Cocaine seized", text="Officers seized cocaine at the port.")])
+        rebuild_index(con)
+        assert not index_is_stale(con)
+        assert [h.url for h in search(con, "cocaine")] == ["https://e.org/a"]
+        # Content stored after the build (say by a run killed before it rebuilt): stale.
+        load(con, "r1", [make("https://e.org/b", title="Zanzibar heroin", text="Heroin was found in Zanzibar.")])
+        assert index_is_stale(con) and search(con, "zanzibar") == []
+        rebuild_index(con)
+        assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/b"]
+    finally:
+        con.close()

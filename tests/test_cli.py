@@ -84,6 +84,8 @@ def test_sql_errors_and_missing_warehouses_exit_2_with_a_message(tmp_path):
     assert bad.exit_code == 2 and "query failed" in bad.output
     fmt = runner.invoke(app, ["sql", "SELECT 1", "--db", str(db), "--format", "xml"])
     assert fmt.exit_code == 2
+    nothing = runner.invoke(app, ["sql", "/* only a comment */ ;", "--db", str(db)])
+    assert nothing.exit_code == 2 and nothing.output.count("error:") == 1 and "no result set" in nothing.output
 
 
 def test_the_db_defaults_to_socwatch_db_from_the_environment(tmp_path):

@@ -150,3 +150,21 @@ def test_robots_crawl_delay_spaces_requests_beyond_the_sources_delay(loopback):
     results = fetch_all(source_for(loopback, min_delay_s=0.0), [loopback.url(f"/p{i}") for i in range(4)])
     assert all(r.ok for r in results)
     assert time.monotonic() - started >= 0.9  # four page requests, 0.3 s apart
+
+
+def test_unknown_content_codings_are_read_as_identity_like_httpx_does(loopback):
+    loopback.routes.update({
+        "/none": Route(200, PAGE, {"Content-Type": "text/html", "Content-Encoding": "none"}),
+        "/utf8": Route(200, PAGE, {"Content-Type": "text/html", "Content-Encoding": "UTF-8"}),
+    })
+    results = fetch_all(source_for(loopback), [loopback.url("/none"), loopback.url("/utf8")])
+    assert [(r.status, r.body) for r in results] == [(Status.FETCHED, PAGE)] * 2
+
+
+def test_a_robots_txt_redirect_to_nowhere_counts_as_no_robots_txt_and_is_asked_once(loopback):
+    loopback.routes["/robots.txt"] = Route(301, b"", {"Location": "http://[oops/robots.txt"})
+    for i in range(3):
+        loopback.routes[f"/p{i}"] = Route(200, PAGE)
+    results = fetch_all(source_for(loopback), [loopback.url(f"/p{i}") for i in range(3)])
+    assert [r.status for r in results] == [Status.FETCHED] * 3
+    assert loopback.requests.count("/robots.txt") == 1

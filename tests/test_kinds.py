@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from conftest import CORPUS, Route, need_shared
+from conftest import Route, need_shared
 from flows.http import Fetcher, FetchSettings
 from flows.kinds import KINDS
 from schemas.records import Source, Status
@@ -141,4 +141,13 @@ def test_sitemap_bombs_and_entity_attacks_fail_with_their_status():
     with pytest.raises(FeedError) as laughs:
         parse_sitemap(b"<!DOCTYPE u [<!ENTITY a 'b'>]><urlset>&a;</urlset>", "s")
     assert laughs.value.status is Status.UNSAFE_XML
-    assert CORPUS  # the corpus path is known even where it is absent
+    with pytest.raises(FeedError) as encoding:
+        parse_sitemap(b'<?xml version="1.0" encoding="x-bogus"?><urlset></urlset>', "s")
+    assert encoding.value.status is Status.PARSE_ERROR
+
+
+def test_odd_html_fragments_never_raise():
+    from transforms.html_text import html_to_text
+
+    assert html_to_text("<html></html>") == ""
+    assert html_to_text("<p>One</p><ul><li>Two <b>bold</b></li></ul><script>x()</script>") == "One\nTwo bold"

@@ -52,6 +52,9 @@ def test_canonical_url_is_idempotent_and_total(path, query, scheme, host):
 
 def test_escapes_of_reserved_and_non_utf8_bytes_keep_urls_distinct():
     distinct = ["https://e.org/s?q=C%2B%2B", "https://e.org/s?q=C++", "https://e.org/p%2Fq", "https://e.org/p/q",
-                "https://e.org/caf%E9", "https://e.org/caf%E8", "https://e.org/a?x=1%262", "https://e.org/a?x=1&2"]
+                "https://e.org/caf%E9", "https://e.org/caf%E8", "https://e.org/a?x=1%262", "https://e.org/a?x=1&2",
+                "https://e.org/%%41B", "https://e.org/%AB"]
     assert len({canonical_url(u) for u in distinct}) == len(distinct)
     assert len({article_id(u) for u in distinct}) == len(distinct)
+    for url in ("https://e.org/%f%41", "https://e.org/100%", "https://e.org/%%41B?q=%"):
+        assert canonical_url(canonical_url(url)) == canonical_url(url)

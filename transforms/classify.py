@@ -275,7 +275,14 @@ def _is_origin(vocab: Vocabulary, folded: list[str], start: int, end: int) -> bo
     return end < len(folded) and folded[end] in vocab.origin_after
 
 
-def classify_many(rows: list[tuple]) -> list[Tags]:
-    """Classify (article_id, title, text, publisher country) rows: the reclassify pool's unit."""
+def classify_many(rows: list[tuple]) -> list[Tags | tuple[str, str]]:
+    """Classify (article_id, title, text, publisher country) rows: the reclassify pool's unit.
+    An article the classifier fails on comes back as (article_id, error), never raising."""
     vocab = default_vocabulary()
-    return [classify(article_id, title or "", text or "", country, vocab) for article_id, title, text, country in rows]
+    out: list[Tags | tuple[str, str]] = []
+    for article_id, title, text, country in rows:
+        try:
+            out.append(classify(article_id, title or "", text or "", country, vocab))
+        except Exception as exc:
+            out.append((article_id, f"{type(exc).__name__}: {str(exc)[:200]}"))
+    return out

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
-from lxml import etree
 
 from transforms.extract import normalise_text
 
 BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "dt", "dd", "figcaption", "pre")
 SKIP = ("script", "style", "template", "noscript")
+_TAGS = re.compile(r"<[^>]*>")
 
 
 def html_to_text(markup: str | None) -> str:
@@ -16,8 +18,8 @@ def html_to_text(markup: str | None) -> str:
         return ""
     try:
         root = lxml.html.fragment_fromstring(markup, create_parent="div")
-    except (etree.ParserError, ValueError):
-        return normalise_text(markup)
+    except Exception:  # lxml raises several kinds (even AssertionError) on odd fragments
+        return normalise_text(_TAGS.sub(" ", markup))
     for element in list(root.iter(*SKIP)):
         element.drop_tree()
     lines = []

@@ -58,7 +58,7 @@ def parse_sitemap(body: bytes, source: str) -> Sitemap:
         root = safe_et.fromstring(body.lstrip(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise FeedError(Status.UNSAFE_XML, f"unsafe XML refused: {type(exc).__name__}") from None
-    except safe_et.ParseError as exc:
+    except (safe_et.ParseError, LookupError, ValueError) as exc:  # malformed, or an unknown encoding
         raise FeedError(Status.PARSE_ERROR, f"not well-formed XML: {exc}") from None
     kind = _local(root.tag)
     if kind == "sitemapindex":

@@ -26,6 +26,7 @@ _PATH_SAFE = "/:@!$&'()*+,;="
 _QUERY_SAFE = "/:@!$'()*+,;?"  # '&' and '=' separate the parameters, so they stay escaped
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def _is_tracking(name: str) -> bool:
@@ -41,6 +42,7 @@ def _normalise(component: str, safe: str) -> str:
         char = chr(int(match.group(1), 16))
         return char if char in _UNRESERVED else f"%{match.group(1).upper()}"
 
+    component = _STRAY_PERCENT.sub("%25", component)  # a '%' that starts no escape is a literal '%'
     return quote(_ESCAPE.sub(unescape, component), safe=safe + "%")
 
 

@@ -22,16 +22,31 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
 
 def rebuild_index(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build the index over articles.title and articles.text (accents stripped, lower
-    case, Porter stemming, English stop words)."""
+    case, Porter stemming, English stop words), and note when."""
     load_fts(con)
     con.execute(
         "PRAGMA create_fts_index('articles', 'article_id', 'title', 'text', stemmer = 'porter', "
         "stopwords = 'english', strip_accents = 1, lower = 1, overwrite = 1)"
     )
+    con.execute(
+        "INSERT OR REPLACE INTO search_index_state SELECT ?, now(), count(*) FROM articles", [INDEX_SCHEMA]
+    )
 
 
 def has_index(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = ?", [INDEX_SCHEMA]).fetchone()[0])
+
+
+def index_is_stale(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when there is no index, or content was stored after it was built (by this run,
+    or by an earlier run that ended before rebuilding it)."""
+    if not has_index(con):
+        return True
+    built = con.execute("SELECT built_at FROM search_index_state WHERE index_name = ?", [INDEX_SCHEMA]).fetchone()
+    if built is None:
+        return True
+    newer = con.execute("SELECT count(*) FROM article_versions WHERE seen_at >= ?", [built[0]]).fetchone()[0]
+    return newer > 0
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from flows.http import Fetcher
 from flows.kinds.base import Discovery, SourceKind, fetch_document
-from schemas.records import Source
+from schemas.records import Source, Status
 from transforms import rijksoverheid
 from transforms.feeds import FeedError
 
@@ -35,6 +35,9 @@ async def discover(source: Source, fetcher: Fetcher) -> Discovery:
             found = rijksoverheid.parse_news_list(fetched.body, source.name)
         except FeedError as exc:
             events.append(replace(fetched, status=exc.status, error=exc.message))
+            break
+        except Exception as exc:  # a parser failing on hostile input is this list's problem only
+            events.append(replace(fetched, status=Status.PARSE_ERROR, error=f"{type(exc).__name__}: {exc}"[:300]))
             break
         events.append(fetched)
         for entry in found:

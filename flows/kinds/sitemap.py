@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from flows.http import Fetcher
 from flows.kinds.base import Discovery, SourceKind
-from schemas.records import FeedEntry, Fetched, Source
+from schemas.records import FeedEntry, Fetched, Source, Status
 from transforms.feeds import FeedError
 from transforms.sitemaps import Sitemap, parse_sitemap
 
@@ -28,6 +28,8 @@ async def _read(url: str, source: Source, fetcher: Fetcher) -> tuple[Fetched, Si
         return fetched, parse_sitemap(fetched.body, source.name)
     except FeedError as exc:
         return replace(fetched, status=exc.status, error=exc.message), None
+    except Exception as exc:  # a parser failing on hostile input is this sitemap's problem only
+        return replace(fetched, status=Status.PARSE_ERROR, error=f"{type(exc).__name__}: {exc}"[:300]), None
 
 
 async def discover(source: Source, fetcher: Fetcher) -> Discovery:
