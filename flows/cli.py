@@ -12,10 +12,13 @@ import math
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from rich import box
 from rich.console import Console
@@ -44,6 +47,19 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[Path, typer.Option("--db", envvar="SOCWATCH_DB", help="Warehouse file (DuckDB).")]
+
+
+@contextmanager
+def _reading(db: Path) -> Iterator:
+    """A read-only connection to the warehouse, or exit 2 saying why there is none."""
+    try:
+        con = connect(db, read_only=True)
+    except WarehouseError as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -194,16 +210,11 @@ def sql(
         raise _fail(f"--format must be table, csv or json, not {format!r}", EXIT_CONFIG)
     if not query.strip():
         raise _fail("the query is empty", EXIT_CONFIG)
-    try:
-        con = connect(db, read_only=True)
-    except WarehouseError as exc:
-        raise _fail(str(exc), EXIT_CONFIG) from None
-    try:
-        names, rows = _query(con, query)
-    except Exception as exc:  # duckdb's errors: bad SQL is the user's to fix, not a crash
-        raise _fail(f"query failed: {str(exc).strip()}", EXIT_CONFIG) from None
-    finally:
-        con.close()
+    with _reading(db) as con:
+        try:
+            names, rows = _query(con, query)
+        except Exception as exc:  # duckdb's errors: bad SQL is the user's to fix, not a crash
+            raise _fail(f"query failed: {str(exc).strip()}", EXIT_CONFIG) from None
     if not names:
         raise _fail("the query returns no result set (socwatch sql only reads)", EXIT_CONFIG)
     if format == "table":
@@ -230,17 +241,11 @@ def search(
     from warehouse.search import has_index
     from warehouse.search import search as run_search
 
-    try:
-        con = connect(db, read_only=True)
-    except WarehouseError as exc:
-        raise _fail(str(exc), EXIT_CONFIG) from None
-    try:
+    with _reading(db) as con:
         if not has_index(con):
             raise _fail(f"{db} has no search index yet: run `socwatch run` (or `socwatch demo`) once", EXIT_CONFIG)
         hits = run_search(con, query, limit=limit, theme=theme, country=country.upper() if country else None,
                           since=since.date() if since else None)
-    finally:
-        con.close()
     for hit in hits:
         day = hit.published_at.date().isoformat() if hit.published_at else "----------"
         console.print(Text(f"{day}  {hit.source:<22} {hit.title}  {hit.url}"), soft_wrap=True, highlight=False)
@@ -256,11 +261,7 @@ def schema(
     """Print every table, view and column of the warehouse with its meaning."""
     from warehouse.catalog import dictionary_markdown, relations
 
-    try:
-        con = connect(db, read_only=True)
-    except WarehouseError as exc:
-        raise _fail(str(exc), EXIT_CONFIG) from None
-    try:
+    with _reading(db) as con:
         if markdown:
             sys.stdout.write(dictionary_markdown(con) + "\n")
             return
@@ -271,8 +272,6 @@ def schema(
             for column in rel.columns:
                 table.add_row(Text(column.name), Text(column.type), Text(column.comment))
             console.print(table)
-    finally:
-        con.close()
 
 
 @app.command()
@@ -283,16 +282,11 @@ def export(
     """Write every table and view as Parquet, one file each, named after it."""
     from warehouse.catalog import export_parquet
 
-    try:
-        con = connect(db, read_only=True)
-    except WarehouseError as exc:
-        raise _fail(str(exc), EXIT_CONFIG) from None
-    try:
-        counts = export_parquet(con, out)
-    except OSError as exc:
-        raise _fail(f"cannot write to {out}: {exc}", EXIT_CONFIG) from None
-    finally:
-        con.close()
+    with _reading(db) as con:
+        try:
+            counts = export_parquet(con, out)
+        except (OSError, duckdb.Error) as exc:  # a folder that cannot be made or written to
+            raise _fail(f"cannot write to {out}: {str(exc).strip()}", EXIT_CONFIG) from None
     for name, n in counts.items():
         console.print(Text(f"{out / (name + '.parquet')}  {n} rows"), highlight=False)
 
@@ -304,18 +298,12 @@ def quarantine(
     everything: Annotated[bool, typer.Option("--all", help="Also records already resolved by a later load.")] = False,
 ) -> None:
     """List records set aside by validation: table, check, reason (newest first)."""
-    try:
-        con = connect(db, read_only=True)
-    except WarehouseError as exc:
-        raise _fail(str(exc), EXIT_CONFIG) from None
-    try:
+    with _reading(db) as con:
         names, rows = _query(con, (
             'SELECT quarantine_id AS id, left(run_id, 8) AS run, table_name AS "table", record_key AS key, "check", reason, '
             "resolved_at IS NOT NULL AS resolved FROM quarantine "
             "WHERE ($run IS NULL OR starts_with(run_id, $run)) AND ($all OR resolved_at IS NULL) "
             "ORDER BY created_at DESC, quarantine_id DESC"), {"run": run_id, "all": everything})
-    finally:
-        con.close()
     if rows:
         console.print(_rich_table(names, rows))
     else:
