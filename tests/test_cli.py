@@ -45,6 +45,11 @@ def test_demo_builds_the_promised_warehouse_and_a_second_demo_adds_nothing(tmp_p
                   "(SELECT n_new FROM runs ORDER BY started_at DESC LIMIT 1) AS new_in_last_run")
     assert again == {"articles": facts["articles"], "versions": facts["articles"], "new_in_last_run": 0}
 
+    [views] = one("SELECT (SELECT count(*) FROM partnerships WHERE country_a = 'GB' AND country_b = 'NL') AS gb_nl, "
+                  "(SELECT sum(articles) FROM theme_monthly) >= (SELECT count(*) FROM article_themes) AS monthly, "
+                  "(SELECT count(*) FROM source_health WHERE failure_streak = 0 AND last_success_at IS NOT NULL) AS healthy")
+    assert views == {"gb_nl": 1, "monthly": True, "healthy": 4}
+
     csv_out = runner.invoke(app, ["sql", "SELECT source, count(*) AS n FROM articles GROUP BY 1 ORDER BY 1", "--db", str(db), "--format", "csv"])
     assert csv_out.output.splitlines()[0] == "source,n" and len(csv_out.output.splitlines()) == 5
     table = runner.invoke(app, ["sql", "SELECT themes FROM announcements WHERE bilateral LIMIT 1", "--db", str(db)])

@@ -186,6 +186,9 @@ def test_a_misbehaving_server_gets_a_status_per_url_and_the_good_pages_load(misb
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM articles").fetchone() == (7,)
     assert con.execute("SELECT count(*) FROM article_versions").fetchone() == (7,)
+    health = {r[0]: r[1:] for r in con.execute(
+        "SELECT source, failure_streak, last_success_at IS NOT NULL, articles FROM source_health").fetchall()}
+    assert health == {"main": (0, True, 7), "laughs": (2, False, 0), "cut": (0, True, 0)}
     con.close()
 
 
