@@ -8,8 +8,6 @@ classified (themes, countries, partnership, type) in this one process.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,16 +15,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from gold_texts import dev_gold  # noqa: E402
 from transforms.classify import classify, default_vocabulary  # noqa: E402
 from transforms.evaluate import publisher_country  # noqa: E402
-
-GOLD = REPO.parent / "shared" / "gold"
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    built = subprocess.run([sys.executable, str(GOLD / "build.py"), str(GOLD / "dev.jsonl")], capture_output=True, text=True, check=True)
-    docs = [json.loads(line) for line in built.stdout.splitlines()]
+    docs = dev_gold()
     corpus = [docs[i % len(docs)] for i in range(n)]
     vocab = default_vocabulary()
     started = time.perf_counter()

@@ -9,8 +9,6 @@ transaction per batch of 2,000).
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,17 +19,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import polars as pl  # noqa: E402
+from gold_texts import dev_gold  # noqa: E402
 
 import flows  # noqa: E402,F401
 from warehouse.db import connect  # noqa: E402
 
-GOLD = REPO.parent / "shared" / "gold"
-
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    built = subprocess.run([sys.executable, str(GOLD / "build.py"), str(GOLD / "dev.jsonl")], capture_output=True, text=True, check=True)
-    docs = [json.loads(line) for line in built.stdout.splitlines()]
+    docs = dev_gold()
     now = datetime.now(UTC)
     frame = pl.DataFrame({
         "article_id": [f"{i:020x}" for i in range(n)],

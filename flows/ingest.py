@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import multiprocessing
 import os
 import uuid
 from collections.abc import Sequence
@@ -28,14 +27,15 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows.batches import BatchOutcome, build_batch, source_rows
-from flows.kinds import KINDS, Discovery
 from flows.http import Fetcher, FetchSettings
+from flows.kinds import KINDS, Discovery
+from flows.pool import map_batch, start_pool
 from flows.sources import load_sources
 from flows.warc import WarcRecorder, WarcReplayTransport
 from schemas.records import FeedEntry, Fetched, Processed, Source, SourceCounts, Status
 from transforms.classify import default_vocabulary
-from transforms.urls import canonical_url
 from transforms.process import process_pages
+from transforms.urls import canonical_url
 from warehouse.db import connect
 from warehouse.search import index_is_stale, rebuild_index
 from warehouse.load import finish_run, load_batch, start_run, upsert_sources, validators
@@ -84,13 +84,7 @@ async def extract_classify(fetched: Sequence[Fetched], entries: Sequence[FeedEnt
     items = [(f, e, run.sources[e.source]) for f, e in zip(fetched, entries, strict=True) if f.ok]
     if not items:
         return []
-    if run.pool is None:
-        return await asyncio.to_thread(process_pages, items)
-    loop = asyncio.get_running_loop()
-    size = -(-len(items) // run.options.workers)
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    results = await asyncio.gather(*(loop.run_in_executor(run.pool, process_pages, chunk) for chunk in chunks))
-    return [p for chunk in results for p in chunk]
+    return await map_batch(run.pool, process_pages, items, run.options.workers)
 
 
 @task(name="validate-load", cache_policy=NO_CACHE)
@@ -103,14 +97,6 @@ def validate_load(fetched: Sequence[Fetched], processed: Sequence[Processed], ur
 
 def _chunks(items: Sequence, size: int) -> list[Sequence]:
     return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def start_pool(workers: int, preload: str) -> ProcessPoolExecutor:
-    """A process pool whose workers fork from a clean server that imported `preload` once
-    (forkserver: no fork of this threaded process, and no import per worker)."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([preload])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 @flow(name="ingest", log_prints=False)

@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows.batches import tag_frames
-from flows.ingest import start_pool
+from flows.pool import map_batch, start_pool
 from schemas.records import Tags
 from schemas.tables import Reject, record_json
 from transforms.classify import classify_many, default_vocabulary
@@ -41,14 +41,7 @@ _POOL: contextvars.ContextVar[ProcessPoolExecutor | None] = contextvars.ContextV
 
 @task(name="classify-batch", cache_policy=NO_CACHE)
 async def classify_batch(rows: list[tuple], workers: int) -> list[Tags | tuple[str, str]]:
-    pool = _POOL.get()
-    if pool is None:
-        return await asyncio.to_thread(classify_many, rows)
-    loop = asyncio.get_running_loop()
-    size = -(-len(rows) // workers)
-    parts = await asyncio.gather(*(loop.run_in_executor(pool, classify_many, rows[i : i + size])
-                                   for i in range(0, len(rows), size)))
-    return [tags for part in parts for tags in part]
+    return await map_batch(_POOL.get(), classify_many, rows, workers)
 
 
 @flow(name="reclassify", log_prints=False)
