@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ CUES_FILE = HERE / "cues.toml"
 ANNOUNCEMENT_TYPES = ("dialogue_meeting", "agreement", "operation_result", "policy_legislation", "funding", "statement", "other")
 LEAD_WORDS = 60  # the first words of the text weigh as the lead
 MENU_LINE_WORDS = 4  # a shorter line without sentence punctuation reads as navigation ...
-MENU_WEIGHT = 0.2  # ... and its matches count this much
+MENU_WEIGHT = 0.2  # ... and its matches count this much, as do those in appeals to the public
 REPEAT_DECAY = 0.5  # the n-th occurrence of one term counts DECAY**(n-1) of the first
 
 
@@ -50,6 +51,11 @@ class Theme:
     empact: str
     uk_soc: str
     threshold: float
+    # Umbrella terms ("organised crime", "criminal networks") are said of every kind of
+    # serious crime: in an article already about `umbrella_after` other themes they are no
+    # evidence for this one.
+    umbrella: frozenset[str] = frozenset()
+    umbrella_after: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,13 +66,16 @@ class Vocabulary:
     lead_weight: float
     # One compiled matcher for the whole vocabulary (one pass over a text). Its keys:
     # ("theme", theme, term, weight), ("country", code, kind), ("coop", term, weight),
-    # ("type", type, term, weight).
+    # ("type", type, term, weight), ("appeal", term).
     matcher: Matcher
     cooperation_threshold: float
     max_partners: int
     type_threshold: float
     origin_before: frozenset[tuple[str, ...]]
     origin_after: frozenset[str]
+    nationality: frozenset[str]
+    nationality_window: int
+    tail_headings: frozenset[tuple[str, ...]] = frozenset()
 
 
 def _read_toml(path: Path) -> dict:
@@ -112,8 +121,14 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
         for key in ("label", "description", "empact", "uk_soc", "terms"):
             if key not in body:
                 raise TaxonomyError(f"{taxonomy.name}: [{where}] lacks the key {key!r}")
+        umbrella = body.get("umbrella", {})
+        terms = body["terms"] if isinstance(body["terms"], dict) else {}
+        unknown = [t for t in umbrella.get("terms", ()) if t not in terms]
+        if unknown:
+            raise TaxonomyError(f"{taxonomy.name}: [{where}.umbrella] terms not among the theme's terms: {', '.join(unknown)}")
         themes[slug] = Theme(slug, body["label"], body["description"], body["empact"], body["uk_soc"],
-                             float(body.get("threshold", default_threshold)))
+                             float(body.get("threshold", default_threshold)),
+                             frozenset(umbrella.get("terms", ())), int(umbrella.get("after_themes", 0)))
         for section in ("terms", "negative"):
             for term, weight in _weighted(taxonomy, f"{where}.{section}", body.get(section, {})).items():
                 theme_patterns.append(_compile(taxonomy, f"{where}.{section}", term, ("theme", slug, term, weight)))
@@ -141,6 +156,7 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
             continue
         for term, weight in _weighted(cues, f"types.{name}.terms", types.get(name, {}).get("terms", {})).items():
             type_patterns.append(_compile(cues, f"types.{name}", term, ("type", name, term, weight)))
+    appeal_patterns = [_compile(cues, "appeals", t, ("appeal", t)) for t in cue.get("appeals", {}).get("terms", ())]
     actors = cue.get("actors", {})
 
     digest = hashlib.sha256(json.dumps([tax, ctr, cue], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -149,12 +165,15 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
         themes=themes,
         title_weight=float(meta.get("title_weight", 3.0)),
         lead_weight=float(meta.get("lead_weight", 2.0)),
-        matcher=Matcher([*theme_patterns, *country_patterns, *coop_patterns, *type_patterns]),
+        matcher=Matcher([*theme_patterns, *country_patterns, *coop_patterns, *type_patterns, *appeal_patterns]),
         cooperation_threshold=float(coop.get("threshold", 3.0)),
         max_partners=int(coop.get("max_partners", 3)),
         type_threshold=float(types.get("threshold", 2.0)),
         origin_before=frozenset(tuple(fold(w) for w in words(p)) for p in actors.get("origin_before", ())),
         origin_after=frozenset(fold(w) for w in actors.get("origin_after", ())),
+        nationality=frozenset(fold(w) for w in actors.get("nationality", ())),
+        nationality_window=int(actors.get("nationality_window", 0)),
+        tail_headings=frozenset(tuple(fold(w) for w in words(h)) for h in cue.get("page_tail", {}).get("headings", ())),
     )
 
 
@@ -176,18 +195,47 @@ def _position_weight(vocab: Vocabulary, index: int, title_len: int, menu: frozen
     return 1.0
 
 
-def _body_words(text: str, offset: int) -> tuple[list[str], frozenset[int]]:
-    """The words of the text, and the indexes of those on menu-like lines: short lines with
-    no sentence punctuation, as page navigation leaves in scraped text ("Human Trafficking
-    Unit" in a prosecutor's menu is no evidence of what the announcement is about)."""
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _body_words(text: str, offset: int, tail: frozenset[tuple[str, ...]] = frozenset()) -> tuple[list[str], frozenset[int], list[str]]:
+    """The words of the text up to a line that opens a page's tail ("Related posts", "Lees
+    ook": links to other announcements, not this one's content); the indexes of those on
+    menu-like lines, short lines with no sentence punctuation as page navigation leaves in
+    scraped text ("Human Trafficking Unit" in a prosecutor's menu is no evidence of what the
+    announcement is about); and the lines read."""
     out: list[str] = []
     menu: set[int] = set()
+    lines: list[str] = []
+    tail_len = max(map(len, tail), default=0)
     for line in text.split("\n"):
         line_words = words(line)
-        if len(line_words) <= MENU_LINE_WORDS and not line.rstrip().endswith((".", "!", "?", ":", ";")):
-            menu.update(range(offset + len(out), offset + len(out) + len(line_words)))
+        if len(line_words) <= max(MENU_LINE_WORDS, tail_len):
+            if out and tail and tuple(fold(w) for w in line_words) in tail:
+                break
+            if len(line_words) <= MENU_LINE_WORDS and not line.rstrip().endswith((".", "!", "?", ":", ";")):
+                menu.update(range(offset + len(out), offset + len(out) + len(line_words)))
         out.extend(line_words)
-    return out, frozenset(menu)
+        lines.append(line)
+    return out, frozenset(menu), lines
+
+
+def _appeals(matches: list[Match], lines: list[str], offset: int) -> frozenset[int]:
+    """The indexes of the words in sentences that appeal to the public ("call 101", "meld het
+    anoniem"): the stock paragraph asking readers to report crime names crimes in general,
+    not what the announcement is about. Sentences are only cut where there is an appeal."""
+    starts = sorted(m.start for m in matches if m.start >= offset)
+    if not starts:
+        return frozenset()
+    quiet: set[int] = set()
+    index = offset
+    for line in lines:
+        for part in _SENTENCE_END.split(line):
+            n = len(words(part))
+            if any(index <= s < index + n for s in starts):
+                quiet.update(range(index, index + n))
+            index += n
+    return frozenset(quiet)
 
 
 def _decayed(weights_by_term: dict[object, list[float]]) -> float:
@@ -203,25 +251,34 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     vocab = vocab or default_vocabulary()
     title_words = words(title)
     title_len = len(title_words)
-    body, menu = _body_words(text, title_len)
+    body, menu, lines = _body_words(text, title_len, vocab.tail_headings)
     original = title_words + body
     folded = [fold(w) for w in original]
     found: dict[str, list[Match]] = defaultdict(list)
     for m in vocab.matcher.find(original, folded):
         found[m.key[0]].append(m)
+    if found["appeal"]:
+        menu = menu | _appeals(found["appeal"], lines, title_len)
 
     # Themes: weighted, position-aware, repeats decay, negatives cancel.
     per_theme: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for m in found["theme"]:
         _, theme, term, weight = m.key
         per_theme[theme][term].append(weight * _position_weight(vocab, m.start, title_len, menu))
+    scores = {theme: _decayed(terms) for theme, terms in per_theme.items()}
+    passed = {theme for theme, score in scores.items() if score >= vocab.themes[theme].threshold}
+    for theme in list(passed):
+        spec = vocab.themes[theme]
+        if spec.umbrella and len(passed - {theme}) >= spec.umbrella_after:
+            own = {t: ws for t, ws in per_theme[theme].items() if t not in spec.umbrella}
+            if _decayed(own) < spec.threshold:
+                passed.discard(theme)
     themes = []
-    for theme, terms in per_theme.items():
-        score = _decayed(terms)
-        if score >= vocab.themes[theme].threshold:
-            evidence = tuple(sorted(((t, len(ws)) for t, ws in terms.items() if ws[0] > 0), key=lambda e: (-e[1], e[0])))
-            themes.append(ThemeScore(theme=theme, score=round(score, 3), evidence=evidence))
-    themes.sort(key=lambda t: -t.score)
+    for theme in passed:
+        terms = per_theme[theme]
+        evidence = tuple(sorted(((t, len(ws)) for t, ws in terms.items() if ws[0] > 0), key=lambda e: (-e[1], e[0])))
+        themes.append(ThemeScore(theme=theme, score=round(scores[theme], 3), evidence=evidence))
+    themes.sort(key=lambda t: (-t.score, t.theme))
 
     # Countries acting: named (name, adjective or agency) outside origin/nationality contexts.
     acting: dict[str, int] = defaultdict(int)
@@ -272,7 +329,10 @@ def _is_origin(vocab: Vocabulary, folded: list[str], start: int, end: int) -> bo
         n = len(cue)
         if start >= n and tuple(folded[start - n : start]) == cue:
             return True
-    return end < len(folded) and folded[end] in vocab.origin_after
+    if end < len(folded) and folded[end] in vocab.origin_after:
+        return True
+    # "met de Colombiaanse en de Dominicaanse nationaliteit": a nationality said a few words on.
+    return any(w in vocab.nationality for w in folded[end : end + vocab.nationality_window])
 
 
 def classify_many(rows: list[tuple]) -> list[Tags | tuple[str, str]]:

@@ -94,8 +94,14 @@ class Matcher:
         self._prefix: dict[str, list[Pattern]] = {}
         self._suffix: dict[str, list[Pattern]] = {}
         self._infix: list[Pattern] = []
+        # Phrases of two exact first words ("in samenwerking met") are looked up by that pair,
+        # so that a common first word ("in", "if") does not make every occurrence a candidate.
+        self._pairs: dict[tuple[str, str], list[Pattern]] = {}
         for pattern in self.patterns:
             first = pattern.pieces[0]
+            if len(pattern.pieces) > 1 and first.kind == "exact" and pattern.pieces[1].kind == "exact":
+                self._pairs.setdefault((fold(first.literal), fold(pattern.pieces[1].literal)), []).append(pattern)
+                continue
             table = {"exact": self._exact, "prefix": self._prefix, "suffix": self._suffix}.get(first.kind)
             if table is None:
                 self._infix.append(pattern)
@@ -103,6 +109,7 @@ class Matcher:
                 table.setdefault(fold(first.literal), []).append(pattern)
         self._prefix_lengths = sorted({len(k) for k in self._prefix})
         self._suffix_lengths = sorted({len(k) for k in self._suffix})
+        self._pair_firsts = frozenset(first for first, _ in self._pairs)
         self._memo: dict[str, tuple[Pattern, ...]] = {}
 
     def _candidates(self, word: str) -> tuple[Pattern, ...]:
@@ -132,8 +139,18 @@ class Matcher:
             folded = [fold(w) for w in original]
         out: list[Match] = []
         n = len(folded)
+        pairs, pair_firsts, memo = self._pairs, self._pair_firsts, self._memo
         for i, word in enumerate(folded):
-            for pattern in self._candidates(word):
+            candidates = memo.get(word)
+            if candidates is None:
+                candidates = self._candidates(word)
+            if word in pair_firsts and i + 1 < n:
+                paired = pairs.get((word, folded[i + 1]))
+                if paired:
+                    candidates = (*candidates, *paired)
+            if not candidates:
+                continue
+            for pattern in candidates:
                 pieces = pattern.pieces
                 end = i + len(pieces)
                 if end > n:
