@@ -28,7 +28,8 @@ from rich.text import Text
 from flows.sources import ConfigError, load_sources
 from flows.warc import WarcError, check_archive
 from transforms.classify import TaxonomyError, default_vocabulary
-from warehouse.db import WarehouseError, connect
+from warehouse.db import WarehouseError, WarehouseLocked, connect
+from warehouse.snapshot import is_snapshot, snapshot_path
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_PARTIAL = 0, 1, 2, 3
 DEFAULT_DB = "socwatch.duckdb"
@@ -49,11 +50,26 @@ err = Console(stderr=True, soft_wrap=True)
 DbOption = Annotated[Path, typer.Option("--db", envvar="SOCWATCH_DB", help="Warehouse file (DuckDB).")]
 
 
+READ_WAIT_S = 2.0  # how long a reader waits for a writer before it reads the snapshot instead
+
+
 @contextmanager
 def _reading(db: Path) -> Iterator:
-    """A read-only connection to the warehouse, or exit 2 saying why there is none."""
+    """A read-only connection to the warehouse, or exit 2 saying why there is none. While a
+    run holds the warehouse, the last published snapshot is read instead (and we say so)."""
     try:
-        con = connect(db, read_only=True)
+        try:
+            con = connect(db, read_only=True, wait_s=READ_WAIT_S)
+        except WarehouseLocked:
+            snapshot = snapshot_path(db)
+            if not snapshot.exists():
+                con = connect(db, read_only=True)  # no snapshot to fall back on: wait as a writer would
+            else:
+                con = connect(snapshot, read_only=True)
+                finished = con.execute("SELECT max(finished_at) FROM runs WHERE status <> 'running'").fetchone()[0]
+                when = f"{finished:%Y-%m-%d %H:%M} UTC" if finished else "its last run"
+                err.print(Text(f"note: {db} is busy with a run; reading its snapshot {snapshot} (as of {when})"),
+                          highlight=False)
     except WarehouseError as exc:
         raise _fail(str(exc), EXIT_CONFIG) from None
     try:
@@ -90,9 +106,16 @@ def _summary_table(summary: dict, elapsed: float) -> Table:
     return table
 
 
+def _writable(db: Path) -> None:
+    if is_snapshot(db):
+        raise ConfigError(f"{db} is a read-only snapshot, replaced after every run: "
+                          f"write to the warehouse it copies ({db.name.replace('.snapshot', '')})")
+
+
 def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None) -> dict:
     """Check everything that can be checked, then run the flow."""
     try:
+        _writable(db)
         load_sources(sources)
         default_vocabulary()
         for path in replay:
@@ -123,6 +146,8 @@ def run(
     started = time.monotonic()
     summary = _ingest(sources, db, list(replay or ()), record)
     console.print(_summary_table(summary, time.monotonic() - started))
+    if summary.get("snapshot"):
+        console.print(f"snapshot for readers: {summary['snapshot']}", highlight=False)
     if summary["status"] == "completed_with_errors":
         query = f"SELECT url, status, error FROM crawl_events WHERE run_id = '{summary['run_id']}' AND status <> 'fetched'"
         err.print(Text(f"{summary['totals']['failed']} URL(s) failed, {summary['totals']['quarantined']} record(s) "
@@ -147,7 +172,10 @@ def demo(db: DbOption = Path(DEFAULT_DB)) -> None:
     started = time.monotonic()
     summary = _ingest(DEMO_DIR / "sources.toml", db, [DEMO_DIR / "sample.warc.gz"], None)
     console.print(_summary_table(summary, time.monotonic() - started))
-    console.print(f"Warehouse: [bold]{db}[/] (sample data: every demo article is invented)\n")
+    console.print(f"Warehouse: [bold]{db}[/] (sample data: every demo article is invented)")
+    if summary.get("snapshot"):
+        console.print(f"For BI tools and notebooks (read-only copy, replaced after each run): [bold]{summary['snapshot']}[/]")
+    console.print(f"Charts: socwatch report --db {db} --out report.html\n", highlight=False)
     con = connect(db, read_only=True)
     try:
         for title, query in DEMO_QUERIES:
@@ -292,6 +320,36 @@ def export(
 
 
 @app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
+    db: DbOption = Path(DEFAULT_DB),
+    png: Annotated[Path | None, typer.Option("--screenshot", help="Also write a PNG of the page (needs Debian's chromium).")] = None,
+) -> None:
+    """Write a self-contained HTML report with charts: themes over time, partner countries,
+    sources and their health, the latest bilateral announcements."""
+    from warehouse.report import render_report
+
+    with _reading(db) as con:
+        page = render_report(con, db.name)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(f".{out.name}.partial")
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(out)
+    except OSError as exc:
+        raise _fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_CONFIG) from None
+    console.print(Text(f"{out}  {len(page.encode()) / 1e6:.1f} MB, opens without a network"), highlight=False)
+    if png is not None:
+        from warehouse.browser import BrowserError, screenshot
+
+        try:
+            screenshot(out, png)
+        except BrowserError as exc:
+            raise _fail(str(exc), EXIT_FAILED) from None
+        console.print(Text(f"{png}  screenshot"), highlight=False)
+
+
+@app.command()
 def quarantine(
     db: DbOption = Path(DEFAULT_DB),
     run_id: Annotated[str | None, typer.Option("--run", help="Only records this run set aside (a run id or its first characters).")] = None,
@@ -318,9 +376,10 @@ def reclassify(
     """Re-tag stored articles with the current taxonomy (nothing is fetched)."""
     started = time.monotonic()
     try:
+        _writable(db)
         default_vocabulary()
         connect(db, wait_s=30).close()
-    except (TaxonomyError, WarehouseError) as exc:
+    except (ConfigError, TaxonomyError, WarehouseError) as exc:
         raise _fail(str(exc), EXIT_CONFIG) from None
     from flows.reclassify import ReclassifyOptions, run_reclassify
 

@@ -38,6 +38,7 @@ from transforms.process import process_pages
 from transforms.urls import canonical_url
 from warehouse.db import connect
 from warehouse.search import index_is_stale, rebuild_index
+from warehouse.snapshot import try_publish
 from warehouse.load import finish_run, load_batch, start_run, upsert_sources, validators
 
 
@@ -114,7 +115,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
     counts = {s.name: SourceCounts() for s in sources}
     con = connect(db)
     recorder = WarcRecorder(record) if record else None
-    status, error = "failed", None
+    status, error, snapshot = "failed", None, None
     try:
         abandoned = start_run(con, run_id, "ingest", flow_run_id=str(flow_run.get_id() or ""), sources_file=str(sources_file),
                               replay=replay, record=record, taxonomy_version=vocab.version)
@@ -155,10 +156,12 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
         totals = _totals(counts)
         try:
             finish_run(con, run_id, status, totals, error)
+            if status != "failed":
+                snapshot = try_publish(con, db, logger)
         finally:
             con.close()
     logger.info("run %s %s: %s", run_id, status, totals)
-    return {"run_id": run_id, "status": status, "totals": totals,
+    return {"run_id": run_id, "status": status, "totals": totals, "snapshot": snapshot,
             "sources": {name: asdict(c) for name, c in counts.items()}}
 
 

@@ -25,6 +25,7 @@ from schemas.records import Tags
 from schemas.tables import Reject, record_json
 from transforms.classify import classify_many, default_vocabulary
 from warehouse.db import connect
+from warehouse.snapshot import try_publish
 from warehouse.load import articles_to_classify, finish_run, replace_tags, start_run
 
 
@@ -51,7 +52,7 @@ async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
     vocab = default_vocabulary()
     con = connect(db)
     run_id = str(uuid.uuid4())
-    done, quarantined, status, error = 0, 0, "failed", None
+    done, quarantined, status, error, snapshot = 0, 0, "failed", None, None
     pool = None
     try:
         start_run(con, run_id, "reclassify", flow_run_id=str(flow_run.get_id() or ""), taxonomy_version=vocab.version)
@@ -86,11 +87,13 @@ async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
             pool.shutdown(wait=True, cancel_futures=True)
         try:
             finish_run(con, run_id, status, {"updated": done, "quarantined": quarantined}, error)
+            if status != "failed":
+                snapshot = try_publish(con, db, logger)
         finally:
             con.close()
     logger.info("reclassify %s: %d articles re-tagged with %s", status, done, vocab.version)
     return {"run_id": run_id, "status": status, "reclassified": done, "quarantined": quarantined,
-            "taxonomy_version": vocab.version}
+            "taxonomy_version": vocab.version, "snapshot": snapshot}
 
 
 def run_reclassify(db, options: ReclassifyOptions | None = None) -> dict:

@@ -31,6 +31,18 @@ def need_shared(*parts: str) -> Path:
     return path
 
 
+def need_chromium() -> str:
+    """Debian's chromium, or skip with a reason where it is not installed (CI installs it)."""
+    from warehouse.browser import find_chromium
+
+    binary = find_chromium()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed in CI (.ci/run installs it)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return binary
+
+
 @dataclass
 class Route:
     status: int = 200

@@ -24,6 +24,10 @@ class WarehouseError(RuntimeError):
     """The warehouse cannot be used as asked; the message says why and what to do."""
 
 
+class WarehouseLocked(WarehouseError):
+    """Another process holds the warehouse (and went on holding it for as long as we waited)."""
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -62,7 +66,7 @@ def _open(path: Path | str, read_only: bool, wait_s: float) -> duckdb.DuckDBPyCo
             if time.monotonic() >= deadline:
                 holder = _LOCK_HOLDER.search(message)
                 who = f"process {holder.group(1)}" if holder else "another process"
-                raise WarehouseError(
+                raise WarehouseLocked(
                     f"the warehouse {path} is locked by {who} (another socwatch run, or a tool holding it "
                     f"open for writing); waited {wait_s:.0f} s. Try again when it has finished."
                 ) from None

@@ -1,0 +1,65 @@
+"""The read-only snapshot: a copy of the warehouse for BI tools and readers.
+
+DuckDB lets one process write a file, and a process that reads it holds a lock the writer
+has to wait for. So readers that come and go on their own schedule (a BI tool refreshing a
+dashboard, an analyst's notebook) are pointed at a copy: `socwatch.snapshot.duckdb` beside
+`socwatch.duckdb`. A run that finishes publishes a new copy:
+
+1. CHECKPOINT, so that the database file holds every committed change (no WAL);
+2. copy the file, byte for byte, to a temporary file beside the snapshot, while this process
+   still holds the warehouse's write lock (nothing can change it while it is copied);
+3. open the copy once to check it, then rename it over the snapshot (atomic on POSIX).
+
+A reader that has the old snapshot open keeps reading the old file until it reconnects;
+a new reader gets the new one. Nobody ever sees a half-loaded batch: only finished runs
+are published.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+SUFFIX = ".snapshot"
+
+
+def snapshot_path(db: Path | str) -> Path:
+    """`socwatch.duckdb` -> `socwatch.snapshot.duckdb` (in the same folder)."""
+    db = Path(db)
+    return db.with_name(f"{db.stem}{SUFFIX}{db.suffix or '.duckdb'}")
+
+
+def is_snapshot(db: Path | str) -> bool:
+    return Path(db).stem.endswith(SUFFIX)
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path | str) -> Path:
+    """Publish the warehouse `db`, open for writing as `con`, as its read-only snapshot."""
+    db = Path(db)
+    target = snapshot_path(db)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    con.execute("CHECKPOINT")
+    try:
+        shutil.copyfile(db, partial)
+        check = duckdb.connect(str(partial), read_only=True)
+        try:
+            check.execute("SELECT count(*) FROM runs").fetchone()
+        finally:
+            check.close()
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def try_publish(con: duckdb.DuckDBPyConnection, db: Path | str, logger) -> str | None:
+    """Publish the snapshot after a run; a failure to (a full disk, say) is logged, and the
+    run's data stays in the warehouse: readers see the previous snapshot until the next run."""
+    try:
+        return str(publish_snapshot(con, db))
+    except (OSError, duckdb.Error) as exc:
+        logger.warning("could not publish the snapshot of %s: %s", db, exc)
+        return None
