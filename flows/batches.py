@@ -69,8 +69,9 @@ class Batch:
 
 def source_rows(sources: Sequence[Source]) -> pl.DataFrame:
     return pl.DataFrame(
-        [(s.name, s.kind, s.url, s.country, s.language, s.title) for s in sources],
-        schema={"source": pl.Utf8, "kind": pl.Utf8, "url": pl.Utf8, "country": pl.Utf8, "language": pl.Utf8, "title": pl.Utf8},
+        [(s.name, s.kind, s.url, s.country, s.language, s.title, s.expected_every_h) for s in sources],
+        schema={"source": pl.Utf8, "kind": pl.Utf8, "url": pl.Utf8, "country": pl.Utf8, "language": pl.Utf8, "title": pl.Utf8,
+                "expected_every_h": pl.Float64},
         orient="row",
     )
 

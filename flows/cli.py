@@ -1,7 +1,8 @@
 """The `socwatch` command line.
 
 Exit status: 0 success; 1 the run failed; 2 unusable arguments or configuration;
-3 the run completed but some URLs failed (they are listed in `crawl_events`).
+3 the run completed but some URLs failed (they are listed in `crawl_events`);
+4 (`status`) a source is flagged: failing or silent.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from transforms.classify import TaxonomyError, default_vocabulary
 from warehouse.db import WarehouseError, WarehouseLocked, connect
 from warehouse.snapshot import is_snapshot, snapshot_path
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_PARTIAL = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_PARTIAL, EXIT_ALERT = 0, 1, 2, 3, 4
 DEFAULT_DB = "socwatch.duckdb"
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEFAULT_SOURCES = Path("sources.toml")
@@ -148,6 +149,8 @@ def run(
     console.print(_summary_table(summary, time.monotonic() - started))
     if summary.get("snapshot"):
         console.print(f"snapshot for readers: {summary['snapshot']}", highlight=False)
+    for source, alert, reason in summary.get("alerts", ()):
+        err.print(Text(f"{alert}: {source}: {reason}"), highlight=False)
     if summary["status"] == "completed_with_errors":
         query = f"SELECT url, status, error FROM crawl_events WHERE run_id = '{summary['run_id']}' AND status <> 'fetched'"
         err.print(Text(f"{summary['totals']['failed']} URL(s) failed, {summary['totals']['quarantined']} record(s) "
@@ -320,6 +323,80 @@ def export(
 
 
 @app.command()
+def serve(
+    db: DbOption = Path(DEFAULT_DB),
+    sources: Annotated[Path, typer.Option("--sources", help="Sources file (TOML).")] = DEFAULT_SOURCES,
+    cron: Annotated[str, typer.Option("--cron", help="Schedule of the ingest deployment (cron, UTC).")] = "*/30 * * * *",
+    interval: Annotated[float | None, typer.Option("--interval", help="Run ingest every this many seconds instead of on --cron.")] = None,
+    prefect_api: Annotated[str | None, typer.Option("--prefect-api", envvar="PREFECT_API_URL",
+                                                    help="A Prefect server's API URL; without one, a local server is started.")] = None,
+) -> None:
+    """Serve the ingest (scheduled) and reclassify (on demand) deployments until stopped."""
+    from flows.serve import LocalServer, build_deployments
+    from flows.serve import serve as run_serve
+
+    try:
+        _writable(db)
+        default_vocabulary()
+        connect(db).close()
+        deployments = build_deployments(sources, db, cron, interval)
+    except (ConfigError, TaxonomyError, WarehouseError) as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    server = None
+    if not prefect_api:
+        console.print("starting a local Prefect server (set PREFECT_API_URL to use your own) ...", highlight=False)
+        try:
+            server = LocalServer.start()
+        except RuntimeError as exc:
+            raise _fail(str(exc), EXIT_FAILED) from None
+        prefect_api = server.api_url
+
+    def ready() -> None:
+        for d in deployments:
+            when = ", ".join(str(s.schedule.cron if hasattr(s.schedule, "cron") else f"every {s.schedule.interval}")
+                             for s in d.schedules or ()) or "on demand"
+            console.print(Text(f"deployment {d.flow_name}/{d.name}: {when}"), highlight=False)
+        console.print(Text(f"Prefect API: {prefect_api}"), highlight=False)
+        if server is not None:
+            console.print(Text(f"Prefect UI: {server.ui_url} (runs, logs, schedules); Ctrl-C stops"), highlight=False)
+
+    try:
+        run_serve(deployments, prefect_api, on_ready=ready)
+    finally:
+        if server is not None:
+            server.stop()
+    console.print("stopped; the schedules are paused until serve runs again", highlight=False)
+
+
+ALERTS_QUERY = "SELECT source, alert, alert_reason FROM source_health WHERE alert IS NOT NULL ORDER BY source"
+
+
+def _alerts(con) -> list[tuple[str, str, str]]:
+    return con.execute(ALERTS_QUERY).fetchall()
+
+
+@app.command()
+def status(db: DbOption = Path(DEFAULT_DB)) -> None:
+    """Sources and their freshness; exit 4 when a source is flagged (failing or silent), for
+    cron or a monitor to alert on."""
+    with _reading(db) as con:
+        names, rows = _query(con, """
+            SELECT source, articles, strftime(last_success_at, '%Y-%m-%d %H:%M') AS last_success,
+                   strftime(last_published_at, '%Y-%m-%d %H:%M') AS last_published, round(cadence_h, 1) AS cadence_h,
+                   round(silent_for_h, 1) AS silent_h, failure_streak AS failed_runs, coalesce(alert, 'ok') AS alert
+            FROM source_health ORDER BY alert IS NULL, source""")
+        last = con.execute("SELECT command, status, strftime(finished_at, '%Y-%m-%d %H:%M'), run_id FROM runs "
+                           "WHERE status <> 'running' ORDER BY started_at DESC LIMIT 1").fetchone()
+        alerts = _alerts(con)
+    console.print(_rich_table(names, rows))
+    if last:
+        console.print(Text(f"last run: {last[0]} {last[1]} at {last[2]} UTC (run {last[3][:8]})"), highlight=False)
+    for source, alert, reason in alerts:
+        err.print(Text(f"{alert}: {source}: {reason}"), highlight=False)
+    raise typer.Exit(EXIT_ALERT if alerts else EXIT_OK)
+
+
+@app.command()
 def report(
     out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
     db: DbOption = Path(DEFAULT_DB),
@@ -378,7 +455,7 @@ def reclassify(
     try:
         _writable(db)
         default_vocabulary()
-        connect(db, wait_s=30).close()
+        connect(db).close()
     except (ConfigError, TaxonomyError, WarehouseError) as exc:
         raise _fail(str(exc), EXIT_CONFIG) from None
     from flows.reclassify import ReclassifyOptions, run_reclassify

@@ -30,7 +30,7 @@ from flows.batches import BatchOutcome, build_batch, source_rows
 from flows.http import Fetcher, FetchSettings
 from flows.kinds import KINDS, Discovery
 from flows.pool import map_batch, start_pool
-from flows.sources import load_sources
+from flows.sources import ConfigError, load_sources
 from flows.warc import WarcRecorder, WarcReplayTransport
 from schemas.records import FeedEntry, Fetched, Processed, Source, SourceCounts, Status
 from transforms.classify import default_vocabulary
@@ -102,11 +102,13 @@ def _chunks(items: Sequence, size: int) -> list[Sequence]:
 
 @flow(name="ingest", log_prints=False)
 async def ingest(sources_file: str, db: str, replay: list[str] | None = None, record: str | None = None,
-                 options: IngestOptions | None = None) -> dict:
-    """Crawl the sources of `sources_file` (or replay WARC archives) into the warehouse `db`."""
+                 options: IngestOptions | None = None, select: str | None = None) -> dict:
+    """Crawl the sources of `sources_file` (or replay WARC archives) into the warehouse `db`.
+    `select`: all sources (None), those without a schedule of their own ("default"), or one
+    source by name (its own scheduled deployment)."""
     options = options or IngestOptions()
     logger = get_run_logger()
-    sources = load_sources(sources_file)  # a bad file stops here, before anything is fetched
+    sources = select_sources(load_sources(sources_file), select)  # a bad file stops here, before anything is fetched
     vocab = default_vocabulary()
     replay = [str(p) for p in replay or ()]
     transport = WarcReplayTransport(replay) if replay else None
@@ -115,7 +117,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
     counts = {s.name: SourceCounts() for s in sources}
     con = connect(db)
     recorder = WarcRecorder(record) if record else None
-    status, error, snapshot = "failed", None, None
+    status, error, snapshot, alerts = "failed", None, None, []
     try:
         abandoned = start_run(con, run_id, "ingest", flow_run_id=str(flow_run.get_id() or ""), sources_file=str(sources_file),
                               replay=replay, record=record, taxonomy_version=vocab.version)
@@ -158,10 +160,14 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             finish_run(con, run_id, status, totals, error)
             if status != "failed":
                 snapshot = try_publish(con, db, logger)
+                alerts = con.execute("SELECT source, alert, alert_reason FROM source_health "
+                                     "WHERE alert IS NOT NULL ORDER BY source").fetchall()
+                for source, alert, reason in alerts:
+                    logger.warning("source %s is %s: %s", source, alert, reason)
         finally:
             con.close()
     logger.info("run %s %s: %s", run_id, status, totals)
-    return {"run_id": run_id, "status": status, "totals": totals, "snapshot": snapshot,
+    return {"run_id": run_id, "status": status, "totals": totals, "snapshot": snapshot, "alerts": alerts,
             "sources": {name: asdict(c) for name, c in counts.items()}}
 
 
@@ -214,6 +220,18 @@ def _totals(counts: dict[str, SourceCounts]) -> dict[str, int]:
     totals = {k: sum(getattr(c, k) for c in counts.values()) for k in keys}
     totals["sources"] = len(counts)
     return totals
+
+
+def select_sources(sources: list[Source], select: str | None) -> list[Source]:
+    if select is None:
+        return sources
+    if select == "default":
+        chosen = [s for s in sources if s.schedule is None]
+    else:
+        chosen = [s for s in sources if s.name == select]
+        if not chosen:
+            raise ConfigError(f"no source named {select!r} in the sources file")
+    return chosen
 
 
 def run_ingest(sources_file: Path | str, db: Path | str, replay: Sequence[Path | str] = (), record: Path | str | None = None,

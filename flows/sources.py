@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,7 +19,8 @@ from transforms.urls import canonical_url, url_host
 _NAME = re.compile(r"^[a-z0-9-]+$")
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _HOST = re.compile(r"^[a-z0-9.-]+$|^[0-9a-f:.]*:[0-9a-f:.]*$")  # a name, IPv4, or bare IPv6 (no port)
-KEYS = {"name", "kind", "url", "country", "language", "allowed_hosts", "max_concurrency", "min_delay_s", "title"}
+KEYS = {"name", "kind", "url", "country", "language", "allowed_hosts", "max_concurrency", "min_delay_s", "title",
+        "schedule", "expected_every_h"}
 DEFAULT_MAX_CONCURRENCY = 2
 DEFAULT_MIN_DELAY_S = 1.0
 
@@ -115,8 +117,30 @@ def _parse_entry(entry: dict, label: str) -> Source:
     title = entry.get("title")
     if title is not None and not isinstance(title, str):
         raise fail("title", "must be a string")
+    schedule = entry.get("schedule")
+    if schedule is not None:
+        problem = cron_problem(schedule)
+        if problem:
+            raise fail("schedule", problem)
+    expected = entry.get("expected_every_h")
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int | float) or not 0 < expected <= 24 * 366):
+        raise fail("expected_every_h", f"{expected!r} must be a number of hours from above 0 to 8784 (a year)")
     return Source(
         name=name, kind=kind, url=url, country=entry["country"], language=entry["language"],
         allowed_hosts=tuple(allowed), max_concurrency=concurrency, min_delay_s=float(delay), title=title,
         listed_hosts=tuple(allowed) if "allowed_hosts" in entry else (),
+        schedule=schedule, expected_every_h=float(expected) if expected is not None else None,
     )
+
+
+def cron_problem(expression: object) -> str | None:
+    """Why `expression` is not a five-field cron expression, or None when it is one."""
+    from cronsim import CronSim, CronSimError
+
+    if not isinstance(expression, str) or len(expression.split()) != 5:
+        return f"{expression!r} must be a cron expression of five fields, e.g. \"*/30 * * * *\""
+    try:
+        CronSim(expression, datetime.now(UTC))
+    except CronSimError as exc:
+        return f"{expression!r} is not a valid cron expression: {exc}"
+    return None

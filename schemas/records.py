@@ -78,6 +78,10 @@ class Source:
     # Hosts the sources file names in allowed_hosts: only these may resolve to non-public
     # addresses (loopback, private, link-local).
     listed_hosts: tuple[str, ...] = ()
+    # Its own cron schedule under `socwatch serve` (else the ingest deployment's), and how
+    # often it is expected to publish (else learnt from its history): for freshness alerts.
+    schedule: str | None = None
+    expected_every_h: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

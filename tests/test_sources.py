@@ -47,6 +47,10 @@ def test_defaults_are_polite_and_allow_only_the_feed_host(tmp_path):
     (('language = "en"', 'language = "en"\nallowed_hosts = ["example.org"]'), "key 'allowed_hosts'"),
     (('language = "en"', 'language = "en"\nfrequency = 3'), "key 'frequency'"),
     (('country = "GB"\n', ''), "key 'country'"),
+    (('language = "en"', 'language = "en"\nschedule = "every hour"'), "key 'schedule'"),
+    (('language = "en"', 'language = "en"\nschedule = "0 25 * * *"'), "key 'schedule'"),
+    (('language = "en"', 'language = "en"\nexpected_every_h = 0'), "key 'expected_every_h'"),
+    (('language = "en"', 'language = "en"\nexpected_every_h = "daily"'), "key 'expected_every_h'"),
 ])
 def test_a_bad_entry_is_named_with_its_key(tmp_path, change, culprit):
     old, new = change
@@ -54,6 +58,11 @@ def test_a_bad_entry_is_named_with_its_key(tmp_path, change, culprit):
         load_sources(write(tmp_path, GOOD.replace(old, new)))
     message = str(info.value)
     assert culprit in message and "entry 1" in message
+
+
+def test_a_schedule_and_an_expected_cadence_of_its_own(tmp_path):
+    [source] = load_sources(write(tmp_path, GOOD + 'schedule = "15 */2 * * *"\nexpected_every_h = 12\n'))
+    assert (source.schedule, source.expected_every_h) == ("15 */2 * * *", 12.0)
 
 
 def test_duplicate_names_broken_toml_and_missing_files_are_reported(tmp_path):

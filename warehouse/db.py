@@ -7,6 +7,7 @@ know (written by a newer socwatch) is refused rather than misread.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -76,9 +77,24 @@ def _open(path: Path | str, read_only: bool, wait_s: float) -> duckdb.DuckDBPyCo
     return con
 
 
-def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 30.0) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, migrating it to this code's schema (read-only: only check it)."""
+DEFAULT_LOCK_WAIT_S = 30.0
+
+
+def lock_wait_s() -> float:
+    """How long a writer waits for the warehouse lock: SOCWATCH_LOCK_WAIT_S, else 30 s."""
+    raw = os.environ.get("SOCWATCH_LOCK_WAIT_S")
+    try:
+        return max(0.0, float(raw)) if raw else DEFAULT_LOCK_WAIT_S
+    except ValueError:
+        raise WarehouseError(f"SOCWATCH_LOCK_WAIT_S={raw!r} is not a number of seconds") from None
+
+
+def connect(path: Path | str, *, read_only: bool = False, wait_s: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, migrating it to this code's schema (read-only: only check it).
+    A locked warehouse is waited for `wait_s` seconds (default: lock_wait_s())."""
     path = Path(path)
+    if wait_s is None:
+        wait_s = lock_wait_s()
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path}: run `socwatch run` or `socwatch demo` first")
     if not read_only:

@@ -80,16 +80,17 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts:
 
 
 def upsert_sources(con: duckdb.DuckDBPyConnection, sources: pl.DataFrame) -> None:
-    """Record the sources a run read (columns: source, kind, url, country, language, title)."""
+    """Record the sources a run read (columns: source, kind, url, country, language, title, expected_every_h)."""
     stamp = now()
     con.register("batch_sources", sources.with_columns(pl.lit(stamp).alias("seen_at")))
     try:
         con.execute(
             """
-            INSERT INTO sources (source, kind, url, country, language, title, first_seen_at, last_seen_at)
-            SELECT source, kind, url, country, language, title, seen_at, seen_at FROM batch_sources
+            INSERT INTO sources (source, kind, url, country, language, title, expected_every_h, first_seen_at, last_seen_at)
+            SELECT source, kind, url, country, language, title, expected_every_h, seen_at, seen_at FROM batch_sources
             ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, url = excluded.url, country = excluded.country,
-                language = excluded.language, title = excluded.title, last_seen_at = excluded.last_seen_at
+                language = excluded.language, title = excluded.title, expected_every_h = excluded.expected_every_h,
+                last_seen_at = excluded.last_seen_at
             """
         )
     finally:

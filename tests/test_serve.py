@@ -1,0 +1,164 @@
+"""`socwatch serve`: a real Prefect server with its scheduler, the deployments served by a
+real `socwatch serve` process, and a scheduled ingest run against a loopback source."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import duckdb
+import httpx
+import pytest
+
+from conftest import REPO, Route
+from flows.serve import build_deployments
+from flows.sources import ConfigError
+
+PAGE = ("<html lang='en'><head><title>{t}</title></head><body><main><article><h1>{t}</h1>"
+        "<p>The National Crime Agency and the Dutch police seized 400 kilos of cocaine in a joint operation.</p>"
+        "<p>Officers arrested three suspects of drug trafficking and money laundering after a long investigation "
+        "by both agencies into the shipment of the drugs through the port.</p></article></main></body></html>")
+
+
+def _feed(loopback, n):
+    items = "".join(f"<item><title>Seizure {i}</title><link>{loopback.url(f'/news/{i}')}</link></item>" for i in range(n))
+    return f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>{items}</channel></rss>".encode()
+
+
+@pytest.fixture
+def source(loopback, tmp_path):
+    for i in range(3):
+        loopback.routes[f"/news/{i}"] = Route(200, PAGE.format(t=f"Cocaine seizure {i}").encode())
+    loopback.routes["/feed.xml"] = Route(200, _feed(loopback, 3), {"Content-Type": "application/rss+xml"})
+    path = tmp_path / "sources.toml"
+    path.write_text(f"""
+[[sources]]
+name = "loopback-news"
+kind = "feed"
+url = "{loopback.url('/feed.xml')}"
+country = "GB"
+language = "en"
+allowed_hosts = ["127.0.0.1"]
+min_delay_s = 0
+""")
+    return path
+
+
+def _lines(stream, into: queue.Queue) -> None:
+    for line in stream:
+        into.put(line)
+    into.put(None)
+
+
+def _completed_ingest_runs(snapshot) -> int:
+    if not snapshot.exists():
+        return 0
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM runs WHERE command = 'ingest' AND status = 'completed'").fetchone()[0]
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+@pytest.mark.timeout(400)
+def test_serve_registers_its_deployments_and_runs_ingest_on_schedule(source, tmp_path):
+    db = tmp_path / "w.duckdb"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_UI_ENABLED="false",
+               PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="1", PREFECT_RUNNER_POLL_FREQUENCY="1")
+    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--sources", str(source), "--db", str(db),
+                             "--interval", "5"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    out: queue.Queue = queue.Queue()
+    reader = threading.Thread(target=_lines, args=(proc.stdout, out), daemon=True)
+    reader.start()
+    seen: list[str] = []
+
+    def wait_for(pattern: str, timeout: float) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = out.get(timeout=1)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            seen.append(line)
+            if m := re.search(pattern, line):
+                return m
+        raise AssertionError(f"no {pattern!r} in serve's output:\n{''.join(seen)}")
+
+    try:
+        api = wait_for(r"Prefect API: (\S+)", 150).group(1)
+        names = {d["name"] for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()}
+        assert names == {"ingest", "reclassify"}
+
+        snapshot = db.with_name("w.snapshot.duckdb")
+        deadline = time.monotonic() + 180
+        while _completed_ingest_runs(snapshot) < 1 and time.monotonic() < deadline:
+            time.sleep(1)
+        assert _completed_ingest_runs(snapshot) >= 1, "".join(seen)
+        con = duckdb.connect(str(snapshot), read_only=True)
+        try:
+            assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 3
+            flow_run_id = con.execute("SELECT flow_run_id FROM runs WHERE command = 'ingest' LIMIT 1").fetchone()[0]
+        finally:
+            con.close()
+        # The run is a flow run of the deployment, visible in Prefect.
+        run = httpx.get(f"{api}/flow_runs/{flow_run_id}", timeout=10).json()
+        assert run["deployment_id"] and run["state"]["type"] in ("COMPLETED", "RUNNING")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    wait_for(r"stopped; the schedules are paused", 5)
+    reader.join(timeout=10)
+    proc.stdout.close()
+    assert proc.returncode == 0, "".join(seen)
+    with pytest.raises(httpx.HTTPError):  # the local server went with it
+        httpx.get(f"{api}/health", timeout=2)
+
+
+def test_schedules_and_sources_are_checked_before_serving(source, tmp_path):
+    with pytest.raises(ConfigError, match="--cron: 'every day' must be a cron expression"):
+        build_deployments(source, tmp_path / "w.duckdb", cron="every day")
+    own = source.read_text() + 'schedule = "0 6 * * *"\n'
+    source.write_text(own)
+    names = {d.name: d for d in build_deployments(source, tmp_path / "w.duckdb")}
+    assert set(names) == {"ingest", "ingest-loopback-news", "reclassify"}
+    assert names["ingest"].parameters["select"] == "default"
+    assert names["ingest-loopback-news"].parameters["select"] == "loopback-news"
+    assert names["reclassify"].schedules in (None, [])
+    source.write_text(own.replace('"0 6 * * *"', '"61 * * * *"'))
+    with pytest.raises(ConfigError, match="key 'schedule'"):
+        build_deployments(source, tmp_path / "w.duckdb")
+
+
+def test_prefect_yaml_names_our_flows_with_parameters_they_take():
+    import importlib
+    import inspect
+
+    import yaml
+
+    from flows.sources import cron_problem
+
+    spec = yaml.safe_load((REPO / "prefect.yaml").read_text(encoding="utf-8"))
+    deployments = {d["name"]: d for d in spec["deployments"]}
+    assert set(deployments) == {"ingest", "reclassify"}
+    for d in deployments.values():
+        path, name = d["entrypoint"].split(":")
+        flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
+        inspect.signature(flow.fn).bind(**d["parameters"])  # raises for a parameter the flow does not take
+        assert d["concurrency_limit"] == 1
+        assert all(cron_problem(s["cron"]) is None for s in d.get("schedules", []))
