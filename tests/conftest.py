@@ -43,6 +43,17 @@ def need_chromium() -> str:
     return binary
 
 
+def loopback_sources(path: Path, server: "LoopbackServer", feeds: dict[str, str], country: str = "GB",
+                     language: str = "en", extra: str = "") -> Path:
+    """Write a sources file at `path` with one feed source per name -> feed path on `server`
+    (allowed to reach 127.0.0.1, no politeness delay), each with the `extra` TOML lines."""
+    path.write_text("".join(
+        f'[[sources]]\nname = "{name}"\nkind = "feed"\nurl = "{server.url(feed)}"\ncountry = "{country}"\n'
+        f'language = "{language}"\nallowed_hosts = ["127.0.0.1"]\nmin_delay_s = 0\n{extra}\n'
+        for name, feed in feeds.items()), encoding="utf-8")
+    return path
+
+
 @dataclass
 class Route:
     status: int = 200

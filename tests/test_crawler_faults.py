@@ -12,7 +12,7 @@ import time
 import duckdb
 import pytest
 
-from conftest import Route
+from conftest import Route, loopback_sources
 from flows.http import FetchSettings
 from flows.ingest import IngestOptions, run_ingest
 
@@ -119,20 +119,8 @@ def misbehaving(loopback, tmp_path):
              "/bomb", "/loop", "/away", "/private/secret", "/report.pdf", "/latin1"]
     links = [s.url(p) for p in pages] + [s.url("/good-1?utm_source=rss&utm_medium=feed"), s.url("/good-2#comments")]
     s.routes["/feed.xml"] = conditional(rss(links), '"feed-v1"')  # a feed that would answer 304 if asked
-    sources = tmp_path / "sources.toml"
-    entries = [("main", "/feed.xml"), ("laughs", "/laughs.xml"), ("cut", "/truncated.xml")]
-    sources.write_text("".join(f"""
-[[sources]]
-name = "{name}"
-kind = "feed"
-url = "{s.url(path)}"
-country = "GB"
-language = "en"
-allowed_hosts = ["127.0.0.1"]
-min_delay_s = 0
-max_concurrency = 2
-""" for name, path in entries))
-    return s, sources
+    entries = {"main": "/feed.xml", "laughs": "/laughs.xml", "cut": "/truncated.xml"}
+    return s, loopback_sources(tmp_path / "sources.toml", s, entries, extra="max_concurrency = 2")
 
 
 def statuses(db) -> dict[str, str]:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from conftest import CORPUS, SEED, Route, need_shared
+from conftest import CORPUS, SEED, Route, need_shared, loopback_sources
 from flows.ingest import IngestOptions, run_ingest
 from transforms.urls import article_id
 
@@ -63,18 +63,7 @@ def site(loopback, tmp_path):
          ("Seed again", loopback.url("/news/seed#top"))]
     loopback.routes["/feed.xml"] = Route(200, rss(items, datetime(2026, 3, 24, 12, tzinfo=UTC)),
                                          {"Content-Type": "application/rss+xml"})
-    sources = tmp_path / "sources.toml"
-    sources.write_text(f"""
-[[sources]]
-name = "loopback-gov"
-kind = "feed"
-url = "{loopback.url('/feed.xml')}"
-country = "GB"
-language = "en"
-allowed_hosts = ["127.0.0.1"]
-min_delay_s = 0
-""")
-    return loopback, sources
+    return loopback, loopback_sources(tmp_path / "sources.toml", loopback, {"loopback-gov": "/feed.xml"})
 
 
 def rows(db, sql, *params):
@@ -141,17 +130,7 @@ def test_a_bad_feed_is_recorded_and_the_run_goes_on(loopback, tmp_path):
     loopback.routes["/a"] = Route(200, b"<html><body><article><h1>Cocaine seized</h1><p>" + b"Officers seized cocaine at the port. " * 20 + b"</p></article></body></html>")
     loopback.routes["/bad.xml"] = Route(200, b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><rss>&a;</rss>",
                                         {"Content-Type": "application/xml"})
-    sources = tmp_path / "sources.toml"
-    sources.write_text("".join(f"""
-[[sources]]
-name = "{name}"
-kind = "feed"
-url = "{loopback.url(path)}"
-country = "NL"
-language = "nl"
-allowed_hosts = ["127.0.0.1"]
-min_delay_s = 0
-""" for name, path in (("good", "/good.xml"), ("bad", "/bad.xml"))))
+    sources = loopback_sources(tmp_path / "sources.toml", loopback, {"good": "/good.xml", "bad": "/bad.xml"}, "NL", "nl")
     db = tmp_path / "w.duckdb"
     summary = run_ingest(sources, db)
     assert summary["status"] == "completed_with_errors"

@@ -4,7 +4,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from conftest import Route
+from conftest import Route, loopback_sources
 from flows.cli import app
 from flows.ingest import run_ingest
 from transforms.classify import TAXONOMY_FILE, default_vocabulary
@@ -33,9 +33,7 @@ def test_a_changed_taxonomy_retags_in_place_without_fetching(loopback, tmp_path,
                                                f"<link>{loopback.url('/a')}</link></item></channel></rss>").encode(),
                                          {"Content-Type": "application/rss+xml"})
     loopback.routes["/a"] = Route(200, PAGE)
-    sources = tmp_path / "sources.toml"
-    sources.write_text(f'[[sources]]\nname = "s"\nkind = "feed"\nurl = "{loopback.url("/feed.xml")}"\ncountry = "GB"\n'
-                       f'language = "en"\nallowed_hosts = ["127.0.0.1"]\nmin_delay_s = 0\n')
+    sources = loopback_sources(tmp_path / "sources.toml", loopback, {"s": "/feed.xml"})
     db = tmp_path / "w.duckdb"
     run_ingest(sources, db)
     before = default_vocabulary().version

@@ -16,7 +16,7 @@ import duckdb
 import httpx
 import pytest
 
-from conftest import REPO, Route
+from conftest import REPO, Route, loopback_sources
 from flows.serve import build_deployments
 from flows.sources import ConfigError
 
@@ -36,18 +36,7 @@ def source(loopback, tmp_path):
     for i in range(3):
         loopback.routes[f"/news/{i}"] = Route(200, PAGE.format(t=f"Cocaine seizure {i}").encode())
     loopback.routes["/feed.xml"] = Route(200, _feed(loopback, 3), {"Content-Type": "application/rss+xml"})
-    path = tmp_path / "sources.toml"
-    path.write_text(f"""
-[[sources]]
-name = "loopback-news"
-kind = "feed"
-url = "{loopback.url('/feed.xml')}"
-country = "GB"
-language = "en"
-allowed_hosts = ["127.0.0.1"]
-min_delay_s = 0
-""")
-    return path
+    return loopback_sources(tmp_path / "sources.toml", loopback, {"loopback-news": "/feed.xml"})
 
 
 def _lines(stream, into: queue.Queue) -> None:

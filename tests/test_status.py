@@ -9,7 +9,7 @@ from email.utils import format_datetime
 import pytest
 from typer.testing import CliRunner
 
-from conftest import Route
+from conftest import Route, loopback_sources
 from flows.cli import app
 from flows.http import FetchSettings
 from flows.ingest import IngestOptions, run_ingest
@@ -34,19 +34,7 @@ def _site(loopback, tmp_path, newest: datetime, extra: str = ""):
         items.append(f"<item><title>Day {i}</title><link>{loopback.url(f'/news/{i}')}</link><pubDate>{when}</pubDate></item>")
     feed = f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>{''.join(items)}</channel></rss>"
     loopback.routes["/feed.xml"] = Route(200, feed.encode(), {"Content-Type": "application/rss+xml"})
-    sources = tmp_path / "sources.toml"
-    sources.write_text(f"""
-[[sources]]
-name = "loopback-news"
-kind = "feed"
-url = "{loopback.url('/feed.xml')}"
-country = "GB"
-language = "en"
-allowed_hosts = ["127.0.0.1"]
-min_delay_s = 0
-{extra}
-""")
-    return sources
+    return loopback_sources(tmp_path / "sources.toml", loopback, {"loopback-news": "/feed.xml"}, extra=extra)
 
 
 def status(db):
