@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from flows import progress, settings
 from flows.sources import ConfigError, load_sources
 from flows.warc import WarcError, check_archive
 from transforms.classify import TaxonomyError, default_vocabulary
@@ -49,6 +50,26 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[Path, typer.Option("--db", envvar="SOCWATCH_DB", help="Warehouse file (DuckDB).")]
+SourcesOption = Annotated[Path, typer.Option("--sources", envvar="SOCWATCH_SOURCES", help="Sources file (TOML).")]
+_LOADED: settings.Loaded | None = None
+
+
+@app.callback()
+def _settings(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option("--config", help="Config file (TOML; default $SOCWATCH_CONFIG, else ./socwatch.toml).")] = None,
+) -> None:
+    """Watch what governments announce about serious and organised crime.
+
+    Settings come from flags, then SOCWATCH_* environment variables, then the config file;
+    `socwatch config` shows what is in effect and where each value came from."""
+    global _LOADED
+    try:
+        _LOADED = settings.load(config)
+    except ConfigError as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    commands = {name: [p.name for p in cmd.params] for name, cmd in ctx.command.commands.items()}
+    ctx.default_map = settings.default_map(_LOADED, commands)
 
 
 READ_WAIT_S = 2.0  # how long a reader waits for a writer before it reads the snapshot instead
@@ -94,12 +115,12 @@ def _summary_table(summary: dict, elapsed: float) -> Table:
     columns = ("discovered", "fetched", "new", "updated", "unchanged", "skipped", "failed", "quarantined")
     short = {"discovered": "found", "unchanged": "same", "quarantined": "held"}
     table.add_column("source", no_wrap=True)
-    for c in columns:
+    for c in (*columns, "time"):
         label = c if console.width >= 110 else short.get(c, c)
         table.add_column(label, justify="right", min_width=len(label))
     for name, counts in summary["sources"].items():
-        table.add_row(name, *(str(counts[c]) for c in columns))
-    table.add_row("[bold]total", *(f"[bold]{summary['totals'][c]}" for c in columns))
+        table.add_row(name, *(str(counts[c]) for c in columns), f"{counts['seconds']:.1f} s")
+    table.add_row("[bold]total", *(f"[bold]{summary['totals'][c]}" for c in columns), f"[bold]{elapsed:.1f} s")
     if console.width < 110:
         table.caption = ("found = discovered, same = unchanged, held = quarantined; "
                          "skipped = refused by robots.txt or the host allowlist, or not HTML")
@@ -131,7 +152,8 @@ def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None) ->
     from flows.ingest import run_ingest  # Prefect is imported only when a flow runs
 
     try:
-        return run_ingest(sources, db, replay, record)
+        with progress.bars(console):
+            return run_ingest(sources, db, replay, record)
     except (WarehouseError, WarcError) as exc:
         raise _fail(str(exc), EXIT_FAILED) from None
 
@@ -139,7 +161,7 @@ def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None) ->
 @app.command()
 def run(
     db: DbOption = Path(DEFAULT_DB),
-    sources: Annotated[Path, typer.Option("--sources", help="Sources file (TOML).")] = DEFAULT_SOURCES,
+    sources: SourcesOption = DEFAULT_SOURCES,
     replay: Annotated[list[Path] | None, typer.Option("--replay", help="Serve responses from this WARC archive instead of the network (repeatable).")] = None,
     record: Annotated[Path | None, typer.Option("--record", help="Keep every response in this WARC archive (.warc.gz).")] = None,
 ) -> None:
@@ -315,7 +337,9 @@ def export(
 
     with _reading(db) as con:
         try:
-            counts = export_parquet(con, out)
+            with progress.bars(console):
+                counts = export_parquet(con, out, lambda n: progress.total("tables", n),
+                                        lambda _name: progress.advance("tables"))
         except (OSError, duckdb.Error) as exc:  # a folder that cannot be made or written to
             raise _fail(f"cannot write to {out}: {str(exc).strip()}", EXIT_CONFIG) from None
     for name, n in counts.items():
@@ -325,9 +349,10 @@ def export(
 @app.command()
 def serve(
     db: DbOption = Path(DEFAULT_DB),
-    sources: Annotated[Path, typer.Option("--sources", help="Sources file (TOML).")] = DEFAULT_SOURCES,
-    cron: Annotated[str, typer.Option("--cron", help="Schedule of the ingest deployment (cron, UTC).")] = "*/30 * * * *",
-    interval: Annotated[float | None, typer.Option("--interval", help="Run ingest every this many seconds instead of on --cron.")] = None,
+    sources: SourcesOption = DEFAULT_SOURCES,
+    cron: Annotated[str, typer.Option("--cron", envvar="SOCWATCH_CRON", help="Schedule of the ingest deployment (cron, UTC).")] = "*/30 * * * *",
+    interval: Annotated[float | None, typer.Option("--interval", envvar="SOCWATCH_INTERVAL",
+                                                   help="Run ingest every this many seconds instead of on --cron.")] = None,
     prefect_api: Annotated[str | None, typer.Option("--prefect-api", envvar="PREFECT_API_URL",
                                                     help="A Prefect server's API URL; without one, a local server is started.")] = None,
 ) -> None:
@@ -377,8 +402,7 @@ def _alerts(con) -> list[tuple[str, str, str]]:
 
 @app.command()
 def status(db: DbOption = Path(DEFAULT_DB)) -> None:
-    """Sources and their freshness; exit 4 when a source is flagged (failing or silent), for
-    cron or a monitor to alert on."""
+    """Sources and their freshness; exit 4 when one is failing or silent (for cron or a monitor)."""
     with _reading(db) as con:
         names, rows = _query(con, """
             SELECT source, articles, strftime(last_success_at, '%Y-%m-%d %H:%M') AS last_success,
@@ -402,8 +426,7 @@ def report(
     db: DbOption = Path(DEFAULT_DB),
     png: Annotated[Path | None, typer.Option("--screenshot", help="Also write a PNG of the page (needs Debian's chromium).")] = None,
 ) -> None:
-    """Write a self-contained HTML report with charts: themes over time, partner countries,
-    sources and their health, the latest bilateral announcements."""
+    """Write a self-contained HTML report with charts of themes, partners and sources."""
     from warehouse.report import render_report
 
     with _reading(db) as con:
@@ -461,7 +484,8 @@ def reclassify(
     from flows.reclassify import ReclassifyOptions, run_reclassify
 
     try:
-        summary = run_reclassify(db, ReclassifyOptions(everything=everything))
+        with progress.bars(console):
+            summary = run_reclassify(db, ReclassifyOptions(everything=everything))
     except WarehouseError as exc:
         raise _fail(str(exc), EXIT_FAILED) from None
     console.print(f"reclassify {summary['status']}: {summary['reclassified']} article(s) re-tagged with taxonomy "
@@ -512,6 +536,24 @@ def evaluate(
         summary.add_row(name, f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}")
     summary.add_row("type (accuracy)", "", "", f"{scores['type_accuracy']:.3f}")
     console.print(summary)
+
+
+@app.command("config")
+def show_config(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of {setting, value, from}.")] = False,
+) -> None:
+    """Print the settings in effect (with no flags given) and where each value comes from."""
+    loaded = _LOADED or settings.load(None)
+    if as_json:
+        rows = [{"setting": n, "value": v, "from": o} for n, v, o in settings.effective(loaded)]
+        sys.stdout.write(json.dumps(rows, default=str) + "\n")
+        return
+    table = Table(box=box.SIMPLE, title=f"config file: {loaded.path or 'none'}", title_justify="left")
+    for name in ("setting", "value", "from", "meaning"):
+        table.add_column(name, overflow="fold")
+    for name, value, origin in settings.effective(loaded):
+        table.add_row(name, Text("-" if value is None else str(value)), Text(origin), settings.BY_NAME[name].help)
+    console.print(table)
 
 
 def main() -> None:

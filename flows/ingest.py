@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
+import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -29,6 +30,7 @@ from prefect.runtime import flow_run
 from flows.batches import BatchOutcome, build_batch, source_rows
 from flows.http import Fetcher, FetchSettings
 from flows.kinds import KINDS, Discovery
+from flows import progress
 from flows.pool import map_batch, start_pool
 from flows.sources import ConfigError, load_sources
 from flows.warc import WarcRecorder, WarcReplayTransport
@@ -93,6 +95,11 @@ def validate_load(fetched: Sequence[Fetched], processed: Sequence[Processed], ur
     run = _RUN.get()
     batch = build_batch(fetched, processed, url_kind)
     result = load_batch(run.con, run.run_id, batch.frames, batch.rejects, batch.seen_unchanged)
+    logger = get_run_logger()
+    for event in batch.events:  # one greppable line per URL that failed
+        if Status(event["status"]).is_failure:
+            logger.warning("run=%s source=%s url=%s status=%s http=%s error=%s", run.run_id[:8], event["source"],
+                           event["url"], event["status"], event.get("http_status"), event.get("error"))
     return batch.outcome(result.changes)
 
 
@@ -114,6 +121,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
     transport = WarcReplayTransport(replay) if replay else None
     settings = replace(options.fetch, polite=False) if replay else options.fetch
     run_id = str(uuid.uuid4())
+    started = time.monotonic()
     counts = {s.name: SourceCounts() for s in sources}
     con = connect(db)
     recorder = WarcRecorder(record) if record else None
@@ -122,7 +130,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
         abandoned = start_run(con, run_id, "ingest", flow_run_id=str(flow_run.get_id() or ""), sources_file=str(sources_file),
                               replay=replay, record=record, taxonomy_version=vocab.version)
         if abandoned:
-            logger.warning("marked %d earlier run(s) that did not finish as abandoned", abandoned)
+            logger.warning("run=%s abandoned_runs=%d (earlier runs that did not finish)", run_id[:8], abandoned)
         upsert_sources(con, source_rows(sources))
         async with Fetcher(sources, settings, transport=transport, recorder=recorder) as fetcher:
             run = _Run(run_id, {s.name: s for s in sources}, fetcher, con, options)
@@ -130,6 +138,8 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             discoveries = await asyncio.gather(*(discover(s) for s in sources))
             discovery_urls = {canonical_url(s.url) for s in sources} | {e.url for d in discoveries for e in d.events}
             entries = _plan(discoveries, counts, discovery_urls)
+            for c in counts.values():
+                c.seconds = time.monotonic() - started
             if not replay and not record:
                 # Conditional GET for articles only: feeds are always read whole, so an entry
                 # that failed last time is tried again while its feed lists it. A recorded run
@@ -141,7 +151,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             if len(entries) >= options.pool_min_pages and options.workers > 1:
                 run.pool = start_pool(options.workers, "transforms.process")
             try:
-                await _pipeline(entries, options.batch_size, counts)
+                await _pipeline(entries, options.batch_size, counts, started)
             finally:
                 if run.pool is not None:
                     run.pool.shutdown(wait=True, cancel_futures=True)
@@ -157,16 +167,20 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             recorder.close()
         totals = _totals(counts)
         try:
-            finish_run(con, run_id, status, totals, error)
+            finish_run(con, run_id, status, totals, error, _per_source(counts))
             if status != "failed":
                 snapshot = try_publish(con, db, logger)
                 alerts = con.execute("SELECT source, alert, alert_reason FROM source_health "
                                      "WHERE alert IS NOT NULL ORDER BY source").fetchall()
                 for source, alert, reason in alerts:
-                    logger.warning("source %s is %s: %s", source, alert, reason)
+                    logger.warning("run=%s source=%s alert=%s reason=%s", run_id[:8], source, alert, reason)
         finally:
             con.close()
-    logger.info("run %s %s: %s", run_id, status, totals)
+    for name, c in counts.items():
+        logger.info("run=%s source=%s discovered=%d fetched=%d new=%d updated=%d unchanged=%d failed=%d quarantined=%d "
+                    "seconds=%.1f", run_id[:8], name, c.discovered, c.fetched, c.new, c.updated, c.unchanged, c.failed,
+                    c.quarantined, c.seconds)
+    logger.info("run=%s status=%s %s", run_id[:8], status, " ".join(f"{k}={v}" for k, v in totals.items()))
     return {"run_id": run_id, "status": status, "totals": totals, "snapshot": snapshot, "alerts": alerts,
             "sources": {name: asdict(c) for name, c in counts.items()}}
 
@@ -186,12 +200,20 @@ def _plan(discoveries: Sequence[Discovery], counts: dict[str, SourceCounts], fee
     return list(seen.values())
 
 
-async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str, SourceCounts]) -> None:
+async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str, SourceCounts], started: float) -> None:
     """Three stages in flight at once: fetching batch k+1, extracting batch k, loading batch k-1.
     Loads stay one at a time, in order (one writer, one transaction per batch)."""
     batches = _chunks(entries, batch_size)
     if not batches:
         return
+    progress.total("pages", len(entries))
+
+    def loaded(outcome: BatchOutcome, batch: list[FeedEntry]) -> None:
+        outcome.add_to(counts)
+        for name in {e.source for e in batch}:
+            counts[name].seconds = time.monotonic() - started
+        progress.advance("pages", len(batch))
+
     next_fetch = asyncio.ensure_future(fetch_pages(batches[0]))
     loading: asyncio.Future | None = None
     try:
@@ -201,9 +223,9 @@ async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str,
                 next_fetch = asyncio.ensure_future(fetch_pages(batches[i + 1]))
             processed = await extract_classify(fetched, batch)
             if loading is not None:
-                (await loading).add_to(counts)
+                loaded(await loading, batches[i - 1])
             loading = asyncio.ensure_future(asyncio.to_thread(validate_load, fetched, processed))
-        (await loading).add_to(counts)
+        loaded(await loading, batches[-1])
         loading = None
     finally:  # on an error, let the load in flight finish or fail before the run is closed
         if loading is not None:  # its batch may well have committed: count it
@@ -213,6 +235,10 @@ async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str,
         if not next_fetch.done():
             next_fetch.cancel()
             await asyncio.gather(next_fetch, return_exceptions=True)
+
+
+def _per_source(counts: dict[str, SourceCounts]) -> list[dict]:
+    return [{"source": name, **{k: v for k, v in asdict(c).items() if k != "statuses"}} for name, c in counts.items()]
 
 
 def _totals(counts: dict[str, SourceCounts]) -> dict[str, int]:

@@ -20,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows.batches import tag_frames
+from flows import progress
 from flows.pool import map_batch, start_pool
 from schemas.records import Tags
 from schemas.tables import Reject, record_json
@@ -59,6 +60,7 @@ async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
         pending = con.execute(
             "SELECT count(*) FROM articles a LEFT JOIN article_labels l USING (article_id) "
             "WHERE ? OR l.taxonomy_version IS DISTINCT FROM ?", [options.everything, vocab.version]).fetchone()[0]
+        progress.total("articles", pending)
         if pending >= options.pool_min_articles and options.workers > 1:
             pool = start_pool(options.workers, "transforms.classify")
             _POOL.set(pool)
@@ -76,6 +78,7 @@ async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
             # Articles the classifier failed on keep their old tags (and are tried again next run).
             await asyncio.to_thread(replace_tags, con, run_id, [t.article_id for t in all_tags], frames, rejects)
             done += len(rows)
+            progress.advance("articles", len(rows))
             quarantined += len(rejects)
             after = rows[-1][0]
         status = "completed_with_errors" if quarantined else "completed"
@@ -91,7 +94,7 @@ async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
                 snapshot = try_publish(con, db, logger)
         finally:
             con.close()
-    logger.info("reclassify %s: %d articles re-tagged with %s", status, done, vocab.version)
+    logger.info("run=%s command=reclassify status=%s articles=%d taxonomy=%s", run_id[:8], status, done, vocab.version)
     return {"run_id": run_id, "status": status, "reclassified": done, "quarantined": quarantined,
             "taxonomy_version": vocab.version, "snapshot": snapshot}
 

@@ -193,4 +193,5 @@ class SourceCounts:
     skipped: int = 0  # refused by robots.txt or the allowlist, or not HTML: policy, not failure
     failed: int = 0
     quarantined: int = 0
+    seconds: float = 0.0  # from the start of the run until its last page was loaded
     statuses: dict[str, int] = field(default_factory=dict)

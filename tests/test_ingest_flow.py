@@ -136,3 +136,15 @@ def test_a_bad_feed_is_recorded_and_the_run_goes_on(loopback, tmp_path):
     assert summary["status"] == "completed_with_errors"
     assert dict(rows(db, "SELECT source, status FROM crawl_events WHERE url_kind = 'feed'")) == {"good": "fetched", "bad": "unsafe_xml"}
     assert rows(db, "SELECT count(*) FROM articles") == [(1,)]
+
+
+def test_a_failed_url_is_logged_as_one_greppable_line(loopback, tmp_path, caplog):
+    import logging
+
+    feed = f"<rss version='2.0'><channel><title>t</title><item><title>x</title><link>{loopback.url('/gone')}</link></item></channel></rss>"
+    loopback.routes["/feed.xml"] = Route(200, feed.encode(), {"Content-Type": "application/rss+xml"})
+    sources = loopback_sources(tmp_path / "sources.toml", loopback, {"news": "/feed.xml"})
+    with caplog.at_level(logging.WARNING):
+        summary = run_ingest(sources, tmp_path / "w.duckdb")
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("run=")]
+    assert lines == [f"run={summary['run_id'][:8]} source=news url={loopback.url('/gone')} status=http_error http=404 error=HTTP 404"]

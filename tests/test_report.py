@@ -155,3 +155,39 @@ def test_runs_refuse_to_write_to_a_snapshot(tmp_path):
         result = runner.invoke(app, [*args, "--db", str(snapshot)])
         assert result.exit_code == 2 and "read-only snapshot" in result.output, result.output
     assert not snapshot.exists()
+
+
+@pytest.mark.e2e
+def test_the_run_summary_per_source_is_kept_in_runs(demo_db):
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        [(per_source, n_new)] = con.execute("SELECT per_source, n_new FROM runs WHERE command = 'ingest' "
+                                            "ORDER BY started_at LIMIT 1").fetchall()
+    finally:
+        con.close()
+    assert {p["source"] for p in per_source} == {"sample-govuk", "sample-rijksoverheid", "sample-politie", "sample-europol"}
+    assert sum(p["new"] for p in per_source) == n_new == 40
+    assert all(p["seconds"] > 0 and p["failed"] == 0 for p in per_source)
+
+
+@pytest.mark.e2e
+def test_long_commands_show_progress_bars_on_a_terminal_and_stay_quiet_elsewhere(demo_db, tmp_path, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    import flows.cli
+
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=120)
+    monkeypatch.setattr(flows.cli, "console", terminal)
+    articles = _count(demo_db)
+    assert runner.invoke(app, ["reclassify", "--all", "--db", str(demo_db)]).exit_code == 0
+    assert runner.invoke(app, ["export", "--out", str(tmp_path / "x"), "--db", str(demo_db)]).exit_code == 0
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.file.getvalue())  # without the colours
+    assert "articles" in shown and f"{articles}/{articles}" in shown
+    assert re.search(r"tables\s.*\b(\d+)/\1\b", shown)
+
+    piped = Console(file=io.StringIO(), force_terminal=False, width=120)
+    monkeypatch.setattr(flows.cli, "console", piped)
+    assert runner.invoke(app, ["export", "--out", str(tmp_path / "y"), "--db", str(demo_db)]).exit_code == 0
+    assert "tables" not in piped.file.getvalue() and "━" not in piped.file.getvalue()

@@ -4,6 +4,7 @@ a Markdown data dictionary made from them, and a Parquet export of everything.""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,12 +68,17 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def export_parquet(con: duckdb.DuckDBPyConnection, out: Path) -> dict[str, int]:
+def export_parquet(con: duckdb.DuckDBPyConnection, out: Path, on_start: Callable[[int], None] | None = None,
+                   on_done: Callable[[str], None] | None = None) -> dict[str, int]:
     """One Parquet file per table and view, named after it, with its comments in the file's
-    key-value metadata. Returns the row count written per relation."""
+    key-value metadata. Returns the row count written per relation. `on_start` hears how many
+    relations there are, `on_done` each one written (for a progress bar)."""
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
-    for rel in relations(con):
+    rels = relations(con)
+    if on_start:
+        on_start(len(rels))
+    for rel in rels:
         target = out / f"{rel.name}.parquet"
         schema = json.dumps({"relation": rel.name, "kind": rel.kind, "comment": rel.comment,
                              "columns": [{"name": c.name, "type": c.type, "comment": c.comment} for c in rel.columns]})
@@ -81,4 +87,6 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out: Path) -> dict[str, int]:
             f"(FORMAT parquet, KV_METADATA {{socwatch_schema: '{schema.replace(chr(39), chr(39) * 2)}'}})"
         )
         counts[rel.name] = con.execute(f"SELECT count(*) FROM {_quote(rel.name)}").fetchone()[0]
+        if on_done:
+            on_done(rel.name)
     return counts
