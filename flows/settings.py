@@ -10,11 +10,10 @@ use them, so a value from the file is put into the environment where none is set
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.sources import ConfigError, cron_problem
+from flows.sources import ConfigError, cron_problem, read_toml
 
 CONFIG_ENV = "SOCWATCH_CONFIG"
 DEFAULT_CONFIG = Path("socwatch.toml")
@@ -60,14 +59,7 @@ def config_path(flag: Path | None) -> Path | None:
 def read_config(path: Path | None) -> dict[str, object]:
     if path is None:
         return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "config file")
     values = {}
     for key, value in data.items():
         setting = BY_NAME.get(key)

@@ -29,17 +29,21 @@ class ConfigError(ValueError):
     """Unusable configuration (exit status 2)."""
 
 
-def load_sources(path: Path | str) -> list[Source]:
-    path = Path(path)
+def read_toml(path: Path, what: str) -> dict:
+    """A TOML file's content, or a ConfigError naming the file (and, for bad TOML, the line)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: sources file not found") from None
+        raise ConfigError(f"{path}: {what} not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_sources(data, str(path))
+
+
+def load_sources(path: Path | str) -> list[Source]:
+    path = Path(path)
+    return parse_sources(read_toml(path, "sources file"), str(path))
 
 
 def parse_sources(data: dict, origin: str = "sources file") -> list[Source]:
