@@ -1,6 +1,8 @@
 """Benchmark: the whole ingest flow over a WARC of N real news pages, replayed offline.
 
-    uv run python bench/ingest_replay.py [N]        # default N = 1000
+    uv run python bench/ingest_replay.py [N] [RUNNER] [WORKERS]
+        N = 1000 pages; RUNNER = default (local process pool) or dask (a local Dask
+        cluster of WORKERS worker processes, default 2)
 
 Pages come from ../shared/corpus/benchmark/scrapinghub_aeb (181 real pages), each copy made
 distinct; one RSS feed lists them all. Prints the flow's own time (runs.finished_at -
@@ -45,9 +47,13 @@ def build(archive: Path, sources: Path, n: int) -> None:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    runner = sys.argv[2] if len(sys.argv) > 2 else "default"
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     if not CORPUS.exists():
         sys.exit(f"needs {CORPUS}")
-    from flows.ingest import run_ingest
+    from flows.ingest import IngestOptions, run_ingest
+
+    options = IngestOptions(task_runner=runner, dask_workers=workers)
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -56,13 +62,14 @@ def main() -> None:
         rows = []
         for label in ("first run", "second run (unchanged)"):
             started = time.perf_counter()
-            summary = run_ingest(sources, db, replay=[archive])
+            summary = run_ingest(sources, db, replay=[archive], options=options)
             wall = time.perf_counter() - started
             con = duckdb.connect(str(db), read_only=True)
             flow_s = con.execute("SELECT epoch(finished_at - started_at) FROM runs WHERE run_id = ?", [summary["run_id"]]).fetchone()[0]
             con.close()
             rows.append((label, summary["totals"]["new"], summary["totals"]["unchanged"], flow_s, wall, n / flow_s))
-    print(f"\ningest over a replayed WARC of {n} real news pages, {os.cpu_count()} cores")
+    where = f"dask, a local cluster of {workers} workers" if runner == "dask" else "default runner"
+    print(f"\ningest over a replayed WARC of {n} real news pages, {os.cpu_count()} cores, {where}")
     print(f"{'run':<24}{'new':>6}{'same':>6}{'flow s':>9}{'wall s':>9}{'pages/s':>9}")
     for label, new, same, flow_s, wall, rate in rows:
         print(f"{label:<24}{new:>6}{same:>6}{flow_s:>9.1f}{wall:>9.1f}{rate:>9.1f}")

@@ -134,10 +134,12 @@ def _writable(db: Path) -> None:
                           f"write to the warehouse it copies ({db.name.replace('.snapshot', '')})")
 
 
-def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None) -> dict:
+def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, options=None) -> dict:
     """Check everything that can be checked, then run the flow."""
     try:
         _writable(db)
+        if options is not None and options.task_runner == "dask" and record is not None:
+            raise ConfigError("--record needs the default task runner (one process writes the archive)")
         load_sources(sources)
         default_vocabulary()
         for path in replay:
@@ -153,7 +155,7 @@ def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None) ->
 
     try:
         with progress.bars(console):
-            return run_ingest(sources, db, replay, record)
+            return run_ingest(sources, db, replay, record, options)
     except (WarehouseError, WarcError) as exc:
         raise _fail(str(exc), EXIT_FAILED) from None
 
@@ -164,10 +166,22 @@ def run(
     sources: SourcesOption = DEFAULT_SOURCES,
     replay: Annotated[list[Path] | None, typer.Option("--replay", help="Serve responses from this WARC archive instead of the network (repeatable).")] = None,
     record: Annotated[Path | None, typer.Option("--record", help="Keep every response in this WARC archive (.warc.gz).")] = None,
+    task_runner: Annotated[str, typer.Option("--task-runner", envvar="SOCWATCH_TASK_RUNNER",
+                                             help="default (a local process pool) or dask (fetch and extract on a Dask cluster).")] = "default",
+    dask_address: Annotated[str | None, typer.Option("--dask-address", envvar="SOCWATCH_DASK_ADDRESS",
+                                                     help="A running Dask scheduler (tcp://host:8786); else a local cluster.")] = None,
+    dask_workers: Annotated[int, typer.Option("--dask-workers", min=1, help="Workers of the local Dask cluster.")] = 2,
 ) -> None:
     """Crawl the sources into the warehouse (the ingest flow)."""
+    if task_runner not in ("default", "dask"):
+        raise _fail(f"--task-runner must be default or dask, not {task_runner!r}", EXIT_CONFIG)
+    if dask_address and task_runner != "dask":
+        raise _fail("--dask-address needs --task-runner dask", EXIT_CONFIG)
+    from flows.ingest import IngestOptions
+
     started = time.monotonic()
-    summary = _ingest(sources, db, list(replay or ()), record)
+    summary = _ingest(sources, db, list(replay or ()), record,
+                      IngestOptions(task_runner=task_runner, dask_address=dask_address, dask_workers=dask_workers))
     console.print(_summary_table(summary, time.monotonic() - started))
     if summary.get("snapshot"):
         console.print(f"snapshot for readers: {summary['snapshot']}", highlight=False)

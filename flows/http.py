@@ -254,6 +254,12 @@ class Fetcher:
     async def __aexit__(self, *exc) -> None:
         await self.client.aclose()
 
+    def hold_hosts(self) -> None:
+        """Make the first request to each host wait its delay, as if one had just been made
+        (a batch that follows another batch of the same host, on another machine)."""
+        for gate in self._gates.values():
+            gate.pause(gate.delay_s)
+
     def _gate(self, host: str) -> HostGate:
         gate = self._gates.get(host)
         if gate is None:

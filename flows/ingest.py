@@ -31,6 +31,7 @@ from flows.batches import BatchOutcome, build_batch, source_rows
 from flows.http import Fetcher, FetchSettings
 from flows.kinds import KINDS, Discovery
 from flows import progress
+from flows.distributed import dask_pipeline, dask_task_runner
 from flows.pool import map_batch, start_pool
 from flows.sources import ConfigError, load_sources
 from flows.warc import WarcRecorder, WarcReplayTransport
@@ -50,6 +51,11 @@ class IngestOptions:
     workers: int = max(1, os.cpu_count() or 1)  # extraction processes
     pool_min_pages: int = 48  # fewer pages than this are extracted in-process (no pool start-up)
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    # "default": fetch here, extract in a local process pool; "dask": fetch and extract on a
+    # Dask cluster (the one at dask_address, else a local one of dask_workers processes).
+    task_runner: str = "default"
+    dask_address: str | None = None
+    dask_workers: int = 2
 
 
 @dataclass
@@ -65,15 +71,25 @@ class _Run:
 _RUN: contextvars.ContextVar[_Run] = contextvars.ContextVar("socwatch_run")
 
 
+# Functions, not `_RUN.set`/`_RUN.get` in the flow's and tasks' code: a flow run on a Dask
+# cluster is pickled with the globals its code names, and a ContextVar cannot be pickled.
+def _enter(run: _Run) -> None:
+    _RUN.set(run)
+
+
+def _current() -> _Run:
+    return _RUN.get()
+
+
 @task(name="discover", cache_policy=NO_CACHE)
 async def discover(source: Source) -> Discovery:
-    run = _RUN.get()
+    run = _current()
     return await KINDS[source.kind].discover(source, run.fetcher)
 
 
 @task(name="fetch-pages", cache_policy=NO_CACHE)
 async def fetch_pages(entries: Sequence[FeedEntry]) -> list[Fetched]:
-    run = _RUN.get()
+    run = _current()
     async def one(entry: FeedEntry) -> Fetched:
         source = run.sources[entry.source]
         return await KINDS[source.kind].fetch_article(entry, source, run.fetcher)
@@ -83,7 +99,7 @@ async def fetch_pages(entries: Sequence[FeedEntry]) -> list[Fetched]:
 
 @task(name="extract-classify", cache_policy=NO_CACHE)
 async def extract_classify(fetched: Sequence[Fetched], entries: Sequence[FeedEntry]) -> list[Processed]:
-    run = _RUN.get()
+    run = _current()
     items = [(f, e, run.sources[e.source]) for f, e in zip(fetched, entries, strict=True) if f.ok]
     if not items:
         return []
@@ -92,7 +108,7 @@ async def extract_classify(fetched: Sequence[Fetched], entries: Sequence[FeedEnt
 
 @task(name="validate-load", cache_policy=NO_CACHE)
 def validate_load(fetched: Sequence[Fetched], processed: Sequence[Processed], url_kind: str = "page") -> BatchOutcome:
-    run = _RUN.get()
+    run = _current()
     batch = build_batch(fetched, processed, url_kind)
     result = load_batch(run.con, run.run_id, batch.frames, batch.rejects, batch.seen_unchanged)
     logger = get_run_logger()
@@ -126,6 +142,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
     con = connect(db)
     recorder = WarcRecorder(record) if record else None
     status, error, snapshot, alerts = "failed", None, None, []
+    workers: set[str] = {"in-process"}
     try:
         abandoned = start_run(con, run_id, "ingest", flow_run_id=str(flow_run.get_id() or ""), sources_file=str(sources_file),
                               replay=replay, record=record, taxonomy_version=vocab.version)
@@ -134,7 +151,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
         upsert_sources(con, source_rows(sources))
         async with Fetcher(sources, settings, transport=transport, recorder=recorder) as fetcher:
             run = _Run(run_id, {s.name: s for s in sources}, fetcher, con, options)
-            _RUN.set(run)
+            _enter(run)
             discoveries = await asyncio.gather(*(discover(s) for s in sources))
             discovery_urls = {canonical_url(s.url) for s in sources} | {e.url for d in discoveries for e in d.events}
             entries = _plan(discoveries, counts, discovery_urls)
@@ -148,13 +165,22 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             feed_events = [event for d in discoveries for event in d.events]
             outcome = await asyncio.to_thread(validate_load, feed_events, [], "feed")
             outcome.add_to(counts)
-            if len(entries) >= options.pool_min_pages and options.workers > 1:
-                run.pool = start_pool(options.workers, "transforms.process")
-            try:
-                await _pipeline(entries, options.batch_size, counts, started)
-            finally:
-                if run.pool is not None:
-                    run.pool.shutdown(wait=True, cancel_futures=True)
+            if options.task_runner == "dask":
+                async def load(fetched, processed, batch):
+                    _loaded(await asyncio.to_thread(validate_load, fetched, processed), batch, counts, started)
+
+                progress.total("pages", len(entries))
+                workers = await dask_pipeline(entries, options.batch_size, sources, settings, dict(fetcher.validators),
+                                              replay, load)
+            else:
+                if len(entries) >= options.pool_min_pages and options.workers > 1:
+                    run.pool = start_pool(options.workers, "transforms.process")
+                    workers = {f"process {n + 1} of {options.workers}" for n in range(options.workers)}
+                try:
+                    await _pipeline(entries, options.batch_size, counts, started)
+                finally:
+                    if run.pool is not None:
+                        run.pool.shutdown(wait=True, cancel_futures=True)
         if index_is_stale(con):
             await asyncio.to_thread(rebuild_index, con)
         troubled = sum(c.failed + c.quarantined for c in counts.values())
@@ -167,7 +193,8 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             recorder.close()
         totals = _totals(counts)
         try:
-            finish_run(con, run_id, status, totals, error, _per_source(counts))
+            finish_run(con, run_id, status, totals, error, _per_source(counts),
+                       runner=f"{options.task_runner} {options.dask_address or ''}".strip(), workers=sorted(workers))
             if status != "failed":
                 snapshot = try_publish(con, db, logger)
                 alerts = con.execute("SELECT source, alert, alert_reason FROM source_health "
@@ -182,6 +209,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
                     c.quarantined, c.seconds)
     logger.info("run=%s status=%s %s", run_id[:8], status, " ".join(f"{k}={v}" for k, v in totals.items()))
     return {"run_id": run_id, "status": status, "totals": totals, "snapshot": snapshot, "alerts": alerts,
+            "workers": sorted(workers),
             "sources": {name: asdict(c) for name, c in counts.items()}}
 
 
@@ -209,10 +237,7 @@ async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str,
     progress.total("pages", len(entries))
 
     def loaded(outcome: BatchOutcome, batch: list[FeedEntry]) -> None:
-        outcome.add_to(counts)
-        for name in {e.source for e in batch}:
-            counts[name].seconds = time.monotonic() - started
-        progress.advance("pages", len(batch))
+        _loaded(outcome, batch, counts, started)
 
     next_fetch = asyncio.ensure_future(fetch_pages(batches[0]))
     loading: asyncio.Future | None = None
@@ -235,6 +260,14 @@ async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str,
         if not next_fetch.done():
             next_fetch.cancel()
             await asyncio.gather(next_fetch, return_exceptions=True)
+
+
+def _loaded(outcome: BatchOutcome, batch: Sequence[FeedEntry], counts: dict[str, SourceCounts], started: float) -> None:
+    """A batch is in the warehouse: count it, and note the time for its sources."""
+    outcome.add_to(counts)
+    for name in {e.source for e in batch}:
+        counts[name].seconds = time.monotonic() - started
+    progress.advance("pages", len(batch))
 
 
 def _per_source(counts: dict[str, SourceCounts]) -> list[dict]:
@@ -263,4 +296,12 @@ def select_sources(sources: list[Source], select: str | None) -> list[Source]:
 def run_ingest(sources_file: Path | str, db: Path | str, replay: Sequence[Path | str] = (), record: Path | str | None = None,
                options: IngestOptions | None = None) -> dict:
     """Run the flow from synchronous code (the CLI, tests)."""
-    return asyncio.run(ingest(str(sources_file), str(db), [str(p) for p in replay], str(record) if record else None, options))
+    options = options or IngestOptions()
+    flow_ = ingest
+    if options.task_runner == "dask":
+        if record:
+            raise ConfigError("--record needs the default task runner (one process writes the archive)")
+        flow_ = ingest.with_options(task_runner=dask_task_runner(options.dask_address, options.dask_workers))
+    elif options.task_runner != "default":
+        raise ConfigError(f"task runner {options.task_runner!r}: use default or dask")
+    return asyncio.run(flow_(str(sources_file), str(db), [str(p) for p in replay], str(record) if record else None, options))

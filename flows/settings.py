@@ -35,6 +35,8 @@ SETTINGS = (
     Setting("cron", "SOCWATCH_CRON", "*/30 * * * *", str, "schedule of the ingest deployment (serve)"),
     Setting("interval", "SOCWATCH_INTERVAL", None, float, "seconds between ingest runs instead of cron (serve)"),
     Setting("prefect_api", "PREFECT_API_URL", None, str, "a Prefect server's API (serve; else a local one starts)"),
+    Setting("task_runner", "SOCWATCH_TASK_RUNNER", "default", str, "default (local process pool) or dask (run)"),
+    Setting("dask_address", "SOCWATCH_DASK_ADDRESS", None, str, "a Dask scheduler for --task-runner dask (run)"),
     Setting("lock_wait_s", "SOCWATCH_LOCK_WAIT_S", 30.0, float, "seconds a run waits for the warehouse lock", option=False),
     Setting("taxonomy", "SOCWATCH_TAXONOMY", None, str, "a taxonomy file of your own", option=False),
 )

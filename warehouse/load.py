@@ -74,14 +74,17 @@ PER_SOURCE_TYPE = ("STRUCT(source VARCHAR, discovered INTEGER, fetched INTEGER, 
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: dict[str, int], error: str | None = None,
-               per_source: list[dict] | None = None) -> None:
-    """Close the run's ledger row: its status, totals and (for ingest) the counts per source."""
+               per_source: list[dict] | None = None, runner: str | None = None, workers: list[str] | None = None) -> None:
+    """Close the run's ledger row: its status, totals and (for ingest) the counts per source
+    and where the work ran."""
     columns = ("n_sources", "n_discovered", "n_fetched", "n_new", "n_updated", "n_unchanged", "n_skipped", "n_failed",
                "n_quarantined")
     sets = ", ".join(f"{c} = ?" for c in columns)
     con.execute(
-        f"UPDATE runs SET status = ?, finished_at = ?, error = ?, {sets}, per_source = ?::{PER_SOURCE_TYPE} WHERE run_id = ?",
-        [status, now(), error, *(int(counts.get(c.removeprefix("n_"), 0)) for c in columns), per_source, run_id],
+        f"UPDATE runs SET status = ?, finished_at = ?, error = ?, {sets}, per_source = ?::{PER_SOURCE_TYPE}, "
+        "task_runner = ?, workers = ? WHERE run_id = ?",
+        [status, now(), error, *(int(counts.get(c.removeprefix("n_"), 0)) for c in columns), per_source, runner, workers,
+         run_id],
     )
 
 
