@@ -41,7 +41,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.duckdb"
         con = connect(db)
-        con.execute("INSERT INTO sources VALUES ('bench', 'feed', 'https://bench.example/feed', 'GB', 'en', NULL, ?, ?)", [now, now])
+        con.execute("INSERT INTO sources (source, kind, url, country, language, title, first_seen_at, last_seen_at) VALUES ('bench', 'feed', 'https://bench.example/feed', 'GB', 'en', NULL, ?, ?)", [now, now])
         con.register("bench_articles", frame)
         con.execute("INSERT INTO articles (article_id, url, source, title, text, language, content_hash, first_seen_at, "
                     "last_seen_at, last_run_id) SELECT *, ?, ?, 'bench' FROM bench_articles", [now, now])

@@ -150,7 +150,7 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], url_
         events.append({
             "source": f.source or "", "url": f.url, "url_kind": url_kind, "status": status.value,
             "http_status": f.http_status, "error": (error or None) and error[:500], "final_url": f.final_url,
-            "content_type": f.content_type, "bytes": len(f.body) if f.body else None, "elapsed_ms": f.elapsed_ms,
+            "content_type": f.content_type, "bytes": f.size, "elapsed_ms": f.elapsed_ms,
             "article_id": a_id if status in (Status.FETCHED, Status.NOT_MODIFIED) else None, "change": None,
             "event_at": f.fetched_at or now, "fetched": f.ok,
         })

@@ -91,17 +91,36 @@ def _response(status: int, headers: list[tuple[str, str]], body: bytes, request:
 class WarcReplayTransport(httpx.AsyncBaseTransport):
     """Answers requests from WARC archives: the last record of a URL wins across archives."""
 
+    # Archive indexes already read in this process, by (path, size, mtime): a Dask worker
+    # replaying batch after batch reads each archive once.
+    _indexes: dict[tuple[str, int, int], dict[str, tuple[Path, int]]] = {}
+
     def __init__(self, paths: Iterable[Path | str]):
         self._index: dict[str, tuple[Path, int]] = {}
         for path in map(Path, paths):
-            self._add(path)
+            self._index.update(self._indexed(path))
+
+    @classmethod
+    def _indexed(cls, path: Path) -> dict[str, tuple[Path, int]]:
+        try:
+            stat = path.stat()
+        except OSError:
+            raise WarcError(f"{path}: no such WARC archive") from None
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if key not in cls._indexes:
+            if len(cls._indexes) >= 8:
+                cls._indexes.clear()
+            cls._indexes[key] = cls._read_index(path)
+        return cls._indexes[key]
 
     def __len__(self) -> int:
         return len(self._index)
 
-    def _add(self, path: Path) -> None:
+    @staticmethod
+    def _read_index(path: Path) -> dict[str, tuple[Path, int]]:
         if not path.is_file():
             raise WarcError(f"{path}: no such WARC archive")
+        index: dict[str, tuple[Path, int]] = {}
         try:
             with path.open("rb") as stream:
                 records = ArchiveIterator(stream)
@@ -110,10 +129,11 @@ class WarcReplayTransport(httpx.AsyncBaseTransport):
                         continue
                     uri = record.rec_headers.get_header("WARC-Target-URI")
                     if uri:
-                        self._index[uri] = (path, records.get_record_offset())
-                        self._index.setdefault(canonical_url(uri), (path, records.get_record_offset()))
+                        index[uri] = (path, records.get_record_offset())
+                        index.setdefault(canonical_url(uri), (path, records.get_record_offset()))
         except Exception as exc:  # warcio raises several kinds for damaged archives
             raise WarcError(f"{path}: not a readable WARC archive: {exc}") from None
+        return index
 
     def _read(self, path: Path, offset: int, request: httpx.Request) -> httpx.Response:
         with path.open("rb") as stream:

@@ -119,6 +119,14 @@ class Fetched:
     # The URL whose ETag/Last-Modified these are (what was asked for; a document's URL where
     # an article was read from an API).
     cache_url: str | None = None
+    # The body's size where the body itself was dropped once read (not sent back from a worker).
+    body_bytes: int | None = None
+
+    @property
+    def size(self) -> int | None:
+        if self.body_bytes is not None:
+            return self.body_bytes
+        return len(self.body) if self.body else None
 
     @property
     def ok(self) -> bool:
