@@ -53,7 +53,7 @@ class Batch:
                 counts.fetched += 1
             if status.is_failure:
                 counts.failed += 1
-            if status.is_skip and event["url_kind"] == "page":
+            if status.is_skip:
                 counts.skipped += 1
             if status is Status.QUARANTINED:
                 counts.quarantined += 1

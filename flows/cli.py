@@ -7,6 +7,7 @@ Exit status: 0 success; 1 the run failed; 2 unusable arguments or configuration;
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -54,16 +55,25 @@ SourcesOption = Annotated[Path, typer.Option("--sources", envvar="SOCWATCH_SOURC
 _LOADED: settings.Loaded | None = None
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _settings(
     ctx: typer.Context,
     config: Annotated[Path | None, typer.Option("--config", help="Config file (TOML; default $SOCWATCH_CONFIG, else ./socwatch.toml).")] = None,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)] = False,
 ) -> None:
     """Watch what governments announce about serious and organised crime.
 
     Settings come from flags, then SOCWATCH_* environment variables, then the config file;
     `socwatch config` shows what is in effect and where each value came from."""
     global _LOADED
+    if version:
+        from importlib.metadata import version as package_version
+
+        console.print(f"socwatch {package_version('socwatch')}", highlight=False)
+        raise typer.Exit(EXIT_OK)
+    if ctx.invoked_subcommand is None:
+        console.print(ctx.get_help(), highlight=False)
+        raise typer.Exit(EXIT_OK)
     try:
         _LOADED = settings.load(config)
     except ConfigError as exc:
@@ -158,6 +168,9 @@ def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, op
             return run_ingest(sources, db, replay, record, options)
     except (WarehouseError, WarcError) as exc:
         raise _fail(str(exc), EXIT_FAILED) from None
+    except OSError as exc:  # a Dask scheduler that cannot be reached, say
+        where = f" (Dask scheduler {options.dask_address})" if options is not None and options.dask_address else ""
+        raise _fail(f"the run could not start its workers{where}: {type(exc).__name__}: {str(exc)[:300]}", EXIT_FAILED) from None
 
 
 @app.command()
@@ -308,6 +321,8 @@ def search(
     from warehouse.search import has_index
     from warehouse.search import search as run_search
 
+    if theme is not None and theme not in default_vocabulary().themes:
+        raise _fail(f"unknown theme {theme!r}; themes: {', '.join(sorted(default_vocabulary().themes))}", EXIT_CONFIG)
     with _reading(db) as con:
         if not has_index(con):
             raise _fail(f"{db} has no search index yet: run `socwatch run` (or `socwatch demo`) once", EXIT_CONFIG)
@@ -362,6 +377,7 @@ def export(
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     db: DbOption = Path(DEFAULT_DB),
     sources: SourcesOption = DEFAULT_SOURCES,
     cron: Annotated[str, typer.Option("--cron", envvar="SOCWATCH_CRON", help="Schedule of the ingest deployment (cron, UTC).")] = "*/30 * * * *",
@@ -374,6 +390,18 @@ def serve(
     from flows.serve import LocalServer, build_deployments
     from flows.serve import serve as run_serve
 
+    # The schedule given by the more direct means wins: a --cron flag over an interval from the
+    # environment or the config file (and both flags at once is a mistake).
+    rank = {"COMMANDLINE": 0, "ENVIRONMENT": 1, "DEFAULT_MAP": 2}  # by name: Typer may bring its own Click
+    cron_from, interval_from = (rank.get(getattr(ctx.get_parameter_source(p), "name", ""), 3) for p in ("cron", "interval"))
+    if interval is not None and cron_from == interval_from == 0:
+        raise _fail("give --cron or --interval, not both", EXIT_CONFIG)
+    if interval is not None and cron_from < interval_from:
+        interval = None
+    if not prefect_api:  # a Prefect profile's API (prefect config set / prefect cloud login)
+        from prefect.settings import PREFECT_API_URL
+
+        prefect_api = PREFECT_API_URL.value() or None
     try:
         _writable(db)
         default_vocabulary()
@@ -392,8 +420,8 @@ def serve(
 
     def ready() -> None:
         for d in deployments:
-            when = ", ".join(str(s.schedule.cron if hasattr(s.schedule, "cron") else f"every {s.schedule.interval}")
-                             for s in d.schedules or ()) or "on demand"
+            when = ", ".join(str(s.schedule.cron) if hasattr(s.schedule, "cron")
+                             else f"every {s.schedule.interval.total_seconds():g} s" for s in d.schedules or ()) or "on demand"
             console.print(Text(f"deployment {d.flow_name}/{d.name}: {when}"), highlight=False)
         console.print(Text(f"Prefect API: {prefect_api}"), highlight=False)
         if server is not None:
@@ -401,6 +429,9 @@ def serve(
 
     try:
         run_serve(deployments, prefect_api, on_ready=ready)
+    except Exception as exc:  # an API that does not answer, refuses us, or goes away
+        raise _fail(f"serving with the Prefect API at {prefect_api} failed: {type(exc).__name__}: {str(exc)[:300]}",
+                    EXIT_FAILED) from None
     finally:
         if server is not None:
             server.stop()
@@ -445,13 +476,16 @@ def report(
 
     with _reading(db) as con:
         page = render_report(con, db.name)
+    partial = out.with_name(f".{out.name}.partial")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(f".{out.name}.partial")
         partial.write_text(page, encoding="utf-8")
         partial.replace(out)
     except OSError as exc:
         raise _fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_CONFIG) from None
+    finally:
+        with contextlib.suppress(OSError):  # its folder may not even exist
+            partial.unlink(missing_ok=True)
     console.print(Text(f"{out}  {len(page.encode()) / 1e6:.1f} MB, opens without a network"), highlight=False)
     if png is not None:
         from warehouse.browser import BrowserError, screenshot
@@ -460,6 +494,8 @@ def report(
             screenshot(out, png)
         except BrowserError as exc:
             raise _fail(str(exc), EXIT_FAILED) from None
+        except OSError as exc:
+            raise _fail(f"cannot write {png}: {exc.strerror or exc}", EXIT_CONFIG) from None
         console.print(Text(f"{png}  screenshot"), highlight=False)
 
 

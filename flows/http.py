@@ -254,9 +254,17 @@ class Fetcher:
     async def __aexit__(self, *exc) -> None:
         await self.client.aclose()
 
-    def hold_hosts(self) -> None:
-        """Make the first request to each host wait its delay, as if one had just been made
-        (a batch that follows another batch of the same host, on another machine)."""
+    def host_delays(self) -> dict[str, float]:
+        """The delay between requests per host, Crawl-delays learnt from robots.txt included."""
+        return {host: gate.delay_s for host, gate in self._gates.items()}
+
+    def hold_hosts(self, delays: dict[str, float] | None = None) -> None:
+        """Take on delays learnt elsewhere (`host_delays` of the run's own fetcher), and make
+        the first request to each host wait its delay, as if one had just been made (a batch
+        that follows another batch of the same host, on another machine)."""
+        for host, delay in (delays or {}).items():
+            gate = self._gate(host)
+            gate.delay_s = max(gate.delay_s, delay if self.settings.polite else 0.0)
         for gate in self._gates.values():
             gate.pause(gate.delay_s)
 
@@ -418,7 +426,9 @@ class Fetcher:
 
     async def _read_robots(self, origin: str, host: str) -> None:
         """Read robots.txt once per origin: 4xx means no rules; an unreachable or failing
-        robots.txt (5xx, network error) means disallow all, as RFC 9309 asks."""
+        robots.txt (5xx, network error) means disallow all, as RFC 9309 asks. A host that
+        cannot be reached at all (DNS, refused, timeout) fails its URLs as connection errors
+        or timeouts; a 5xx robots.txt skips them as robots_disallowed."""
         rules, error = None, None
         try:
             url, answer = f"{origin}/robots.txt", None
@@ -439,8 +449,12 @@ class Fetcher:
             error = Status.BLOCKED_HOST, str(exc)
         except (ValueError, httpx.InvalidURL):  # a robots.txt redirect to nowhere: no robots.txt (4xx)
             rules = None
-        except (TimeoutError, httpx.HTTPError, OSError, _TooLarge) as exc:
-            error = Status.ROBOTS_DISALLOWED, f"robots.txt of {origin} unreachable ({type(exc).__name__}): nothing fetched from it this run"
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            error = Status.TIMEOUT, f"robots.txt of {origin} did not answer in time ({type(exc).__name__}): nothing fetched from it this run"
+        except (httpx.HTTPError, OSError) as exc:  # the host cannot be reached at all: a failure, not a policy
+            error = Status.CONNECTION_ERROR, f"{origin} unreachable, reading robots.txt ({type(exc).__name__}: {str(exc)[:120]}): nothing fetched from it this run"
+        except _TooLarge:
+            error = Status.ROBOTS_DISALLOWED, f"robots.txt of {origin} is over the size cap: nothing fetched from it this run"
         except Exception as exc:  # whatever else: read once per origin all the same, and fetch nothing
             error = Status.ROBOTS_DISALLOWED, f"robots.txt of {origin} unreadable ({type(exc).__name__})"
         self._robots[origin] = rules

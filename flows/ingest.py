@@ -142,7 +142,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
     con = connect(db)
     recorder = WarcRecorder(record) if record else None
     status, error, snapshot, alerts = "failed", None, None, []
-    workers: set[str] = {"in-process"}
+    workers: set[str] = set() if options.task_runner == "dask" else {"in-process"}
     try:
         abandoned = start_run(con, run_id, "ingest", flow_run_id=str(flow_run.get_id() or ""), sources_file=str(sources_file),
                               replay=replay, record=record, taxonomy_version=vocab.version)
@@ -171,7 +171,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
 
                 progress.total("pages", len(entries))
                 workers = await dask_pipeline(entries, options.batch_size, sources, settings, dict(fetcher.validators),
-                                              replay, load)
+                                              replay, load, fetcher.host_delays())
             else:
                 if len(entries) >= options.pool_min_pages and options.workers > 1:
                     run.pool = start_pool(options.workers, "transforms.process")

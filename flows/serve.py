@@ -52,11 +52,15 @@ class LocalServer:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (the server outlives this block)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-            preexec_fn=_die_with_parent)
+        out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (closed once the server has it)
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                preexec_fn=_die_with_parent)
+        finally:
+            if log:
+                out.close()
         server = cls(process, f"http://127.0.0.1:{port}/api", f"http://127.0.0.1:{port}")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

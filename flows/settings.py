@@ -73,6 +73,10 @@ def read_config(path: Path | None) -> dict[str, object]:
             raise ConfigError(f"{path}: key {key!r}: {value!r} must be a {'number' if setting.kind is float else 'string'}")
         if key == "cron" and (problem := cron_problem(value)):
             raise ConfigError(f"{path}: key 'cron': {problem}")
+        if key in ("interval", "lock_wait_s") and (value < 0 or (key == "interval" and value == 0)):
+            raise ConfigError(f"{path}: key {key!r}: {value!r} must be a number of seconds above 0")
+        if key == "task_runner" and value not in ("default", "dask"):
+            raise ConfigError(f"{path}: key 'task_runner': {value!r} must be default or dask")
         values[key] = value
     return values
 

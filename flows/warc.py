@@ -106,7 +106,8 @@ class WarcReplayTransport(httpx.AsyncBaseTransport):
             stat = path.stat()
         except OSError:
             raise WarcError(f"{path}: no such WARC archive") from None
-        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        path = path.resolve()  # the index holds this path: it must not depend on the working folder
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
         if key not in cls._indexes:
             if len(cls._indexes) >= 8:
                 cls._indexes.clear()

@@ -58,6 +58,12 @@ def test_a_nationality_said_a_few_words_on_is_not_acting():
     assert tags.countries == ("NL",)
 
 
+def test_a_nationality_after_an_acting_country_does_not_unseat_it():
+    tags = classify("a", "Joint operation", "Belgian police arrested two men with Dutch nationality after a joint "
+                    "investigation with the NCA.", publisher_country="GB")
+    assert tags.countries == ("BE", "GB") and tags.bilateral
+
+
 def test_an_appeal_to_the_public_is_no_evidence_of_the_theme():
     body = ("Agenten hielden zaterdag een 30-jarige man aan op de markt na een ruzie over een parkeerplaats. "
             "Iedereen kan meehelpen om ondermijning en mensenhandel in de wijk te bestrijden. "
@@ -118,6 +124,13 @@ def test_a_malformed_taxonomy_names_the_file_and_the_place(tmp_path):
         load_vocabulary(bad, COUNTRIES_FILE, CUES_FILE)
     bad.write_text('[themes.drugs]\nlabel = "Drugs"\n')
     with pytest.raises(TaxonomyError, match="lacks the key 'description'"):
+        load_vocabulary(bad, COUNTRIES_FILE, CUES_FILE)
+    theme = '[themes.drugs]\nlabel = "Drugs"\ndescription = "d"\nempact = "e"\nuk_soc = "u"\n[themes.drugs.terms]\n"drugs" = 2\n'
+    bad.write_text(theme + '[themes.drugs.umbrella]\nafter_themes = "three"\nterms = ["drugs"]\n')
+    with pytest.raises(TaxonomyError, match=r"\[themes.drugs.umbrella\] after_themes must be a whole number"):
+        load_vocabulary(bad, COUNTRIES_FILE, CUES_FILE)
+    bad.write_text(theme + '[themes.drugs.umbrella]\nafter_themes = 1\nterms = ["heroin"]\n')
+    with pytest.raises(TaxonomyError, match="terms not among the theme's terms: heroin"):
         load_vocabulary(bad, COUNTRIES_FILE, CUES_FILE)
 
 

@@ -105,6 +105,18 @@ def test_robots_txt_failing_with_5xx_disallows_the_host_and_4xx_allows_it(loopba
     assert allowed.status is Status.FETCHED
 
 
+def test_a_host_that_cannot_be_reached_fails_its_urls_as_connection_errors():
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    source = Source("s", "feed", f"http://127.0.0.1:{port}/feed", "GB", "en", ("127.0.0.1",), listed_hosts=("127.0.0.1",))
+    [result] = fetch_all(source, [f"http://127.0.0.1:{port}/page"], FetchSettings(max_retries=0))
+    assert result.status is Status.CONNECTION_ERROR and result.status.is_failure
+    assert "unreachable, reading robots.txt" in result.error
+
+
 def test_a_gzip_bomb_stops_at_the_cap_without_inflating_it_all(loopback):
     import gzip
     import tracemalloc

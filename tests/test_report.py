@@ -144,9 +144,12 @@ def test_the_report_cannot_be_written_where_no_file_can_be(tmp_path):
     db = tmp_path / "empty.duckdb"
     connect(db).close()
     (tmp_path / "taken").write_text("a file, not a folder")
-    result = runner.invoke(app, ["report", "--db", str(db), "--out", str(tmp_path / "taken" / "report.html")])
-    assert result.exit_code == 2 and "cannot write" in result.output
-    assert os.listdir(tmp_path) == sorted(os.listdir(tmp_path))  # nothing half-written beside it
+    (tmp_path / "folder").mkdir()
+    before = sorted(os.listdir(tmp_path))
+    for out in (tmp_path / "taken" / "report.html", tmp_path / "folder"):
+        result = runner.invoke(app, ["report", "--db", str(db), "--out", str(out)])
+        assert result.exit_code == 2 and "cannot write" in result.output
+    assert sorted(os.listdir(tmp_path)) == before and os.listdir(tmp_path / "folder") == []  # nothing half-written
 
 
 def test_runs_refuse_to_write_to_a_snapshot(tmp_path):

@@ -54,6 +54,17 @@ def test_commands_take_the_file_the_environment_and_flags_in_that_order(workdir,
     assert used("--db", str(workdir / "flag.duckdb")) == "flag"
 
 
+def test_serve_refuses_both_cron_and_interval_flags(workdir):
+    both = runner.invoke(app, ["serve", "--cron", "0 * * * *", "--interval", "60"])
+    assert both.exit_code == 2 and "give --cron or --interval, not both" in both.output
+
+
+def test_search_refuses_an_unknown_theme_and_lists_the_known(workdir):
+    connect(workdir / "w.duckdb").close()
+    result = runner.invoke(app, ["search", "cocaine", "--theme", "drug", "--db", str(workdir / "w.duckdb")])
+    assert result.exit_code == 2 and "unknown theme 'drug'" in result.output and "drugs" in result.output
+
+
 def test_environment_only_settings_from_the_file_reach_the_environment(workdir):
     (workdir / "my.toml").write_text("lock_wait_s = 7\n")
     assert origins("--config", "my.toml")["lock_wait_s"] == (7.0, "config file my.toml")
@@ -65,6 +76,8 @@ def test_environment_only_settings_from_the_file_reach_the_environment(workdir):
     ("db = 3\n", "key 'db': 3 must be a string"),
     ('cron = "sometimes"\n', "key 'cron'"),
     ("db = \n", "not valid TOML"),
+    ('task_runner = "dusk"\n', "key 'task_runner': 'dusk' must be default or dask"),
+    ("interval = -5\n", "key 'interval'"),
 ])
 def test_a_bad_config_file_stops_every_command_naming_the_key(workdir, text, culprit):
     (workdir / "socwatch.toml").write_text(text)

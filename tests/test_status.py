@@ -3,9 +3,11 @@ says which and exits 4; the run's summary carries the same alerts."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -65,6 +67,22 @@ def test_a_source_silent_for_longer_than_its_cadence_is_flagged(loopback, tmp_pa
     weekly = _site(loopback, tmp_path, datetime.now(UTC) - timedelta(days=5), "expected_every_h = 168")
     assert run_ingest(weekly, db)["alerts"] == []
     assert status(db).exit_code == 0
+
+
+def test_a_feed_without_dates_teaches_no_cadence_and_is_not_called_silent(loopback, tmp_path):
+    db = tmp_path / "w.duckdb"
+    sources = _site(loopback, tmp_path, datetime.now(UTC))
+    feed = loopback.routes["/feed.xml"]
+    undated = re.sub(rb"<pubDate>[^<]*</pubDate>", b"", feed.body)
+    loopback.routes["/feed.xml"] = Route(200, undated, feed.headers)
+    summary = run_ingest(sources, db)
+    assert summary["totals"]["new"] == 5 and summary["alerts"] == []
+    con = duckdb.connect(str(db))
+    try:  # a day later, still nothing learnt from a backlog stored all at once: no alert
+        con.execute("UPDATE articles SET first_seen_at = first_seen_at - INTERVAL 30 HOUR, published_at = NULL")
+        assert con.execute("SELECT cadence_h, alert FROM source_health").fetchall() == [(None, None)]
+    finally:
+        con.close()
 
 
 def test_a_source_whose_feed_fails_three_runs_in_a_row_is_flagged(loopback, tmp_path):

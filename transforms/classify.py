@@ -123,12 +123,19 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
                 raise TaxonomyError(f"{taxonomy.name}: [{where}] lacks the key {key!r}")
         umbrella = body.get("umbrella", {})
         terms = body["terms"] if isinstance(body["terms"], dict) else {}
+        if not isinstance(umbrella, dict) or not isinstance(umbrella.get("terms", []), list):
+            raise TaxonomyError(f"{taxonomy.name}: [{where}.umbrella] must be a table with a list of terms")
+        after = umbrella.get("after_themes", 0)
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise TaxonomyError(f"{taxonomy.name}: [{where}.umbrella] after_themes must be a whole number, not {after!r}")
         unknown = [t for t in umbrella.get("terms", ()) if t not in terms]
         if unknown:
-            raise TaxonomyError(f"{taxonomy.name}: [{where}.umbrella] terms not among the theme's terms: {', '.join(unknown)}")
-        themes[slug] = Theme(slug, body["label"], body["description"], body["empact"], body["uk_soc"],
-                             float(body.get("threshold", default_threshold)),
-                             frozenset(umbrella.get("terms", ())), int(umbrella.get("after_themes", 0)))
+            raise TaxonomyError(f"{taxonomy.name}: [{where}.umbrella] terms not among the theme's terms: {', '.join(map(str, unknown))}")
+        threshold = body.get("threshold", default_threshold)
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+            raise TaxonomyError(f"{taxonomy.name}: [{where}] threshold must be a number, not {threshold!r}")
+        themes[slug] = Theme(slug, body["label"], body["description"], body["empact"], body["uk_soc"], float(threshold),
+                             frozenset(umbrella.get("terms", ())), after)
         for section in ("terms", "negative"):
             for term, weight in _weighted(taxonomy, f"{where}.{section}", body.get(section, {})).items():
                 theme_patterns.append(_compile(taxonomy, f"{where}.{section}", term, ("theme", slug, term, weight)))
@@ -200,7 +207,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 def _body_words(text: str, offset: int, tail: frozenset[tuple[str, ...]] = frozenset()) -> tuple[list[str], frozenset[int], list[str]]:
     """The words of the text up to a line that opens a page's tail ("Related posts", "Lees
-    ook": links to other announcements, not this one's content); the indexes of those on
+    ook": links to other announcements, not this one's content) in the second half of the
+    text (earlier, such a line is more likely a box inside the article); the indexes of those on
     menu-like lines, short lines with no sentence punctuation as page navigation leaves in
     scraped text ("Human Trafficking Unit" in a prosecutor's menu is no evidence of what the
     announcement is about); and the lines read."""
@@ -208,10 +216,12 @@ def _body_words(text: str, offset: int, tail: frozenset[tuple[str, ...]] = froze
     menu: set[int] = set()
     lines: list[str] = []
     tail_len = max(map(len, tail), default=0)
+    half, read = len(text) / 2, 0
     for line in text.split("\n"):
         line_words = words(line)
+        read += len(line) + 1
         if len(line_words) <= max(MENU_LINE_WORDS, tail_len):
-            if out and tail and tuple(fold(w) for w in line_words) in tail:
+            if read > half and tail and tuple(fold(w) for w in line_words) in tail:
                 break
             if len(line_words) <= MENU_LINE_WORDS and not line.rstrip().endswith((".", "!", "?", ":", ";")):
                 menu.update(range(offset + len(out), offset + len(out) + len(line_words)))
@@ -266,10 +276,14 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
         _, theme, term, weight = m.key
         per_theme[theme][term].append(weight * _position_weight(vocab, m.start, title_len, menu))
     scores = {theme: _decayed(terms) for theme, terms in per_theme.items()}
-    passed = {theme for theme, score in scores.items() if score >= vocab.themes[theme].threshold}
-    for theme in list(passed):
+    reached = frozenset(theme for theme, score in scores.items() if score >= vocab.themes[theme].threshold)
+    # Umbrella themes are judged against the other themes reached that have no umbrella words
+    # of their own: the outcome does not depend on the order themes are looked at.
+    specific = frozenset(t for t in reached if not vocab.themes[t].umbrella)
+    passed = set(reached)
+    for theme in sorted(reached - specific):
         spec = vocab.themes[theme]
-        if spec.umbrella and len(passed - {theme}) >= spec.umbrella_after:
+        if len(specific) >= spec.umbrella_after:
             own = {t: ws for t, ws in per_theme[theme].items() if t not in spec.umbrella}
             if _decayed(own) < spec.threshold:
                 passed.discard(theme)
@@ -282,9 +296,11 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
 
     # Countries acting: named (name, adjective or agency) outside origin/nationality contexts.
     acting: dict[str, int] = defaultdict(int)
-    for m in _longest(found["country"]):
+    named = _longest(found["country"])
+    country_words = frozenset(i for m in named for i in range(m.start, m.end))
+    for m in named:
         _, code, _kind = m.key
-        if _is_origin(vocab, folded, m.start, m.end):
+        if _is_origin(vocab, folded, m.start, m.end, country_words):
             continue
         acting[code] += 1
     if publisher_country:
@@ -324,15 +340,24 @@ def _longest(matches: list[Match]) -> list[Match]:
     return kept
 
 
-def _is_origin(vocab: Vocabulary, folded: list[str], start: int, end: int) -> bool:
+_BETWEEN_NATIONALITIES = frozenset({"and", "or", "the", "a", "an", "of", "en", "de", "het", "een", "met", "with"})
+
+
+def _is_origin(vocab: Vocabulary, folded: list[str], start: int, end: int, country_words: frozenset[int] = frozenset()) -> bool:
     for cue in vocab.origin_before:
         n = len(cue)
         if start >= n and tuple(folded[start - n : start]) == cue:
             return True
     if end < len(folded) and folded[end] in vocab.origin_after:
         return True
-    # "met de Colombiaanse en de Dominicaanse nationaliteit": a nationality said a few words on.
-    return any(w in vocab.nationality for w in folded[end : end + vocab.nationality_window])
+    # "met de Colombiaanse en de Dominicaanse nationaliteit": a nationality said a few words on,
+    # with only small words and other countries' adjectives in between.
+    for i in range(end, min(len(folded), end + vocab.nationality_window)):
+        if folded[i] in vocab.nationality:
+            return True
+        if folded[i] not in _BETWEEN_NATIONALITIES and i not in country_words:
+            return False
+    return False
 
 
 def classify_many(rows: list[tuple]) -> list[Tags | tuple[str, str]]:

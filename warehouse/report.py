@@ -19,6 +19,9 @@ import duckdb
 import vl_convert
 
 CHART_IDS = ("themes-over-time", "partner-matrix", "sources")
+# Thirteen colours that stay apart from one another in a stacked bar (one per theme).
+THEME_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+                 "#17becf", "#393b79", "#f2c80f", "#000000")
 LATEST_BILATERAL = 15
 TOP_SOURCES = 15
 _VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
@@ -59,7 +62,7 @@ def themes_over_time(con: duckdb.DuckDBPyConnection) -> Section:
         chart = alt.Chart(_data(rows)).mark_bar().encode(
             x=alt.X("month:T", timeUnit="yearmonth", title="month of publication"),
             y=alt.Y("articles:Q", stack="zero", title="announcements", axis=alt.Axis(format="d", tickMinStep=1)),
-            color=alt.Color("theme:N", title="theme", scale=alt.Scale(scheme="tableau20")),
+            color=alt.Color("theme:N", title="theme", scale=alt.Scale(range=list(THEME_COLOURS))),
             tooltip=[alt.Tooltip("month:T", timeUnit="yearmonth", title="month"), "theme:N", "articles:Q"],
         ).properties(width="container", height=280)
         spec = chart.to_dict()
@@ -73,16 +76,16 @@ def partner_matrix(con: duckdb.DuckDBPyConnection) -> Section:
                       "GROUP BY country_a, country_b")
     spec = None
     if rows:
-        # The matrix is symmetric: each pair is drawn both ways.
-        both = rows + [{**r, "country_a": r["country_b"], "country_b": r["country_a"]} for r in rows]
-        for r in both:
+        # Each pair once (country_a before country_b): the cells add up to the announcements.
+        for r in rows:
             r["themes"] = ", ".join(r["themes"] or ())
-        base = alt.Chart(_data(both)).encode(
+        base = alt.Chart(_data(rows)).encode(
             x=alt.X("country_a:N", title=None, sort="ascending"),
             y=alt.Y("country_b:N", title=None, sort="ascending"),
         )
         cells = base.mark_rect().encode(
-            color=alt.Color("articles:Q", title="announcements", scale=alt.Scale(scheme="blues")),
+            color=alt.Color("articles:Q", title="announcements", scale=alt.Scale(scheme="blues", domainMin=0),
+                            legend=alt.Legend(format="d", tickMinStep=1)),
             tooltip=[alt.Tooltip("country_a:N", title="partner"), alt.Tooltip("country_b:N", title="partner"),
                      "articles:Q", "themes:N"],
         )
@@ -121,8 +124,8 @@ def _latest_bilateral(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 
 def _health_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    return _rows(con, "SELECT source, country, articles, last_success_at, last_new_article_at, failure_streak "
-                      "FROM source_health ORDER BY failure_streak DESC, source")
+    return _rows(con, "SELECT source, country, articles, last_success_at, last_published_at, failure_streak, "
+                      "coalesce(alert_reason, 'ok') AS alert FROM source_health ORDER BY alert IS NULL, source")
 
 
 def _cell(value: object) -> str:

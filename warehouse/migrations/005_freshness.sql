@@ -20,17 +20,18 @@ WITH per_run AS (
     WHERE NOT p.ok AND (l.last_success_at IS NULL OR p.started_at > l.last_success_at)
     GROUP BY p.source
 ), recent AS (
-    -- The publication times of a source's 30 newest articles (first seen where no date is known).
+    -- The 30 newest distinct publication times of a source. Only real publication times:
+    -- first_seen_at says when a run stored an article, and a backlog is stored all at once.
     SELECT source, t FROM (
-        SELECT source, coalesce(published_at, first_seen_at) AS t,
-               row_number() OVER (PARTITION BY source ORDER BY coalesce(published_at, first_seen_at) DESC) AS n
-        FROM articles)
+        SELECT source, t, row_number() OVER (PARTITION BY source ORDER BY t DESC) AS n
+        FROM (SELECT DISTINCT source, published_at AS t FROM articles WHERE published_at IS NOT NULL))
     WHERE n <= 30
 ), gaps AS (
     SELECT source, epoch(t - lag(t) OVER (PARTITION BY source ORDER BY t)) / 3600.0 AS gap_h FROM recent
 ), learnt AS (
-    -- The median gap between publications; three gaps at least, else nothing is learnt.
-    SELECT source, median(gap_h) AS cadence_h FROM gaps WHERE gap_h IS NOT NULL GROUP BY source HAVING count(*) >= 3
+    -- The median gap between publications (an hour at least: items dated by the day only
+    -- give gaps of 0 or 24 h); three gaps at least, else nothing is learnt.
+    SELECT source, greatest(median(gap_h), 1.0) AS cadence_h FROM gaps WHERE gap_h IS NOT NULL GROUP BY source HAVING count(*) >= 3
 ), stats AS (
     SELECT source, count(*) AS articles, max(first_seen_at) AS last_new_article_at,
            max(coalesce(published_at, first_seen_at)) AS last_published_at
@@ -76,7 +77,7 @@ COMMENT ON COLUMN source_health.last_new_article_at IS 'When the newest of its a
 COMMENT ON COLUMN source_health.last_published_at IS 'Publication time of its newest article (first seen where no date is known; UTC).';
 COMMENT ON COLUMN source_health.failure_streak IS 'Runs in a row, up to the last, in which its feed or list failed (0 when the last run succeeded).';
 COMMENT ON COLUMN source_health.articles IS 'Articles stored from the source.';
-COMMENT ON COLUMN source_health.cadence_h IS 'Expected hours between publications: from the sources file (expected_every_h), else the median gap of its 30 newest articles (NULL with fewer than 4).';
+COMMENT ON COLUMN source_health.cadence_h IS 'Expected hours between publications: from the sources file (expected_every_h), else the median gap (1 h at least) between its 30 newest distinct publication times (NULL with fewer than 4 dated articles).';
 COMMENT ON COLUMN source_health.cadence_from IS 'Where cadence_h comes from: sources file or history.';
 COMMENT ON COLUMN source_health.silent_for_h IS 'Hours since its newest publication.';
 COMMENT ON COLUMN source_health.silence_allowed_h IS 'Hours of silence tolerated before it is flagged: 3 times cadence_h, 24 at least.';

@@ -1,0 +1,213 @@
+"""Benchmark: `socwatch run` against the trafilatura command line, same pages, same server;
+and the extraction quality of both on pages with ground truth.
+
+    uv run python bench/vs_trafilatura.py [N] [--write]     # N = 2000 pages
+
+1. Speed. A server on 127.0.0.1 serves N distinct article pages made from the 181 real pages
+   of ../shared/corpus/benchmark/scrapinghub_aeb (each copy gets a paragraph of its own) and
+   one RSS feed listing them. Timed, each as a whole command in its own process:
+   - `socwatch run`: discover, fetch, extract, classify, validate, load into DuckDB (Prefect's
+     start-up included); the source allows 8 requests at a time and no delay (it is ours);
+   - `trafilatura -i urls.txt --parallel 2 -o DIR`: fetch and extract only, with SLEEP_TIME = 0
+     and SSRF_PROTECTION = off in its config file (the server is on loopback).
+2. Quality. Token-level F1 of the article text against the ground truth of the 181 Scrapinghub
+   pages and of the fundus pages (../shared/corpus/benchmark/fundus, title + body sections),
+   for socwatch's extraction (what lands in articles.text) and for trafilatura with its
+   default settings (`trafilatura.extract`).
+
+--write puts the results into docs/performance.md (between its markers for this benchmark).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import duckdb  # noqa: E402
+
+from crawl_politeness import serve  # noqa: E402
+
+BENCH = REPO.parent / "shared" / "corpus" / "benchmark"
+SCRAPINGHUB = BENCH / "scrapinghub_aeb"
+FUNDUS = BENCH / "fundus"
+DOC = REPO / "docs" / "performance.md"
+
+
+def token_f1(got: str, want: str) -> float:
+    a, b = Counter(re.findall(r"\w+", got.lower())), Counter(re.findall(r"\w+", want.lower()))
+    common = sum((a & b).values())
+    if not common:
+        return 0.0
+    precision, recall = common / sum(a.values()), common / sum(b.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def scrapinghub_pages() -> list[tuple[str, bytes, str]]:
+    """(url, html, expected body) of the 181 Scrapinghub pages."""
+    truth = json.loads((SCRAPINGHUB / "ground-truth.json").read_text(encoding="utf-8"))
+    return [(t["url"], gzip.decompress((SCRAPINGHUB / "html" / f"{page_id}.html.gz").read_bytes()), t["articleBody"])
+            for page_id, t in truth.items()]
+
+
+def fundus_pages() -> list[tuple[str, bytes, str]]:
+    """(url, html, expected title + body) of the fundus pages: each publisher's JSON holds one
+    expected article per page version (V1, V2, ...), matching its pages in date order."""
+    out = []
+    for expected_file in sorted(FUNDUS.glob("*/*.json")):
+        expected = json.loads(expected_file.read_text(encoding="utf-8"))
+        pages = sorted(expected_file.parent.glob(f"{expected_file.stem}_*.html.gz"))
+        for version, page in zip(sorted(expected), pages):
+            art = expected[version]
+            body = art.get("body") or {}
+            parts = [art.get("title") or "", *body.get("summary", [])]
+            for section in body.get("sections", []):
+                parts += section.get("headline", []) + section.get("paragraphs", [])
+            out.append((f"https://{expected_file.stem.lower()}.example/{page.stem}", gzip.decompress(page.read_bytes()),
+                        "\n".join(parts)))
+    return out
+
+
+def quality() -> list[tuple[str, int, float, float]]:
+    import trafilatura
+
+    from schemas.records import Fetched, Source, Status
+    from transforms.extract import ExtractionError, extract_article
+
+    source = Source("bench", "feed", "https://bench.example/feed", "GB", "en", ("bench.example",))
+    rows = []
+    for name, pages in (("scrapinghub_aeb", scrapinghub_pages()), ("fundus", fundus_pages())):
+        ours, theirs = [], []
+        for url, html, want in pages:
+            try:
+                got = extract_article(Fetched("bench", url, Status.FETCHED, body=html, content_type="text/html"), None, source)
+                text = f"{got.title}\n{got.text}" if name == "fundus" else got.text
+            except ExtractionError:
+                text = ""
+            ours.append(token_f1(text, want))
+            if name == "fundus":
+                doc = trafilatura.bare_extraction(html, url=url)
+                plain = f"{getattr(doc, 'title', '') or ''}\n{getattr(doc, 'text', '') or ''}" if doc else ""
+            else:
+                plain = trafilatura.extract(html, url=url) or ""
+            theirs.append(token_f1(plain, want))
+        rows.append((name, len(pages), sum(ours) / len(ours), sum(theirs) / len(theirs)))
+    return rows
+
+
+def speed(n: int) -> dict:
+    originals = [html for _, html, _ in scrapinghub_pages()]
+    pages = {f"/news/{i:05d}": originals[i % len(originals)].replace(b"</body>", f"<p>Copy {i} of the page.</p></body>".encode(), 1)
+             for i in range(n)}
+    httpd, sent = serve(pages, 0.0)
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    urls = [f"{base}{p}" for p in pages]
+    pages["/feed.xml"] = ("<?xml version='1.0'?><rss version='2.0'><channel><title>bench</title>" + "".join(
+        f"<item><title>Item {i}</title><link>{u}</link></item>" for i, u in enumerate(urls)) + "</channel></rss>").encode()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            sources, db = tmp / "sources.toml", tmp / "bench.duckdb"
+            sources.write_text(f'[[sources]]\nname = "bench"\nkind = "feed"\nurl = "{base}/feed.xml"\ncountry = "GB"\n'
+                               f'language = "en"\nallowed_hosts = ["127.0.0.1"]\nmin_delay_s = 0\nmax_concurrency = 8\n')
+            env = {**os.environ, "SOCWATCH_DB": str(db)}
+            started = time.perf_counter()
+            run = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--sources", str(sources)], cwd=REPO, env=env,
+                                 capture_output=True, text=True)
+            socwatch_s = time.perf_counter() - started
+            if run.returncode != 0:
+                sys.exit(f"socwatch run failed ({run.returncode}):\n{run.stdout}\n{run.stderr}")
+            con = duckdb.connect(str(db), read_only=True)
+            flow_s, stored = con.execute("SELECT epoch(finished_at - started_at), (SELECT count(*) FROM articles) FROM runs").fetchone()
+            con.close()
+
+            (tmp / "urls.txt").write_text("\n".join(urls) + "\n")
+            (tmp / "trafilatura.cfg").write_text("[DEFAULT]\nSLEEP_TIME = 0\nSSRF_PROTECTION = off\n"
+                                                 "DOWNLOAD_TIMEOUT = 30\nMAX_FILE_SIZE = 20000000\nMIN_FILE_SIZE = 10\n"
+                                                 "USER_AGENTS =\nCOOKIE =\nMAX_REDIRECTS = 2\nINSECURE_SSL_FALLBACK = off\n"
+                                                 "MIN_EXTRACTED_SIZE = 250\nMIN_OUTPUT_SIZE = 1\nMIN_OUTPUT_COMM_SIZE = 1\n"
+                                                 "MAX_TREE_SIZE =\nEXTRACTION_TIMEOUT = 30\nMIN_DUPLCHECK_SIZE = 100\n"
+                                                 "MAX_REPETITIONS = 2\nEXTENSIVE_DATE_SEARCH = on\nEXTERNAL_URLS = off\n")
+            cli = shutil.which("trafilatura") or str(Path(sys.executable).with_name("trafilatura"))
+            started = time.perf_counter()
+            # JSON, one document a line, to a file: every page's result is counted (files in a
+            # folder would be named by a hash of the text, and copies whose only difference is
+            # dropped as boilerplate would overwrite one another).
+            with (tmp / "trafilatura.jsonl").open("w") as out:
+                traf = subprocess.run([cli, "-i", str(tmp / "urls.txt"), "--parallel", "2", "--config-file",
+                                       str(tmp / "trafilatura.cfg"), "--output-format", "json"],
+                                      stdout=out, stderr=subprocess.PIPE, text=True)
+            trafilatura_s = time.perf_counter() - started
+            written = sum(1 for line in (tmp / "trafilatura.jsonl").open() if line.startswith("{"))
+            if traf.returncode != 0 or written < n * 0.9:
+                sys.exit(f"trafilatura wrote {written} of {n} ({traf.returncode}):\n{traf.stderr[-2000:]}")
+    finally:
+        httpd.shutdown()
+    return {"n": n, "socwatch_s": socwatch_s, "flow_s": flow_s, "stored": stored, "trafilatura_s": trafilatura_s,
+            "trafilatura_written": written}
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
+
+
+def markdown(result: dict, rows: list) -> str:
+    n = result["n"]
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} on {machine()}, with `uv run python bench/vs_trafilatura.py {n} --write`.",
+        "",
+        "| command (same server, same pages) | does | pages | seconds | pages/s |",
+        "|---|---|---:|---:|---:|",
+        f"| `socwatch run` | fetch, extract, classify, validate, load | {result['stored']} | {result['socwatch_s']:.1f} | {n / result['socwatch_s']:.1f} |",
+        f"| (its flow alone, without Prefect's start-up) | | | {result['flow_s']:.1f} | {n / result['flow_s']:.1f} |",
+        f"| `trafilatura -i urls.txt --parallel 2` | fetch, extract | {result['trafilatura_written']} | {result['trafilatura_s']:.1f} | {n / result['trafilatura_s']:.1f} |",
+        "",
+        f"**socwatch is {result['trafilatura_s'] / result['socwatch_s']:.2f}x as fast as the trafilatura command line** "
+        "(whole commands; the goal is 1.5x).",
+        "",
+        "| extraction quality: token F1 against ground truth | pages | socwatch | trafilatura, defaults | difference |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    lines += [f"| {name} | {count} | {ours:.3f} | {theirs:.3f} | {ours - theirs:+.3f} |" for name, count, ours, theirs in rows]
+    return "\n".join(lines)
+
+
+def write(section: str) -> None:
+    start, end = "<!-- vs_trafilatura:start -->", "<!-- vs_trafilatura:end -->"
+    text = DOC.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        sys.exit(f"{DOC} lacks the markers {start} ... {end}")
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    DOC.write_text(f"{before}{start}\n{section}\n{end}{after}", encoding="utf-8")
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    n = int(args[0]) if args else 2000
+    if not SCRAPINGHUB.exists():
+        sys.exit(f"needs {SCRAPINGHUB}")
+    rows = quality()
+    result = speed(n)
+    section = markdown(result, rows)
+    print(section)
+    if "--write" in sys.argv:
+        write(section)
+        print(f"\nwritten to {DOC.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
