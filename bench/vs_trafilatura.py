@@ -24,13 +24,11 @@ import gzip
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,20 +38,12 @@ sys.path.insert(0, str(REPO / "bench"))
 import duckdb  # noqa: E402
 
 from crawl_politeness import serve  # noqa: E402
+from transforms.evaluate import token_f1  # noqa: E402
 
 BENCH = REPO.parent / "shared" / "corpus" / "benchmark"
 SCRAPINGHUB = BENCH / "scrapinghub_aeb"
 FUNDUS = BENCH / "fundus"
 DOC = REPO / "docs" / "performance.md"
-
-
-def token_f1(got: str, want: str) -> float:
-    a, b = Counter(re.findall(r"\w+", got.lower())), Counter(re.findall(r"\w+", want.lower()))
-    common = sum((a & b).values())
-    if not common:
-        return 0.0
-    precision, recall = common / sum(a.values()), common / sum(b.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 def scrapinghub_pages() -> list[tuple[str, bytes, str]]:

@@ -2,13 +2,12 @@
 
 import gzip
 import json
-import re
-from collections import Counter
 
 import pytest
 
 from conftest import need_shared
 from schemas.records import FeedEntry, Fetched, Source, Status
+from transforms.evaluate import token_f1
 from transforms.extract import ExtractionError, content_hash, decode_html, extract_article
 from transforms.process import process_pages
 
@@ -17,15 +16,6 @@ SOURCE = Source("src", "feed", "https://e.org/feed", "GB", "en", ("e.org",), tit
 
 def fetched(body: bytes, url="https://e.org/news/a", content_type="text/html") -> Fetched:
     return Fetched("src", url, Status.FETCHED, body=body, content_type=content_type)
-
-
-def token_f1(got: str, want: str) -> float:
-    a, b = Counter(re.findall(r"\w+", got.lower())), Counter(re.findall(r"\w+", want.lower()))
-    common = sum((a & b).values())
-    if not common:
-        return 0.0
-    precision, recall = common / sum(a.values()), common / sum(b.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 @pytest.mark.corpus

@@ -3,6 +3,8 @@ themes, countries, bilateral, type). Pure: gold records and predictions in, scor
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -22,6 +24,16 @@ def publisher_country(url: str) -> str | None:
         if country:
             return country
     return None
+
+
+def token_f1(got: str, want: str) -> float:
+    """Token-level F1 of an extracted text against the expected one (words, case folded)."""
+    a, b = Counter(re.findall(r"\w+", got.lower())), Counter(re.findall(r"\w+", want.lower()))
+    common = sum((a & b).values())
+    if not common:
+        return 0.0
+    precision, recall = common / sum(a.values()), common / sum(b.values())
+    return 2 * precision * recall / (precision + recall)
 
 
 @dataclass(frozen=True)
