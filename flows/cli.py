@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flows import progress, settings
+from flows.prefect_api import early_api, using
 from flows.sources import ConfigError, load_sources
 from flows.warc import WarcError, check_archive
 from transforms.classify import TaxonomyError, default_vocabulary
@@ -145,7 +146,12 @@ def _writable(db: Path) -> None:
 
 
 def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, options=None) -> dict:
-    """Check everything that can be checked, then run the flow."""
+    """Start Prefect's API early, check everything that can be checked, then run the flow."""
+    with early_api() as api:
+        return _checked_ingest(sources, db, replay, record, options, api)
+
+
+def _checked_ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, options, api) -> dict:
     try:
         _writable(db)
         if options is not None and options.task_runner == "dask" and record is not None:
@@ -164,9 +170,13 @@ def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, op
     from flows.ingest import run_ingest  # Prefect is imported only when a flow runs
 
     try:
-        with progress.bars(console):
+        with using(api), progress.bars(console):
             return run_ingest(sources, db, replay, record, options)
     except (WarehouseError, WarcError) as exc:
+        raise _fail(str(exc), EXIT_FAILED) from None
+    except RuntimeError as exc:
+        if "Prefect" not in str(exc):
+            raise
         raise _fail(str(exc), EXIT_FAILED) from None
     except OSError as exc:  # a Dask scheduler that cannot be reached, say
         where = f" (Dask scheduler {options.dask_address})" if options is not None and options.dask_address else ""
@@ -534,7 +544,7 @@ def reclassify(
     from flows.reclassify import ReclassifyOptions, run_reclassify
 
     try:
-        with progress.bars(console):
+        with early_api() as api, using(api), progress.bars(console):
             summary = run_reclassify(db, ReclassifyOptions(everything=everything))
     except WarehouseError as exc:
         raise _fail(str(exc), EXIT_FAILED) from None

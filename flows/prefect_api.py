@@ -1,0 +1,112 @@
+"""A Prefect API for one command, started early.
+
+A flow needs a Prefect API. Where none is configured, Prefect starts a temporary one itself
+when the flow begins: it imports its whole server in this process first (about 7 s here) and
+then waits for a server subprocess to start (another 5-10 s), all before any work is done.
+`early_api` starts that same temporary server (Prefect's ASGI app under uvicorn, no UI, no
+background services) as the command's first step, so that it comes up while the command
+imports its own modules and checks its configuration; the flow then finds it ready.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from flows.serve import _die_with_parent
+
+START_TIMEOUT_S = 60.0
+
+
+class EarlyApi:
+    def __init__(self, process: subprocess.Popen, url: str):
+        self.process = process
+        self.url = url
+
+    def wait(self, timeout: float = START_TIMEOUT_S) -> str:
+        """Block until the server answers; its API URL."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Prefect's temporary API server exited with status {self.process.returncode}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return self.url
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"Prefect's temporary API server did not answer within {timeout:.0f} s")
+
+
+def _configured() -> bool:
+    """Whether a Prefect API is configured: in the environment, in a settings context already
+    loaded (a test harness), or in the active profile (`prefect config set`, `prefect cloud
+    login`), read from the profiles file without importing Prefect."""
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    if "prefect.settings" in sys.modules:
+        from prefect.settings import PREFECT_API_URL
+
+        return bool(PREFECT_API_URL.value())
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    profiles = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        data = tomllib.loads(profiles.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return False
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return True  # cannot tell: leave it to Prefect
+    active = os.environ.get("PREFECT_PROFILE") or data.get("active") or "ephemeral"
+    profile = (data.get("profiles") or {}).get(active) or {}
+    return bool(profile.get("PREFECT_API_URL"))
+
+
+@contextmanager
+def early_api() -> Iterator[EarlyApi | None]:
+    """Start Prefect's temporary API server now, unless an API is configured (then None)."""
+    if _configured():
+        yield None
+        return
+    import importlib.util
+
+    spec = importlib.util.find_spec("prefect")
+    app_dir = str(Path(spec.origin).parent.parent)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, "--factory", "prefect.server.api.server:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True, preexec_fn=_die_with_parent)
+    try:
+        yield EarlyApi(process, f"http://127.0.0.1:{port}/api")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def using(api: EarlyApi | None) -> Iterator[None]:
+    """Run the block against `api` (waiting for it to be up), or as configured where None."""
+    if api is None:
+        yield
+        return
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api.wait()}):
+        yield
