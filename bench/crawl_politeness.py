@@ -1,12 +1,13 @@
 """Benchmark: crawl throughput against the politeness bound, and the cost of an unchanged re-run.
 
-    uv run python bench/crawl_politeness.py [N] [LATENCY_MS] [MAX_CONCURRENCY]   # default 200 50 2
+    uv run python bench/crawl_politeness.py [N] [LATENCY_MS] [MAX_CONCURRENCY] [--write]   # default 200 50 2
 
 A server on 127.0.0.1 answers every request after LATENCY_MS, honours If-None-Match, and
 serves N distinct real news pages (../shared/corpus/benchmark/scrapinghub_aeb) listed in one
 RSS feed, all on one host. The bound that politeness allows is MAX_CONCURRENCY / latency.
 Prints the fetch layer alone (the Fetcher), then two runs of the whole ingest flow: time,
-pages/s and bytes of article bodies the server sent.
+pages/s and bytes of article bodies the server sent. --write puts the table into
+docs/performance.md (the incremental benchmark: the second run downloads no article body).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 import duckdb  # noqa: E402
 
@@ -76,9 +78,10 @@ def serve(pages: dict[str, bytes], latency: float):
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    latency = (int(sys.argv[2]) if len(sys.argv) > 2 else 50) / 1000
-    concurrency = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    n = int(args[0]) if args else 200
+    latency = (int(args[1]) if len(args) > 1 else 50) / 1000
+    concurrency = int(args[2]) if len(args) > 2 else 2
     if not CORPUS.exists():
         sys.exit(f"needs {CORPUS}")
     originals = [gzip.decompress(p.read_bytes()) for p in sorted(CORPUS.glob("*.html.gz"))]
@@ -122,6 +125,20 @@ def main() -> None:
     print(f"{'what':<32}{'seconds':>9}{'pages/s':>9}{'of bound':>10}{'body bytes':>13}")
     for label, count, seconds, body_bytes in rows:
         print(f"{label:<32}{seconds:>9.2f}{count / seconds:>9.1f}{count / seconds / bound:>9.0%}{body_bytes:>13,}")
+    if "--write" in sys.argv:
+        from vs_trafilatura import DOC, machine
+
+        lines = [f"Measured {time.strftime('%Y-%m-%d')} on {machine()}, with `uv run python bench/crawl_politeness.py "
+                 f"{n} {int(latency * 1000)} {concurrency} --write`: {n} pages on one host, {latency * 1000:.0f} ms a "
+                 f"response, at most {concurrency} at a time (a politeness bound of {bound:.0f} pages/s).", "",
+                 "| run | seconds | pages/s | of the bound | article body bytes downloaded |", "|---|---:|---:|---:|---:|"]
+        lines += [f"| {label} | {seconds:.1f} | {count / seconds:.1f} | {count / seconds / bound:.0%} | {body_bytes:,} |"
+                  for label, count, seconds, body_bytes in rows]
+        start, end = "<!-- incremental:start -->", "<!-- incremental:end -->"
+        text = DOC.read_text(encoding="utf-8")
+        before, rest = text.split(start, 1)
+        _, after = rest.split(end, 1)
+        DOC.write_text(f"{before}{start}\n" + "\n".join(lines) + f"\n{end}{after}", encoding="utf-8")
 
 
 if __name__ == "__main__":
