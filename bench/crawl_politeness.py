@@ -126,19 +126,15 @@ def main() -> None:
     for label, count, seconds, body_bytes in rows:
         print(f"{label:<32}{seconds:>9.2f}{count / seconds:>9.1f}{count / seconds / bound:>9.0%}{body_bytes:>13,}")
     if "--write" in sys.argv:
-        from vs_trafilatura import DOC, machine
+        from perfdoc import measured, write_section
 
-        lines = [f"Measured {time.strftime('%Y-%m-%d')} on {machine()}, with `uv run python bench/crawl_politeness.py "
-                 f"{n} {int(latency * 1000)} {concurrency} --write`: {n} pages on one host, {latency * 1000:.0f} ms a "
-                 f"response, at most {concurrency} at a time (a politeness bound of {bound:.0f} pages/s).", "",
+        lines = [measured(f"uv run python bench/crawl_politeness.py {n} {int(latency * 1000)} {concurrency} --write")
+                 + f" {n} pages on one host, {latency * 1000:.0f} ms a response, at most {concurrency} at a time "
+                 f"(a politeness bound of {bound:.0f} pages/s).", "",
                  "| run | seconds | pages/s | of the bound | article body bytes downloaded |", "|---|---:|---:|---:|---:|"]
         lines += [f"| {label} | {seconds:.1f} | {count / seconds:.1f} | {count / seconds / bound:.0%} | {body_bytes:,} |"
                   for label, count, seconds, body_bytes in rows]
-        start, end = "<!-- incremental:start -->", "<!-- incremental:end -->"
-        text = DOC.read_text(encoding="utf-8")
-        before, rest = text.split(start, 1)
-        _, after = rest.split(end, 1)
-        DOC.write_text(f"{before}{start}\n" + "\n".join(lines) + f"\n{end}{after}", encoding="utf-8")
+        write_section("incremental", "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from ingest_replay import CORPUS  # noqa: E402
-from vs_trafilatura import DOC, machine  # noqa: E402
+from perfdoc import measured, write_section  # noqa: E402
 
 BATCH = 100
 _TABLE = re.compile(r"^\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+(\w+)", re.IGNORECASE)
@@ -113,7 +113,7 @@ def measure(n: int) -> dict:
 
 def markdown(r: dict, command: str) -> str:
     n = r["n"]
-    lines = [f"Measured {time.strftime('%Y-%m-%d')} on {machine()}, with `{command}`.", "",
+    lines = [measured(command), "",
              "| stage | seconds | documents/s |", "|---|---:|---:|",
              f"| extraction + classification, {r['workers']} processes | {r['extract_s']:.1f} | {n / r['extract_s']:.0f} |",
              f"| classification alone, one core | {r['classify_s']:.1f} | {r['articles'] / r['classify_s']:,.0f} |",
@@ -130,16 +130,6 @@ def markdown(r: dict, command: str) -> str:
     return "\n".join(lines)
 
 
-def write(section: str) -> None:
-    start, end = "<!-- load_path:start -->", "<!-- load_path:end -->"
-    text = DOC.read_text(encoding="utf-8")
-    if start not in text or end not in text:
-        sys.exit(f"{DOC} lacks the markers {start} ... {end}")
-    before, rest = text.split(start, 1)
-    _, after = rest.split(end, 1)
-    DOC.write_text(f"{before}{start}\n{section}\n{end}{after}", encoding="utf-8")
-
-
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     n = int(args[0]) if args else 5000
@@ -150,8 +140,7 @@ def main() -> None:
     section = markdown(result, command)
     print(section)
     if "--write" in sys.argv:
-        write(section)
-        print(f"\nwritten to {DOC.relative_to(REPO)}")
+        write_section("load_path", section)
 
 
 if __name__ == "__main__":

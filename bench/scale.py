@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import duckdb  # noqa: E402
 
 from ingest_replay import CORPUS, build  # noqa: E402
-from vs_trafilatura import DOC, machine  # noqa: E402
+from perfdoc import measured, write_section  # noqa: E402
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -88,7 +88,7 @@ def run_once(n: int, tmp: Path) -> dict:
 
 def markdown(rows: list[dict], command: str) -> str:
     base = rows[0]["flow_s"] / rows[0]["n"]
-    lines = [f"Measured {time.strftime('%Y-%m-%d')} on {machine()}, with `{command}`.", "",
+    lines = [measured(command), "",
              "| documents | stored | flow s | ms per document | vs the smallest | wall s | peak RSS (MB, process tree) |",
              "|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
@@ -96,16 +96,6 @@ def markdown(rows: list[dict], command: str) -> str:
         lines.append(f"| {r['n']:,} | {r['stored']:,} | {r['flow_s']:.1f} | {per * 1000:.2f} | {per / base - 1:+.0%} | "
                      f"{r['wall_s']:.1f} | {r['peak_mb']:.0f} |")
     return "\n".join(lines)
-
-
-def write(section: str) -> None:
-    start, end = "<!-- scale:start -->", "<!-- scale:end -->"
-    text = DOC.read_text(encoding="utf-8")
-    if start not in text or end not in text:
-        sys.exit(f"{DOC} lacks the markers {start} ... {end}")
-    before, rest = text.split(start, 1)
-    _, after = rest.split(end, 1)
-    DOC.write_text(f"{before}{start}\n{section}\n{end}{after}", encoding="utf-8")
 
 
 def main() -> None:
@@ -121,8 +111,7 @@ def main() -> None:
     section = markdown(rows, command)
     print(section)
     if "--write" in sys.argv:
-        write(section)
-        print(f"\nwritten to {DOC.relative_to(REPO)}")
+        write_section("scale", section)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -38,12 +37,12 @@ sys.path.insert(0, str(REPO / "bench"))
 import duckdb  # noqa: E402
 
 from crawl_politeness import serve  # noqa: E402
+from perfdoc import measured, write_section  # noqa: E402
 from transforms.evaluate import token_f1  # noqa: E402
 
 BENCH = REPO.parent / "shared" / "corpus" / "benchmark"
 SCRAPINGHUB = BENCH / "scrapinghub_aeb"
 FUNDUS = BENCH / "fundus"
-DOC = REPO / "docs" / "performance.md"
 
 
 def scrapinghub_pages() -> list[tuple[str, bytes, str]]:
@@ -150,14 +149,10 @@ def speed(n: int) -> dict:
             "trafilatura_written": written}
 
 
-def machine() -> str:
-    return f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
-
-
 def markdown(result: dict, rows: list) -> str:
     n = result["n"]
     lines = [
-        f"Measured {time.strftime('%Y-%m-%d')} on {machine()}, with `uv run python bench/vs_trafilatura.py {n} --write`.",
+        measured(f"uv run python bench/vs_trafilatura.py {n} --write"),
         "",
         "| command (same server, same pages) | does | pages | seconds | pages/s |",
         "|---|---|---:|---:|---:|",
@@ -175,16 +170,6 @@ def markdown(result: dict, rows: list) -> str:
     return "\n".join(lines)
 
 
-def write(section: str) -> None:
-    start, end = "<!-- vs_trafilatura:start -->", "<!-- vs_trafilatura:end -->"
-    text = DOC.read_text(encoding="utf-8")
-    if start not in text or end not in text:
-        sys.exit(f"{DOC} lacks the markers {start} ... {end}")
-    before, rest = text.split(start, 1)
-    _, after = rest.split(end, 1)
-    DOC.write_text(f"{before}{start}\n{section}\n{end}{after}", encoding="utf-8")
-
-
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     n = int(args[0]) if args else 2000
@@ -195,8 +180,7 @@ def main() -> None:
     section = markdown(result, rows)
     print(section)
     if "--write" in sys.argv:
-        write(section)
-        print(f"\nwritten to {DOC.relative_to(REPO)}")
+        write_section("vs_trafilatura", section)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,32 @@
+"""docs/performance.md: each benchmark writes its own section, between its markers."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
+
+
+def measured(command: str) -> str:
+    """The line that opens a section: when, on what, by which command."""
+    return f"Measured {time.strftime('%Y-%m-%d')} on {machine()}, with `{command}`."
+
+
+def write_section(name: str, section: str) -> None:
+    """Replace the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    text = DOC.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        sys.exit(f"{DOC} lacks the markers {start} ... {end}")
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    DOC.write_text(f"{before}{start}\n{section}\n{end}{after}", encoding="utf-8")
+    print(f"\nwritten to docs/performance.md ({name})")
