@@ -128,8 +128,7 @@ def main() -> None:
     if "--write" in sys.argv:
         from perfdoc import measured, write_section
 
-        lines = [measured(f"uv run python bench/crawl_politeness.py {n} {int(latency * 1000)} {concurrency} --write")
-                 + f" {n} pages on one host, {latency * 1000:.0f} ms a response, at most {concurrency} at a time "
+        lines = [measured() + f" {n} pages on one host, {latency * 1000:.0f} ms a response, at most {concurrency} at a time "
                  f"(a politeness bound of {bound:.0f} pages/s).", "",
                  "| run | seconds | pages/s | of the bound | article body bytes downloaded |", "|---|---:|---:|---:|---:|"]
         lines += [f"| {label} | {seconds:.1f} | {count / seconds:.1f} | {count / seconds / bound:.0%} | {body_bytes:,} |"

@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from ingest_replay import CORPUS  # noqa: E402
-from perfdoc import measured, write_section  # noqa: E402
+from perfdoc import measured, numbers, publish  # noqa: E402
 
 BATCH = 100
 _TABLE = re.compile(r"^\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+(\w+)", re.IGNORECASE)
@@ -111,9 +111,9 @@ def measure(n: int) -> dict:
             "validate_s": validate_s, "load_s": load_s, "per_table": dict(con.seconds), "rows": rows}
 
 
-def markdown(r: dict, command: str) -> str:
+def markdown(r: dict) -> str:
     n = r["n"]
-    lines = [measured(command), "",
+    lines = [measured(), "",
              "| stage | seconds | documents/s |", "|---|---:|---:|",
              f"| extraction + classification, {r['workers']} processes | {r['extract_s']:.1f} | {n / r['extract_s']:.0f} |",
              f"| classification alone, one core | {r['classify_s']:.1f} | {r['articles'] / r['classify_s']:,.0f} |",
@@ -131,16 +131,10 @@ def markdown(r: dict, command: str) -> str:
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    n = int(args[0]) if args else 5000
+    [n] = numbers([5000])[:1]
     if not CORPUS.exists():
         sys.exit(f"needs {CORPUS}")
-    result = measure(n)
-    command = f"uv run python bench/load_path.py {n}" + (" --write" if "--write" in sys.argv else "")
-    section = markdown(result, command)
-    print(section)
-    if "--write" in sys.argv:
-        write_section("load_path", section)
+    publish("load_path", markdown(measure(n)))
 
 
 if __name__ == "__main__":

@@ -15,9 +15,22 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
 
 
-def measured(command: str) -> str:
-    """The line that opens a section: when, on what, by which command."""
+def numbers(default: list[int]) -> list[int]:
+    """The benchmark's numeric arguments (sizes), else `default`."""
+    return [int(a) for a in sys.argv[1:] if not a.startswith("--")] or default
+
+
+def measured() -> str:
+    """The line that opens a section: when, on what, by which command (this one)."""
+    command = " ".join(["uv run python", f"bench/{Path(sys.argv[0]).name}", *sys.argv[1:]])
     return f"Measured {time.strftime('%Y-%m-%d')} on {machine()}, with `{command}`."
+
+
+def publish(name: str, section: str) -> None:
+    """Print the section; with --write, also put it into docs/performance.md."""
+    print(section)
+    if "--write" in sys.argv:
+        write_section(name, section)
 
 
 def write_section(name: str, section: str) -> None:

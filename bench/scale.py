@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import duckdb  # noqa: E402
 
 from ingest_replay import CORPUS, build  # noqa: E402
-from perfdoc import measured, write_section  # noqa: E402
+from perfdoc import measured, numbers, publish  # noqa: E402
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -86,9 +86,9 @@ def run_once(n: int, tmp: Path) -> dict:
     return {"n": n, "stored": stored, "flow_s": flow_s, "wall_s": wall, "peak_mb": peak / 2**20}
 
 
-def markdown(rows: list[dict], command: str) -> str:
+def markdown(rows: list[dict]) -> str:
     base = rows[0]["flow_s"] / rows[0]["n"]
-    lines = [measured(command), "",
+    lines = [measured(), "",
              "| documents | stored | flow s | ms per document | vs the smallest | wall s | peak RSS (MB, process tree) |",
              "|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
@@ -99,7 +99,7 @@ def markdown(rows: list[dict], command: str) -> str:
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:] if not a.startswith("--")] or [5000, 20000, 50000]
+    sizes = numbers([5000, 20000, 50000])
     if not CORPUS.exists():
         sys.exit(f"needs {CORPUS}")
     rows = []
@@ -107,11 +107,7 @@ def main() -> None:
         for n in sizes:
             rows.append(run_once(n, Path(tmp)))
             print(f"N={n}: {rows[-1]}", flush=True)
-    command = "uv run python bench/scale.py " + " ".join(map(str, sizes)) + (" --write" if "--write" in sys.argv else "")
-    section = markdown(rows, command)
-    print(section)
-    if "--write" in sys.argv:
-        write_section("scale", section)
+    publish("scale", markdown(rows))
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import duckdb  # noqa: E402
 
 from crawl_politeness import serve  # noqa: E402
-from perfdoc import measured, write_section  # noqa: E402
+from perfdoc import measured, numbers, publish  # noqa: E402
 from transforms.evaluate import token_f1  # noqa: E402
 
 BENCH = REPO.parent / "shared" / "corpus" / "benchmark"
@@ -152,7 +152,7 @@ def speed(n: int) -> dict:
 def markdown(result: dict, rows: list) -> str:
     n = result["n"]
     lines = [
-        measured(f"uv run python bench/vs_trafilatura.py {n} --write"),
+        measured(),
         "",
         "| command (same server, same pages) | does | pages | seconds | pages/s |",
         "|---|---|---:|---:|---:|",
@@ -171,16 +171,11 @@ def markdown(result: dict, rows: list) -> str:
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    n = int(args[0]) if args else 2000
+    [n] = numbers([2000])[:1]
     if not SCRAPINGHUB.exists():
         sys.exit(f"needs {SCRAPINGHUB}")
     rows = quality()
-    result = speed(n)
-    section = markdown(result, rows)
-    print(section)
-    if "--write" in sys.argv:
-        write_section("vs_trafilatura", section)
+    publish("vs_trafilatura", markdown(speed(n), rows))
 
 
 if __name__ == "__main__":

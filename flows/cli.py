@@ -28,7 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flows import progress, settings
-from flows.prefect_api import early_api, using
+from flows.prefect_api import ApiStartError, early_api, using
 from flows.sources import ConfigError, load_sources
 from flows.warc import WarcError, check_archive
 from transforms.classify import TaxonomyError, default_vocabulary
@@ -174,9 +174,7 @@ def _checked_ingest(sources: Path, db: Path, replay: list[Path], record: Path | 
             return run_ingest(sources, db, replay, record, options)
     except (WarehouseError, WarcError) as exc:
         raise _fail(str(exc), EXIT_FAILED) from None
-    except RuntimeError as exc:
-        if "Prefect" not in str(exc):
-            raise
+    except ApiStartError as exc:
         raise _fail(str(exc), EXIT_FAILED) from None
     except OSError as exc:  # a Dask scheduler that cannot be reached, say
         where = f" (Dask scheduler {options.dask_address})" if options is not None and options.dask_address else ""
@@ -397,7 +395,7 @@ def serve(
                                                     help="A Prefect server's API URL; without one, a local server is started.")] = None,
 ) -> None:
     """Serve the ingest (scheduled) and reclassify (on demand) deployments until stopped."""
-    from flows.serve import LocalServer, build_deployments
+    from flows.serve import build_deployments, start_local_server
     from flows.serve import serve as run_serve
 
     # The schedule given by the more direct means wins: a --cron flag over an interval from the
@@ -423,10 +421,10 @@ def serve(
     if not prefect_api:
         console.print("starting a local Prefect server (set PREFECT_API_URL to use your own) ...", highlight=False)
         try:
-            server = LocalServer.start()
-        except RuntimeError as exc:
+            server = start_local_server()
+        except ApiStartError as exc:
             raise _fail(str(exc), EXIT_FAILED) from None
-        prefect_api = server.api_url
+        prefect_api = server.url
 
     def ready() -> None:
         for d in deployments:
@@ -448,13 +446,6 @@ def serve(
     console.print("stopped; the schedules are paused until serve runs again", highlight=False)
 
 
-ALERTS_QUERY = "SELECT source, alert, alert_reason FROM source_health WHERE alert IS NOT NULL ORDER BY source"
-
-
-def _alerts(con) -> list[tuple[str, str, str]]:
-    return con.execute(ALERTS_QUERY).fetchall()
-
-
 @app.command()
 def status(db: DbOption = Path(DEFAULT_DB)) -> None:
     """Sources and their freshness; exit 4 when one is failing or silent (for cron or a monitor)."""
@@ -466,7 +457,9 @@ def status(db: DbOption = Path(DEFAULT_DB)) -> None:
             FROM source_health ORDER BY alert IS NULL, source""")
         last = con.execute("SELECT command, status, strftime(finished_at, '%Y-%m-%d %H:%M'), run_id FROM runs "
                            "WHERE status <> 'running' ORDER BY started_at DESC LIMIT 1").fetchone()
-        alerts = _alerts(con)
+        from warehouse.load import source_alerts
+
+        alerts = source_alerts(con)
     console.print(_rich_table(names, rows))
     if last:
         console.print(Text(f"last run: {last[0]} {last[1]} at {last[2]} UTC (run {last[3][:8]})"), highlight=False)
@@ -535,19 +528,20 @@ def reclassify(
 ) -> None:
     """Re-tag stored articles with the current taxonomy (nothing is fetched)."""
     started = time.monotonic()
-    try:
-        _writable(db)
-        default_vocabulary()
-        connect(db).close()
-    except (ConfigError, TaxonomyError, WarehouseError) as exc:
-        raise _fail(str(exc), EXIT_CONFIG) from None
-    from flows.reclassify import ReclassifyOptions, run_reclassify
+    with early_api() as api:  # Prefect's API comes up while the checks and imports run
+        try:
+            _writable(db)
+            default_vocabulary()
+            connect(db).close()
+        except (ConfigError, TaxonomyError, WarehouseError) as exc:
+            raise _fail(str(exc), EXIT_CONFIG) from None
+        from flows.reclassify import ReclassifyOptions, run_reclassify
 
-    try:
-        with early_api() as api, using(api), progress.bars(console):
-            summary = run_reclassify(db, ReclassifyOptions(everything=everything))
-    except WarehouseError as exc:
-        raise _fail(str(exc), EXIT_FAILED) from None
+        try:
+            with using(api), progress.bars(console):
+                summary = run_reclassify(db, ReclassifyOptions(everything=everything))
+        except (WarehouseError, ApiStartError) as exc:
+            raise _fail(str(exc), EXIT_FAILED) from None
     console.print(f"reclassify {summary['status']}: {summary['reclassified']} article(s) re-tagged with taxonomy "
                   f"{summary['taxonomy_version']} in {time.monotonic() - started:.1f} s"
                   + (f"; {summary['quarantined']} tag row(s) quarantined" if summary["quarantined"] else ""), highlight=False)

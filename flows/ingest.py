@@ -42,7 +42,7 @@ from transforms.urls import canonical_url
 from warehouse.db import connect
 from warehouse.search import index_is_stale, rebuild_index
 from warehouse.snapshot import try_publish
-from warehouse.load import finish_run, load_batch, start_run, upsert_sources, validators
+from warehouse.load import finish_run, load_batch, source_alerts, start_run, upsert_sources, validators
 
 
 @dataclass(frozen=True)
@@ -197,8 +197,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
                        runner=f"{options.task_runner} {options.dask_address or ''}".strip(), workers=sorted(workers))
             if status != "failed":
                 snapshot = try_publish(con, db, logger)
-                alerts = con.execute("SELECT source, alert, alert_reason FROM source_health "
-                                     "WHERE alert IS NOT NULL ORDER BY source").fetchall()
+                alerts = source_alerts(con)
                 for source, alert, reason in alerts:
                     logger.warning("run=%s source=%s alert=%s reason=%s", run_id[:8], source, alert, reason)
         finally:

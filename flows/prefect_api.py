@@ -11,6 +11,7 @@ imports its own modules and checks its configuration; the flow then finds it rea
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -22,29 +23,69 @@ from pathlib import Path
 
 import httpx
 
-from flows.serve import _die_with_parent
-
 START_TIMEOUT_S = 60.0
 
 
-class EarlyApi:
-    def __init__(self, process: subprocess.Popen, url: str):
+class ApiStartError(RuntimeError):
+    """A Prefect API server that exited or did not answer while starting."""
+
+
+class ApiProcess:
+    """A Prefect API server in a subprocess on a free loopback port, ended with this process
+    (stopped, or on Linux killed with it even if this process is killed outright)."""
+
+    def __init__(self, process: subprocess.Popen, port: int):
         self.process = process
-        self.url = url
+        self.url = f"http://127.0.0.1:{port}/api"
+        self.ui_url = f"http://127.0.0.1:{port}"
+
+    @classmethod
+    def launch(cls, args: list[str], env: dict[str, str] | None = None, log: Path | None = None) -> ApiProcess:
+        """Start `python ARGS` where "{port}" in ARGS stands for the free port; do not wait."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (closed once the server has it)
+        try:
+            process = subprocess.Popen([sys.executable, *(a.replace("{port}", str(port)) for a in args)], env=env,
+                                       stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                       start_new_session=True, preexec_fn=_die_with_parent)
+        finally:
+            if log:
+                out.close()
+        return cls(process, port)
 
     def wait(self, timeout: float = START_TIMEOUT_S) -> str:
         """Block until the server answers; its API URL."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"Prefect's temporary API server exited with status {self.process.returncode}")
+                raise ApiStartError(f"the Prefect server exited with status {self.process.returncode} while starting")
             try:
                 if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
                     return self.url
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"Prefect's temporary API server did not answer within {timeout:.0f} s")
+        self.stop()
+        raise ApiStartError(f"the Prefect server did not answer within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def _die_with_parent() -> None:
+    """In the server's process, before it starts: on Linux, end it when its parent ends."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _configured() -> bool:
@@ -71,37 +112,25 @@ def _configured() -> bool:
 
 
 @contextmanager
-def early_api() -> Iterator[EarlyApi | None]:
+def early_api() -> Iterator[ApiProcess | None]:
     """Start Prefect's temporary API server now, unless an API is configured (then None)."""
     if _configured():
         yield None
         return
     import importlib.util
 
-    spec = importlib.util.find_spec("prefect")
-    app_dir = str(Path(spec.origin).parent.parent)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    app_dir = str(Path(importlib.util.find_spec("prefect").origin).parent.parent)
     env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, "--factory", "prefect.server.api.server:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True, preexec_fn=_die_with_parent)
+    api = ApiProcess.launch(["-m", "uvicorn", "--app-dir", app_dir, "--factory", "prefect.server.api.server:create_app",
+                             "--host", "127.0.0.1", "--port", "{port}", "--log-level", "error", "--lifespan", "on"], env)
     try:
-        yield EarlyApi(process, f"http://127.0.0.1:{port}/api")
+        yield api
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        api.stop()
 
 
 @contextmanager
-def using(api: EarlyApi | None) -> Iterator[None]:
+def using(api: ApiProcess | None) -> Iterator[None]:
     """Run the block against `api` (waiting for it to be up), or as configured where None."""
     if api is None:
         yield

@@ -23,15 +23,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
+from flows.prefect_api import ApiProcess
 from flows.sources import ConfigError, cron_problem, load_sources
 
 DEFAULT_CRON = "*/30 * * * *"
@@ -39,60 +33,11 @@ SERVE_LOCK_WAIT_S = 900
 SERVER_START_TIMEOUT_S = 120
 
 
-@dataclass
-class LocalServer:
-    """A Prefect server started by serve, on a free loopback port, stopped with it."""
-
-    process: subprocess.Popen
-    api_url: str
-    ui_url: str
-
-    @classmethod
-    def start(cls, log: Path | None = None, timeout: float = SERVER_START_TIMEOUT_S) -> LocalServer:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (closed once the server has it)
-        try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                preexec_fn=_die_with_parent)
-        finally:
-            if log:
-                out.close()
-        server = cls(process, f"http://127.0.0.1:{port}/api", f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"the local Prefect server exited with status {process.returncode} while starting"
-                                   + (f"; see {log}" if log else ""))
-            try:
-                if httpx.get(f"{server.api_url}/health", timeout=2).status_code == 200:
-                    return server
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        server.stop()
-        raise RuntimeError(f"the local Prefect server did not answer within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-
-def _die_with_parent() -> None:
-    """In the server's process, before it starts: on Linux, end it when serve ends, even if
-    serve is killed outright and cannot stop it."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+def start_local_server(timeout: float = SERVER_START_TIMEOUT_S) -> ApiProcess:
+    """A Prefect server with its scheduler and UI (`prefect server start`), up and answering."""
+    server = ApiProcess.launch(["-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", "{port}"])
+    server.wait(timeout)
+    return server
 
 
 def build_deployments(sources_file: Path, db: Path, cron: str | None = DEFAULT_CRON, interval: float | None = None) -> list:

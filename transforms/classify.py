@@ -75,6 +75,7 @@ class Vocabulary:
     origin_after: frozenset[str]
     nationality: frozenset[str]
     nationality_window: int
+    nationality_between: frozenset[str]
     tail_headings: frozenset[tuple[str, ...]] = frozenset()
 
 
@@ -180,6 +181,7 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
         origin_after=frozenset(fold(w) for w in actors.get("origin_after", ())),
         nationality=frozenset(fold(w) for w in actors.get("nationality", ())),
         nationality_window=int(actors.get("nationality_window", 0)),
+        nationality_between=frozenset(fold(w) for w in actors.get("nationality_between", ())),
         tail_headings=frozenset(tuple(fold(w) for w in words(h)) for h in cue.get("page_tail", {}).get("headings", ())),
     )
 
@@ -340,9 +342,6 @@ def _longest(matches: list[Match]) -> list[Match]:
     return kept
 
 
-_BETWEEN_NATIONALITIES = frozenset({"and", "or", "the", "a", "an", "of", "en", "de", "het", "een", "met", "with"})
-
-
 def _is_origin(vocab: Vocabulary, folded: list[str], start: int, end: int, country_words: frozenset[int] = frozenset()) -> bool:
     for cue in vocab.origin_before:
         n = len(cue)
@@ -355,7 +354,7 @@ def _is_origin(vocab: Vocabulary, folded: list[str], start: int, end: int, count
     for i in range(end, min(len(folded), end + vocab.nationality_window)):
         if folded[i] in vocab.nationality:
             return True
-        if folded[i] not in _BETWEEN_NATIONALITIES and i not in country_words:
+        if folded[i] not in vocab.nationality_between and i not in country_words:
             return False
     return False
 

@@ -271,6 +271,11 @@ def articles_to_classify(con: duckdb.DuckDBPyConnection, version: str, after: st
     ).fetchall()
 
 
+def source_alerts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """(source, alert, reason) of every source source_health flags as failing or silent."""
+    return con.execute("SELECT source, alert, alert_reason FROM source_health WHERE alert IS NOT NULL ORDER BY source").fetchall()
+
+
 def validators(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
     """(ETag, Last-Modified) stored for each of `urls` that has them."""
     frame = pl.DataFrame({"url": list(urls)}, schema={"url": pl.Utf8})
