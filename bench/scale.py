@@ -5,8 +5,9 @@
 For each size, a WARC of N distinct real news pages (../shared/corpus/benchmark/scrapinghub_aeb,
 each copy made distinct) and one feed listing them is replayed by `socwatch run --replay` in a
 process of its own, into a new warehouse. Measured: the flow's time (runs.finished_at -
-started_at) per document, and the peak resident memory of the whole process tree (the run,
-its extraction processes and Prefect's API server), sampled every 0.2 s from /proc.
+started_at) per document, and the peak memory of the whole process tree (the run, its
+extraction processes and Prefect's API server), sampled every 0.2 s from /proc: PSS, which
+counts each shared page once, with its split by role, and the summed RSS beside it.
 --write puts the table into docs/performance.md (between its markers for this benchmark).
 """
 
@@ -29,45 +30,57 @@ import duckdb  # noqa: E402
 from ingest_replay import CORPUS, build  # noqa: E402
 from perfdoc import measured, numbers, publish  # noqa: E402
 
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+ROLES = (("uvicorn", "Prefect API"), ("forkserver import main", "fork server / extraction"), ("", "run"))
 
 
-def tree_rss(root: int) -> int:
-    """Resident bytes of `root` and all its descendants (Linux /proc)."""
+def tree_memory(root: int) -> dict[str, tuple[int, int]]:
+    """Per role in `root`'s process tree (the run, its extraction processes, Prefect's API
+    server): (RSS, PSS) in bytes, from Linux /proc. RSS counts a page shared by several
+    processes (forked workers share most of theirs) once per process; PSS splits it between
+    them, so PSS adds up to what the tree really takes."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            ppid, pages = int(fields[1]), int(fields[21])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-        rss[int(entry)] = pages * PAGE_SIZE
-    total, todo = 0, [root]
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    children.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    usage: dict[str, tuple[int, int]] = {}
+    todo = [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
         todo.extend(children.get(pid, ()))
-    return total
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                fields = {k: int(v.split()[0]) * 1024 for k, v in (line.split(":", 1) for line in f) if k in ("Rss", "Pss")}
+        except (OSError, ValueError):
+            continue
+        role = next(name for marker, name in ROLES if marker in command)
+        rss, pss = usage.get(role, (0, 0))
+        usage[role] = (rss + fields.get("Rss", 0), pss + fields.get("Pss", 0))
+    return usage
 
 
 def run_once(n: int, tmp: Path) -> dict:
     archive, sources, db = tmp / f"scale-{n}.warc.gz", tmp / f"sources-{n}.toml", tmp / f"scale-{n}.duckdb"
     build(archive, sources, n)
-    peak = 0
+    peak_pss, peak_rss, at_peak = 0, 0, {}
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--sources", str(sources), "--replay", str(archive),
                              "--db", str(db)], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak_pss, peak_rss, at_peak
         while not done.is_set():
-            peak = max(peak, tree_rss(proc.pid))
+            usage = tree_memory(proc.pid)
+            pss, rss = sum(p for _, p in usage.values()), sum(r for r, _ in usage.values())
+            peak_rss = max(peak_rss, rss)
+            if pss > peak_pss:
+                peak_pss, at_peak = pss, usage
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -83,18 +96,24 @@ def run_once(n: int, tmp: Path) -> dict:
     con.close()
     for path in (archive, db, db.with_name(f"scale-{n}.snapshot.duckdb")):
         path.unlink(missing_ok=True)
-    return {"n": n, "stored": stored, "flow_s": flow_s, "wall_s": wall, "peak_mb": peak / 2**20}
+    return {"n": n, "stored": stored, "flow_s": flow_s, "wall_s": wall, "peak_pss_mb": peak_pss / 2**20,
+            "peak_rss_mb": peak_rss / 2**20, "at_peak_mb": {role: pss / 2**20 for role, (_, pss) in at_peak.items()}}
 
 
 def markdown(rows: list[dict]) -> str:
     base = rows[0]["flow_s"] / rows[0]["n"]
     lines = [measured(), "",
-             "| documents | stored | flow s | ms per document | vs the smallest | wall s | peak RSS (MB, process tree) |",
-             "|---:|---:|---:|---:|---:|---:|---:|"]
+             "| documents | stored | flow s | ms per document | vs the smallest | wall s | peak PSS, process tree (MB) "
+             "| of which: run / extraction / Prefect API | summed RSS (MB) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     for r in rows:
         per = r["flow_s"] / r["n"]
+        split = " / ".join(f"{r['at_peak_mb'].get(role, 0):.0f}" for role in ("run", "fork server / extraction", "Prefect API"))
         lines.append(f"| {r['n']:,} | {r['stored']:,} | {r['flow_s']:.1f} | {per * 1000:.2f} | {per / base - 1:+.0%} | "
-                     f"{r['wall_s']:.1f} | {r['peak_mb']:.0f} |")
+                     f"{r['wall_s']:.1f} | {r['peak_pss_mb']:.0f} | {split} | {r['peak_rss_mb']:.0f} |")
+    lines += ["", "PSS (proportional set size) counts each memory page once for the whole tree; summed RSS "
+                  "counts the pages the forked extraction processes share with their fork server once per process, "
+                  "so it overstates what the tree takes."]
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ import polars as pl
 
 from schemas.records import Fetched, Processed, Source, SourceCounts, Status, Tags
 from schemas.tables import Reject, frame, validate
+from transforms.classify import default_vocabulary, score_bounds
 from transforms.urls import article_id
 
 CHILD_TABLES = ("article_themes", "article_countries", "article_dyads", "article_labels")
@@ -97,8 +98,9 @@ def tag_frames(all_tags: Sequence[Tags]) -> tuple[dict[str, pl.DataFrame], list[
         for table, table_rows in tag_rows(tags).items():
             rows[table].extend(table_rows)
     frames, rejects = {}, []
+    themes = score_bounds(default_vocabulary())  # article_themes is checked against the taxonomy in use
     for table in CHILD_TABLES:
-        frames[table], table_rejects = validate(table, frame(table, rows[table]))
+        frames[table], table_rejects = validate(table, frame(table, rows[table]), themes)
         rejects.extend(table_rejects)
     return frames, rejects
 
@@ -125,9 +127,10 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], url_
     articles, rejects = validate("articles", frame("articles", rows["articles"]))
     frames["articles"] = articles
     rejected = {r.record_key: r for r in rejects}
+    themes = score_bounds(default_vocabulary())  # article_themes is checked against the taxonomy in use
     for table in CHILD_TABLES:
         df = frame(table, [r for r in rows[table] if r["article_id"] not in rejected])
-        frames[table], child_rejects = validate(table, df)
+        frames[table], child_rejects = validate(table, df, themes)
         rejects.extend(child_rejects)
 
     events = []
@@ -156,10 +159,12 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], url_
         })
         if status is Status.FETCHED and (f.etag or f.last_modified):
             cache.append({"url": f.cache_url or f.url, "source": f.source, "etag": f.etag, "last_modified": f.last_modified})
-    frames["http_cache"] = frame("http_cache", cache)
+    frames["http_cache"], cache_rejects = validate("http_cache", frame("http_cache", cache))
+    rejects.extend(cache_rejects)
     frames["crawl_events"], event_rejects = validate("crawl_events", frame("crawl_events", events))
     rejects.extend(event_rejects)
     owners = {p.article.article_id: p.article.source for p in processed if p.article is not None}
     owners.update({f.url: f.source for f in fetched})
+    owners.update({c["url"]: c["source"] for c in cache})
     return Batch(frames=frames, rejects=rejects, events=events, seen_unchanged=seen_unchanged, owners=owners)
 

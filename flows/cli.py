@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flows import progress, settings
+from flows.pool import EXTRACTION, start_forkserver
 from flows.prefect_api import ApiStartError, early_api, using
 from flows.sources import ConfigError, load_sources
 from flows.warc import WarcError, check_archive
@@ -145,16 +146,17 @@ def _writable(db: Path) -> None:
                           f"write to the warehouse it copies ({db.name.replace('.snapshot', '')})")
 
 
-def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, options=None) -> dict:
-    """Start Prefect's API early, check everything that can be checked, then run the flow."""
+def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, runner: dict | None = None) -> dict:
+    """Start Prefect's API early, check everything that can be checked, then run the flow.
+    `runner`: the IngestOptions fields of the task runner (made once the API is starting)."""
     with early_api() as api:
-        return _checked_ingest(sources, db, replay, record, options, api)
+        return _checked_ingest(sources, db, replay, record, runner or {}, api)
 
 
-def _checked_ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, options, api) -> dict:
+def _checked_ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, runner: dict, api) -> dict:
     try:
         _writable(db)
-        if options is not None and options.task_runner == "dask" and record is not None:
+        if runner.get("task_runner") == "dask" and record is not None:
             raise ConfigError("--record needs the default task runner (one process writes the archive)")
         load_sources(sources)
         default_vocabulary()
@@ -167,8 +169,11 @@ def _checked_ingest(sources: Path, db: Path, replay: list[Path], record: Path | 
         connect(db).close()  # migrate (and check the lock) before Prefect starts
     except (ConfigError, TaxonomyError, WarehouseError, WarcError) as exc:
         raise _fail(str(exc), EXIT_CONFIG) from None
-    from flows.ingest import run_ingest  # Prefect is imported only when a flow runs
+    if runner.get("task_runner", "default") == "default":
+        start_forkserver(EXTRACTION)  # the extraction workers' imports, while Prefect's API starts
+    from flows.ingest import IngestOptions, run_ingest  # Prefect is imported only when a flow runs
 
+    options = IngestOptions(**runner)
     try:
         with using(api), progress.bars(console):
             return run_ingest(sources, db, replay, record, options)
@@ -177,7 +182,7 @@ def _checked_ingest(sources: Path, db: Path, replay: list[Path], record: Path | 
     except ApiStartError as exc:
         raise _fail(str(exc), EXIT_FAILED) from None
     except OSError as exc:  # a Dask scheduler that cannot be reached, say
-        where = f" (Dask scheduler {options.dask_address})" if options is not None and options.dask_address else ""
+        where = f" (Dask scheduler {options.dask_address})" if options.dask_address else ""
         raise _fail(f"the run could not start its workers{where}: {type(exc).__name__}: {str(exc)[:300]}", EXIT_FAILED) from None
 
 
@@ -198,11 +203,9 @@ def run(
         raise _fail(f"--task-runner must be default or dask, not {task_runner!r}", EXIT_CONFIG)
     if dask_address and task_runner != "dask":
         raise _fail("--dask-address needs --task-runner dask", EXIT_CONFIG)
-    from flows.ingest import IngestOptions
-
     started = time.monotonic()
     summary = _ingest(sources, db, list(replay or ()), record,
-                      IngestOptions(task_runner=task_runner, dask_address=dask_address, dask_workers=dask_workers))
+                      {"task_runner": task_runner, "dask_address": dask_address, "dask_workers": dask_workers})
     console.print(_summary_table(summary, time.monotonic() - started))
     if summary.get("snapshot"):
         console.print(f"snapshot for readers: {summary['snapshot']}", highlight=False)
@@ -329,8 +332,13 @@ def search(
     from warehouse.search import has_index
     from warehouse.search import search as run_search
 
-    if theme is not None and theme not in default_vocabulary().themes:
-        raise _fail(f"unknown theme {theme!r}; themes: {', '.join(sorted(default_vocabulary().themes))}", EXIT_CONFIG)
+    if theme is not None:
+        try:
+            themes = default_vocabulary().themes
+        except TaxonomyError as exc:  # a taxonomy of the user's own (SOCWATCH_TAXONOMY) that cannot be used
+            raise _fail(str(exc), EXIT_CONFIG) from None
+        if theme not in themes:
+            raise _fail(f"unknown theme {theme!r}; themes: {', '.join(sorted(themes))}", EXIT_CONFIG)
     with _reading(db) as con:
         if not has_index(con):
             raise _fail(f"{db} has no search index yet: run `socwatch run` (or `socwatch demo`) once", EXIT_CONFIG)
@@ -431,14 +439,14 @@ def serve(
             when = ", ".join(str(s.schedule.cron) if hasattr(s.schedule, "cron")
                              else f"every {s.schedule.interval.total_seconds():g} s" for s in d.schedules or ()) or "on demand"
             console.print(Text(f"deployment {d.flow_name}/{d.name}: {when}"), highlight=False)
-        console.print(Text(f"Prefect API: {prefect_api}"), highlight=False)
+        console.print(Text(f"Prefect API: {settings.redact(prefect_api)}"), highlight=False)
         if server is not None:
             console.print(Text(f"Prefect UI: {server.ui_url} (runs, logs, schedules); Ctrl-C stops"), highlight=False)
 
     try:
         run_serve(deployments, prefect_api, on_ready=ready)
     except Exception as exc:  # an API that does not answer, refuses us, or goes away
-        raise _fail(f"serving with the Prefect API at {prefect_api} failed: {type(exc).__name__}: {str(exc)[:300]}",
+        raise _fail(f"serving with the Prefect API at {settings.redact(prefect_api)} failed: {type(exc).__name__}: {str(exc)[:300]}",
                     EXIT_FAILED) from None
     finally:
         if server is not None:

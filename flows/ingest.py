@@ -32,7 +32,7 @@ from flows.http import Fetcher, FetchSettings
 from flows.kinds import KINDS, Discovery
 from flows import progress
 from flows.distributed import dask_pipeline, dask_task_runner
-from flows.pool import map_batch, start_pool
+from flows.pool import EXTRACTION, map_batch, start_pool
 from flows.sources import ConfigError, load_sources
 from flows.warc import WarcRecorder, WarcReplayTransport
 from schemas.records import FeedEntry, Fetched, Processed, Source, SourceCounts, Status
@@ -174,7 +174,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
                                               replay, load, fetcher.host_delays())
             else:
                 if len(entries) >= options.pool_min_pages and options.workers > 1:
-                    run.pool = start_pool(options.workers, "transforms.process")
+                    run.pool = start_pool(options.workers, EXTRACTION)
                     workers = {f"process {n + 1} of {options.workers}" for n in range(options.workers)}
                 try:
                     await _pipeline(entries, options.batch_size, counts, started)
@@ -228,37 +228,49 @@ def _plan(discoveries: Sequence[Discovery], counts: dict[str, SourceCounts], fee
 
 
 async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str, SourceCounts], started: float) -> None:
-    """Three stages in flight at once: fetching batch k+1, extracting batch k, loading batch k-1.
-    Loads stay one at a time, in order (one writer, one transaction per batch)."""
+    """Stages in flight at once: fetching batch k+1, extracting batches k and k-1 (the pool has
+    the next batch queued when one ends, so no worker waits for the slowest page of a batch),
+    loading batch k-2. Loads stay one at a time, in order (one writer, one transaction per batch)."""
     batches = _chunks(entries, batch_size)
     if not batches:
         return
     progress.total("pages", len(entries))
 
-    def loaded(outcome: BatchOutcome, batch: list[FeedEntry]) -> None:
+    def loaded(outcome: BatchOutcome, batch: Sequence[FeedEntry]) -> None:
         _loaded(outcome, batch, counts, started)
 
     next_fetch = asyncio.ensure_future(fetch_pages(batches[0]))
-    loading: asyncio.Future | None = None
+    extracting: tuple[Sequence[FeedEntry], list[Fetched], asyncio.Future] | None = None
+    loading: tuple[Sequence[FeedEntry], asyncio.Future] | None = None
+
+    async def load(batch: Sequence[FeedEntry], fetched: list[Fetched], processing: asyncio.Future) -> None:
+        nonlocal loading
+        processed = await processing
+        if loading is not None:
+            loaded(await loading[1], loading[0])
+        loading = (batch, asyncio.ensure_future(asyncio.to_thread(validate_load, fetched, processed)))
+
     try:
         for i, batch in enumerate(batches):
             fetched = await next_fetch
             if i + 1 < len(batches):
                 next_fetch = asyncio.ensure_future(fetch_pages(batches[i + 1]))
-            processed = await extract_classify(fetched, batch)
-            if loading is not None:
-                loaded(await loading, batches[i - 1])
-            loading = asyncio.ensure_future(asyncio.to_thread(validate_load, fetched, processed))
-        loaded(await loading, batches[-1])
+            previous, extracting = extracting, (batch, fetched, asyncio.ensure_future(extract_classify(fetched, batch)))
+            if previous is not None:
+                await load(*previous)
+        last, extracting = extracting, None
+        await load(*last)
+        loaded(await loading[1], loading[0])
         loading = None
     finally:  # on an error, let the load in flight finish or fail before the run is closed
+        pending = [f for f in (next_fetch, extracting and extracting[2]) if f is not None and not f.done()]
+        for future in pending:
+            future.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         if loading is not None:  # its batch may well have committed: count it
-            [done] = await asyncio.gather(loading, return_exceptions=True)
+            [done] = await asyncio.gather(loading[1], return_exceptions=True)
             if not isinstance(done, BaseException):
                 done.add_to(counts)
-        if not next_fetch.done():
-            next_fetch.cancel()
-            await asyncio.gather(next_fetch, return_exceptions=True)
 
 
 def _loaded(outcome: BatchOutcome, batch: Sequence[FeedEntry], counts: dict[str, SourceCounts], started: float) -> None:

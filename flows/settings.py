@@ -10,6 +10,7 @@ use them, so a value from the file is put into the environment where none is set
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,13 +102,22 @@ def default_map(loaded: Loaded, commands: dict[str, list[str]]) -> dict[str, dic
 
 
 def effective(loaded: Loaded) -> list[tuple[str, object, str]]:
-    """(setting, value, where it came from) for every setting, as a command sees it with no flags."""
+    """(setting, value, where it came from) for every setting, as a command sees it with no flags;
+    a password in a URL (a Prefect server's, say) is shown as ***."""
     rows = []
     for s in SETTINGS:
         if s.env in os.environ and s.env not in loaded.put_in_env:
-            rows.append((s.name, os.environ[s.env], f"environment {s.env}"))
+            rows.append((s.name, redact(os.environ[s.env]), f"environment {s.env}"))
         elif s.name in loaded.values:
-            rows.append((s.name, loaded.values[s.name], f"config file {loaded.path}"))
+            rows.append((s.name, redact(loaded.values[s.name]), f"config file {loaded.path}"))
         else:
             rows.append((s.name, s.default, "default"))
     return rows
+
+
+_USERINFO = re.compile(r"(?<=://)([^/@:\s]*):[^/@\s]*@")
+
+
+def redact(value: object) -> object:
+    """`value` with the password of any URL in it replaced by ***."""
+    return _USERINFO.sub(r"\1:***@", value) if isinstance(value, str) else value

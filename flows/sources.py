@@ -11,13 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flows.kinds import KINDS
-from schemas.codes import ACTOR_CODES
+from schemas.codes import ACTOR_CODES, ISO_639_1
 from schemas.records import SOURCE_KINDS, Source
 from transforms.urls import canonical_url, url_host
 
 _NAME = re.compile(r"^[a-z0-9-]+$")
-_LANGUAGE = re.compile(r"^[a-z]{2}$")
 _HOST = re.compile(r"^[a-z0-9.-]+$|^[0-9a-f:.]*:[0-9a-f:.]*$")  # a name, IPv4, or bare IPv6 (no port)
 KEYS = {"name", "kind", "url", "country", "language", "allowed_hosts", "max_concurrency", "min_delay_s", "title",
         "schedule", "expected_every_h"}
@@ -89,20 +87,28 @@ def _parse_entry(entry: dict, label: str) -> Source:
         raise fail("name", f"{name!r} must match [a-z0-9-]+")
     if kind not in SOURCE_KINDS:
         raise fail("kind", f"{kind!r} is not one of {', '.join(SOURCE_KINDS)}")
+    # Imported here: the CLI reads this module before it starts Prefect's API, and the kinds
+    # bring in httpx and trafilatura (a second of imports the API's start would wait for).
+    from flows.kinds import KINDS
+
     if kind not in KINDS:
         raise fail("kind", f"{kind!r} is not supported by this version of socwatch yet (use: {', '.join(KINDS)})")
     host = url_host(url)
     if not url.lower().startswith(("http://", "https://")) or not host:
         raise fail("url", f"{url!r} is not an http(s) URL with a host")
     try:
-        _port = urlsplit(url).port  # raises for a port out of range
+        parts = urlsplit(url)
+        _port = parts.port  # raises for a port out of range
     except ValueError as exc:
         raise fail("url", f"{url!r}: {exc}") from None
+    if parts.username is not None or parts.password is not None:  # never echo them back
+        raise fail("url", "must not carry a user name or password: URLs are logged and stored, and socwatch "
+                          "reads public feeds only")
     if entry["country"] not in ACTOR_CODES:
         hint = " (the United Kingdom is GB)" if entry["country"].upper() == "UK" else ""
         raise fail("country", f"{entry['country']!r} is not an ISO 3166-1 alpha-2 code in capitals (or EU){hint}")
-    if not _LANGUAGE.match(entry["language"]):
-        raise fail("language", f"{entry['language']!r} must be an ISO 639-1 code in lower case")
+    if entry["language"] not in ISO_639_1:
+        raise fail("language", f"{entry['language']!r} must be an ISO 639-1 code in lower case (en, nl, ...)")
     allowed = entry.get("allowed_hosts", [host])
     if not isinstance(allowed, list) or not allowed or not all(isinstance(h, str) for h in allowed):
         raise fail("allowed_hosts", "must be a non-empty list of host names")

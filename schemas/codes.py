@@ -13,3 +13,14 @@ TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
 # Also accepted as actors: the European Union and its agencies (EU, exceptionally reserved in
 # ISO 3166-1), and Kosovo (XK, the user-assigned code in common use).
 ACTOR_CODES = ISO_COUNTRIES | {"EU", "XK"}
+
+# ISO 639-1: the 183 two-letter language codes in force (bh, sh and the like withdrawn). The
+# sources use en and nl; GOV.UK also publishes in cy, ar, ur, and feeds declare de, it, pt.
+ISO_639_1 = frozenset("""
+aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy
+da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz
+ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv
+mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu
+rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty
+ug uk ur uz ve vi vo wa wo xh yi yo za zh zu
+""".split())

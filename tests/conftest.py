@@ -7,6 +7,7 @@ import os
 import threading
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -80,8 +81,10 @@ class LoopbackServer:
         return f"http://{self.host}{path}"
 
 
-@pytest.fixture
-def loopback() -> Iterator[LoopbackServer]:
+@contextmanager
+def loopback_server() -> Iterator[LoopbackServer]:
+    """A LoopbackServer running until the block ends (the `loopback` fixture is one per test;
+    a module's fixture can hold one for longer)."""
     server_state = LoopbackServer(routes={})
 
     class Handler(BaseHTTPRequestHandler):
@@ -108,6 +111,12 @@ def loopback() -> Iterator[LoopbackServer]:
         def log_message(self, *args):  # keep test output clean
             pass
 
+        def handle(self):
+            try:
+                super().handle()
+            except ConnectionResetError:  # a client killed mid-exchange (tests/test_crash.py)
+                pass
+
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     server_state.port = httpd.server_address[1]
@@ -119,6 +128,12 @@ def loopback() -> Iterator[LoopbackServer]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def loopback() -> Iterator[LoopbackServer]:
+    with loopback_server() as server_state:
+        yield server_state
 
 
 @pytest.fixture(autouse=True)

@@ -67,3 +67,13 @@ def test_pages_without_text_get_no_content_and_a_batch_never_raises():
     results = process_pages([(p, None, SOURCE) for p in pages])
     assert [r.status for r in results] == [Status.NO_CONTENT, Status.NO_CONTENT, Status.FETCHED]
     assert results[2].article.title == "Title" and results[2].tags.taxonomy_version.startswith("tx-")
+
+
+def test_the_page_language_is_a_two_letter_code_or_none():
+    from transforms.extract import page_language
+
+    assert page_language(b'<html lang="nl-NL"><body>') == "nl"
+    assert page_language(b"<html class='x' lang=EN><body>") == "en"
+    assert page_language(b'<html lang="fil"><body>') is None  # no ISO 639-1 code: not "fi"
+    assert page_language(b'<html lang="xx"><body>') is None
+    assert page_language(b"<html><body>") is None

@@ -40,8 +40,10 @@ def test_defaults_are_polite_and_allow_only_the_feed_host(tmp_path):
     (('name = "govuk-home-office"', 'name = "Bad Name"'), "key 'name'"),
     (('kind = "feed"', 'kind = "carrier-pigeon"'), "key 'kind'"),
     (('url = "https://www.gov.uk', 'url = "ftp://www.gov.uk'), "key 'url'"),
+    (('url = "https://www.gov.uk', 'url = "https://reader:s3cret@www.gov.uk'), "key 'url'"),
     (('country = "GB"', 'country = "gb"'), "key 'country'"),
     (('language = "en"', 'language = "english"'), "key 'language'"),
+    (('language = "en"', 'language = "xx"'), "key 'language'"),
     (('language = "en"', 'language = "en"\nmax_concurrency = 100'), "key 'max_concurrency'"),
     (('language = "en"', 'language = "en"\nmin_delay_s = -1'), "key 'min_delay_s'"),
     (('language = "en"', 'language = "en"\nallowed_hosts = ["example.org"]'), "key 'allowed_hosts'"),
@@ -92,3 +94,9 @@ def test_the_same_feed_twice_is_refused(tmp_path):
     twice = GOOD + GOOD.replace('name = "govuk-home-office"', 'name = "again"')
     with pytest.raises(ConfigError, match="the same URL as source 'govuk-home-office'"):
         load_sources(write(tmp_path, twice))
+
+
+def test_a_url_with_credentials_is_refused_without_echoing_them(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_sources(write(tmp_path, GOOD.replace('url = "https://', 'url = "https://reader:s3cret@')))
+    assert "user name or password" in str(info.value) and "s3cret" not in str(info.value)

@@ -35,19 +35,7 @@ def test_url_host():
     assert url_host("not a url") is None
 
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-URL_CHARS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
-
-
-@settings(max_examples=400, deadline=None)
-@given(path=URL_CHARS, query=URL_CHARS, scheme=st.sampled_from(["http", "https", "HTTP", "ftp", ""]),
-       host=st.sampled_from(["e.org", "E.ORG", "[::1]", "127.0.0.1:8080", "xn--caf-dma.example", "", "a:99999"]))
-def test_canonical_url_is_idempotent_and_total(path, query, scheme, host):
-    url = f"{scheme}://{host}/{path}?{query}"
-    once = canonical_url(url)
-    assert canonical_url(once) == once
+# Property-based (hypothesis) tests of canonical_url: tests/test_fuzz.py.
 
 
 def test_escapes_of_reserved_and_non_utf8_bytes_keep_urls_distinct():

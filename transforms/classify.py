@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import tomllib
@@ -79,13 +80,58 @@ class Vocabulary:
     tail_headings: frozenset[tuple[str, ...]] = frozenset()
 
 
+_KINDS = {"table": "a table", "number": "a finite number", "whole": "a whole number", "text": "a string",
+          "strings": "a list of strings"}
+# The keys a taxonomy file may have (a misspelt key is an error, not silently ignored).
+TAXONOMY_KEYS = {"": {"meta", "themes"}, "meta": {"name", "guide", "note", "threshold", "title_weight", "lead_weight"},
+                 "theme": {"label", "description", "empact", "uk_soc", "terms", "negative", "umbrella", "threshold"},
+                 "umbrella": {"terms", "after_themes"}}
+
+
 def _read_toml(path: Path) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise TaxonomyError(f"{path.name}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:  # its message names line and column
-        raise TaxonomyError(f"{path.name}: invalid TOML: {exc}") from None
+    except OSError as exc:  # a folder, no permission
+        raise TaxonomyError(f"{path.name}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text() reads it
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise TaxonomyError(f"{path.name}: not UTF-8 text: byte {exc.start} (line {line})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # its message names line and column, or "end of document"
+        last = text.count("\n") + 1
+        where = "" if "line" in str(exc) else f" (line {last})"
+        raise TaxonomyError(f"{path.name}: invalid TOML: {exc}{where}") from None
+
+
+def _typed(path: Path, where: str, key: str, value: object, kind: str):
+    """`value` (of `key` in table `where`; "" = the top level) if it is of the `kind`, else a TaxonomyError."""
+    ok = {
+        "table": isinstance(value, dict),
+        "number": isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value),
+        "whole": isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+        "text": isinstance(value, str),
+        "strings": isinstance(value, list) and all(isinstance(v, str) for v in value),
+    }[kind]
+    if not ok:
+        place = f"[{where}] {key}" if where else f"[{key}]"
+        raise TaxonomyError(f"{path.name}: {place} must be {_KINDS[kind]}, not {value!r:.80}")
+    return value
+
+
+def _get(path: Path, table: dict, where: str, key: str, kind: str, default: object):
+    return _typed(path, where, key, table.get(key, default), kind)
+
+
+def _known(path: Path, where: str, table: dict, keys: set[str]) -> None:
+    unknown = sorted(set(table) - keys)
+    if unknown:
+        place = f"[{where}]" if where else "the top level"
+        raise TaxonomyError(f"{path.name}: unknown key {unknown[0]!r} in {place} (known: {', '.join(sorted(keys))})")
 
 
 def _weighted(path: Path, where: str, table: object) -> dict[str, float]:
@@ -93,8 +139,8 @@ def _weighted(path: Path, where: str, table: object) -> dict[str, float]:
         raise TaxonomyError(f"{path.name}: [{where}] must be a table of \"pattern\" = weight")
     out = {}
     for term, weight in table.items():
-        if isinstance(weight, bool) or not isinstance(weight, int | float):
-            raise TaxonomyError(f"{path.name}: [{where}] {term!r}: weight must be a number, not {weight!r}")
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight):
+            raise TaxonomyError(f"{path.name}: [{where}] {term!r}: weight must be a finite number, not {weight!r}")
         out[term] = float(weight)
     return out
 
@@ -107,9 +153,13 @@ def _compile(path: Path, where: str, term: str, key: object, case_sensitive: boo
 
 
 def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_FILE, cues: Path = CUES_FILE) -> Vocabulary:
+    """The vocabulary of the three files; a TaxonomyError naming the file and the line (TOML,
+    UTF-8) or the table and key (wrong type, unknown or missing key, bad pattern) where one is unusable."""
     tax, ctr, cue = _read_toml(taxonomy), _read_toml(countries), _read_toml(cues)
-    meta = tax.get("meta", {})
-    default_threshold = float(meta.get("threshold", 3.0))
+    _known(taxonomy, "", tax, TAXONOMY_KEYS[""])
+    meta = _get(taxonomy, tax, "", "meta", "table", {})
+    _known(taxonomy, "meta", meta, TAXONOMY_KEYS["meta"])
+    default_threshold = float(_get(taxonomy, meta, "meta", "threshold", "number", 3.0))
     themes: dict[str, Theme] = {}
     theme_patterns: list[Pattern] = []
     raw_themes = tax.get("themes")
@@ -122,32 +172,34 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
         for key in ("label", "description", "empact", "uk_soc", "terms"):
             if key not in body:
                 raise TaxonomyError(f"{taxonomy.name}: [{where}] lacks the key {key!r}")
-        umbrella = body.get("umbrella", {})
-        terms = body["terms"] if isinstance(body["terms"], dict) else {}
-        if not isinstance(umbrella, dict) or not isinstance(umbrella.get("terms", []), list):
-            raise TaxonomyError(f"{taxonomy.name}: [{where}.umbrella] must be a table with a list of terms")
-        after = umbrella.get("after_themes", 0)
-        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            raise TaxonomyError(f"{taxonomy.name}: [{where}.umbrella] after_themes must be a whole number, not {after!r}")
-        unknown = [t for t in umbrella.get("terms", ()) if t not in terms]
+        _known(taxonomy, where, body, TAXONOMY_KEYS["theme"])
+        label, description, empact, uk_soc = (_get(taxonomy, body, where, k, "text", "") for k in ("label", "description", "empact", "uk_soc"))
+        terms = _weighted(taxonomy, f"{where}.terms", body["terms"])
+        if not terms:
+            raise TaxonomyError(f"{taxonomy.name}: [{where}.terms] has no terms: the theme could never be tagged")
+        negative = _weighted(taxonomy, f"{where}.negative", body.get("negative", {}))
+        umbrella = _get(taxonomy, body, where, "umbrella", "table", {})
+        _known(taxonomy, f"{where}.umbrella", umbrella, TAXONOMY_KEYS["umbrella"])
+        umbrella_terms = _get(taxonomy, umbrella, f"{where}.umbrella", "terms", "strings", [])
+        after = _get(taxonomy, umbrella, f"{where}.umbrella", "after_themes", "whole", 0)
+        unknown = [t for t in umbrella_terms if t not in terms]
         if unknown:
-            raise TaxonomyError(f"{taxonomy.name}: [{where}.umbrella] terms not among the theme's terms: {', '.join(map(str, unknown))}")
-        threshold = body.get("threshold", default_threshold)
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-            raise TaxonomyError(f"{taxonomy.name}: [{where}] threshold must be a number, not {threshold!r}")
-        themes[slug] = Theme(slug, body["label"], body["description"], body["empact"], body["uk_soc"], float(threshold),
-                             frozenset(umbrella.get("terms", ())), after)
-        for section in ("terms", "negative"):
-            for term, weight in _weighted(taxonomy, f"{where}.{section}", body.get(section, {})).items():
+            raise TaxonomyError(f"{taxonomy.name}: [{where}.umbrella] terms not among the theme's terms: {', '.join(unknown)}")
+        threshold = _get(taxonomy, body, where, "threshold", "number", default_threshold)
+        themes[slug] = Theme(slug, label, description, empact, uk_soc, float(threshold), frozenset(umbrella_terms), after)
+        for section, weighted in (("terms", terms), ("negative", negative)):
+            for term, weight in weighted.items():
                 theme_patterns.append(_compile(taxonomy, f"{where}.{section}", term, ("theme", slug, term, weight)))
 
     country_patterns: list[Pattern] = []
-    case_sensitive = set(ctr.get("meta", {}).get("case_sensitive", ())) | set(ctr.get("case_sensitive", ()))
-    for code, body in (ctr.get("countries") or {}).items():
+    ctr_meta = _get(countries, ctr, "", "meta", "table", {})
+    case_sensitive = set(_get(countries, ctr_meta, "meta", "case_sensitive", "strings", [])) | set(
+        _get(countries, ctr, "", "case_sensitive", "strings", []))
+    for code, body in _get(countries, ctr, "", "countries", "table", {}).items():
         if not isinstance(body, dict):
             raise TaxonomyError(f"{countries.name}: [countries.{code}] must be a table")
         for kind in ("names", "adjectives", "agencies"):
-            for term in body.get(kind, ()):
+            for term in _get(countries, body, f"countries.{code}", kind, "strings", []):
                 # Entries are literal names: their punctuation only separates words.
                 pattern_text = " ".join(words(term))
                 cs = term in case_sensitive
@@ -155,34 +207,41 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
                     continue
                 country_patterns.append(_compile(countries, f"countries.{code}.{kind}", pattern_text, ("country", code, kind), cs))
 
-    coop = cue.get("cooperation", {})
+    coop = _get(cues, cue, "", "cooperation", "table", {})
     coop_patterns = [_compile(cues, "cooperation", t, ("coop", t, w)) for t, w in _weighted(cues, "cooperation.terms", coop.get("terms", {})).items()]
-    types = cue.get("types", {})
+    types = _get(cues, cue, "", "types", "table", {})
     type_patterns = []
     for name in ANNOUNCEMENT_TYPES:
         if name == "other":
             continue
-        for term, weight in _weighted(cues, f"types.{name}.terms", types.get(name, {}).get("terms", {})).items():
+        terms = _get(cues, _get(cues, types, "types", name, "table", {}), f"types.{name}", "terms", "table", {})
+        for term, weight in _weighted(cues, f"types.{name}.terms", terms).items():
             type_patterns.append(_compile(cues, f"types.{name}", term, ("type", name, term, weight)))
-    appeal_patterns = [_compile(cues, "appeals", t, ("appeal", t)) for t in cue.get("appeals", {}).get("terms", ())]
-    actors = cue.get("actors", {})
+    appeals = _get(cues, _get(cues, cue, "", "appeals", "table", {}), "appeals", "terms", "strings", [])
+    appeal_patterns = [_compile(cues, "appeals", t, ("appeal", t)) for t in appeals]
+    actors = _get(cues, cue, "", "actors", "table", {})
 
-    digest = hashlib.sha256(json.dumps([tax, ctr, cue], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    def folded(key: str) -> list[str]:
+        return [fold(w) for w in _get(cues, actors, "actors", key, "strings", [])]
+
+    headings = _get(cues, _get(cues, cue, "", "page_tail", "table", {}), "page_tail", "headings", "strings", [])
+    # default=str: TOML dates and times, which JSON has not.
+    digest = hashlib.sha256(json.dumps([tax, ctr, cue], sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
     return Vocabulary(
         version=f"tx-{digest[:12]}",
         themes=themes,
-        title_weight=float(meta.get("title_weight", 3.0)),
-        lead_weight=float(meta.get("lead_weight", 2.0)),
+        title_weight=float(_get(taxonomy, meta, "meta", "title_weight", "number", 3.0)),
+        lead_weight=float(_get(taxonomy, meta, "meta", "lead_weight", "number", 2.0)),
         matcher=Matcher([*theme_patterns, *country_patterns, *coop_patterns, *type_patterns, *appeal_patterns]),
-        cooperation_threshold=float(coop.get("threshold", 3.0)),
-        max_partners=int(coop.get("max_partners", 3)),
-        type_threshold=float(types.get("threshold", 2.0)),
-        origin_before=frozenset(tuple(fold(w) for w in words(p)) for p in actors.get("origin_before", ())),
-        origin_after=frozenset(fold(w) for w in actors.get("origin_after", ())),
-        nationality=frozenset(fold(w) for w in actors.get("nationality", ())),
-        nationality_window=int(actors.get("nationality_window", 0)),
-        nationality_between=frozenset(fold(w) for w in actors.get("nationality_between", ())),
-        tail_headings=frozenset(tuple(fold(w) for w in words(h)) for h in cue.get("page_tail", {}).get("headings", ())),
+        cooperation_threshold=float(_get(cues, coop, "cooperation", "threshold", "number", 3.0)),
+        max_partners=_get(cues, coop, "cooperation", "max_partners", "whole", 3),
+        type_threshold=float(_get(cues, types, "types", "threshold", "number", 2.0)),
+        origin_before=frozenset(tuple(fold(w) for w in words(p)) for p in _get(cues, actors, "actors", "origin_before", "strings", [])),
+        origin_after=frozenset(folded("origin_after")),
+        nationality=frozenset(folded("nationality")),
+        nationality_window=_get(cues, actors, "actors", "nationality_window", "whole", 0),
+        nationality_between=frozenset(folded("nationality_between")),
+        tail_headings=frozenset(tuple(fold(w) for w in words(h)) for h in headings),
     )
 
 
@@ -256,6 +315,18 @@ def _decayed(weights_by_term: dict[object, list[float]]) -> float:
         ordered = sorted(weights, key=abs, reverse=True)
         total += sum(w * REPEAT_DECAY**n for n, w in enumerate(ordered))
     return total
+
+
+def score_bounds(vocab: Vocabulary) -> dict[str, tuple[float, float]]:
+    """Per theme, the lowest and highest score a tag of it can carry (what article_themes is
+    validated against): its threshold, below which it is not tagged, and the sum over its
+    positive terms of what each can add at the heaviest position, repeats decaying."""
+    heaviest = max(vocab.title_weight, vocab.lead_weight, 1.0, MENU_WEIGHT) / (1 - REPEAT_DECAY)
+    most = dict.fromkeys(vocab.themes, 0.0)
+    for pattern in vocab.matcher.patterns:
+        if pattern.key[0] == "theme" and pattern.key[3] > 0:
+            most[pattern.key[1]] += pattern.key[3] * heaviest
+    return {slug: (theme.threshold, most[slug]) for slug, theme in vocab.themes.items()}
 
 
 def classify(article_id: str, title: str, text: str, publisher_country: str | None = None,

@@ -11,6 +11,7 @@ import unicodedata
 
 import trafilatura
 
+from schemas.codes import ISO_639_1
 from schemas.records import Article, FeedEntry, Fetched, Source
 from transforms.dates import parse_iso
 from transforms.urls import article_id
@@ -18,6 +19,7 @@ from transforms.urls import article_id
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _HTML_LANG = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?", re.IGNORECASE)
 _BLANK_LINES = re.compile(r"\n{3,}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ExtractionError(Exception):
@@ -35,17 +37,21 @@ def decode_html(body: bytes, content_type: str | None) -> str | bytes:
     if match:
         try:
             return body.decode(match.group(1), errors="replace")
-        except LookupError:  # a charset name Python does not know
+        except (LookupError, UnicodeError):  # a charset Python does not know, or one it cannot use (idna, punycode)
             pass
     return body
 
 
 def page_language(body: bytes) -> str | None:
+    """The page's <html lang> as an ISO 639-1 code; None where it declares none, or a
+    language without a two-letter code ("fil" is not "fi")."""
     match = _HTML_LANG.search(body[:4096])
-    return match.group(1).decode("ascii").lower()[:2] if match else None
+    code = match.group(1).decode("ascii").lower() if match else None
+    return code if code in ISO_639_1 else None
 
 
 def normalise_text(text: str) -> str:
+    text = _SURROGATE.sub("\ufffd", text)  # a JSON "\ud800" is no character, and could not be stored
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     lines = (line.strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

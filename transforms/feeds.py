@@ -64,7 +64,9 @@ def parse_feed(data: bytes, *, source: str, feed_url: str, content_type: str | N
             sanitize_html=True,
             resolve_relative_uris=True,
         )
-    except (LookupError, ValueError, RecursionError) as exc:  # unknown encodings, hostile nesting
+    # Unknown encodings, hostile nesting; and feedparser's own slips: a stray </height> or </width>
+    # makes it call int(None) (TypeError), &#99999999999999999999; chr() of it (OverflowError).
+    except (LookupError, ValueError, RecursionError, TypeError, OverflowError) as exc:
         raise FeedError(Status.PARSE_ERROR, f"not a readable feed: {type(exc).__name__}: {_describe(exc)}") from None
     problem = parsed.get("bozo_exception")
     if not parsed.entries:
@@ -83,7 +85,9 @@ def parse_feed(data: bytes, *, source: str, feed_url: str, content_type: str | N
                 source=source,
                 url=canonical_url(url),
                 title=_clean(item.get("title")),
-                published_at=_struct_time(item.get("published_parsed") or item.get("updated_parsed")),
+                # dict.get: FeedParserDict.get("updated_parsed") answers a missing key with
+                # published_parsed and a DeprecationWarning (feedparser issue 310).
+                published_at=_struct_time(dict.get(item, "published_parsed") or dict.get(item, "updated_parsed")),
                 summary=_clean(item.get("summary")),
             )
         )
@@ -113,7 +117,7 @@ def _screen_xml(body: bytes) -> None:
 def _parse_json_feed(body: bytes, *, source: str, feed_url: str) -> ParsedFeed:
     try:
         doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, a 5000-digit number, [[[[...
         raise FeedError(Status.PARSE_ERROR, f"invalid JSON feed: {_describe(exc)}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         raise FeedError(Status.PARSE_ERROR, "JSON document is not a JSON Feed (no 'items' list)")
@@ -178,12 +182,13 @@ def _str(value) -> str | None:
 
 _TAGS = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # a JSON "\ud800" is no character, and could not be stored
 
 
 def _clean(value: str | None) -> str | None:
     if not value:
         return None
-    text = _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", value))).strip()
+    text = _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", _SURROGATE.sub("\ufffd", value)))).strip()
     return text or None
 
 

@@ -34,8 +34,8 @@ def article_from_content_item(body: bytes, url: str, entry: FeedEntry | None, so
     """An Article from a Content API item; raises ExtractionError where it holds no article."""
     try:
         item = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ExtractionError("extract_error", f"Content API answer is not JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, a 5000-digit number, [[[[...
+        raise ExtractionError("extract_error", f"Content API answer is not JSON: {str(exc)[:200]}") from None
     if not isinstance(item, dict):
         raise ExtractionError("extract_error", "Content API answer is not a content item")
     details = item.get("details") if isinstance(item.get("details"), dict) else {}
@@ -48,10 +48,12 @@ def article_from_content_item(body: bytes, url: str, entry: FeedEntry | None, so
     if not text or not title:
         raise ExtractionError("no_content", f"content item ({item.get('document_type') or 'unknown type'}) has no body text")
     links = item.get("links") if isinstance(item.get("links"), dict) else {}
-    organisations = tuple(str(o["title"]) for o in links.get("organisations") or () if isinstance(o, dict) and o.get("title"))
+    listed = links.get("organisations") if isinstance(links.get("organisations"), list) else ()
+    # Every string that reaches the record is normalised: a JSON "\ud800" could not be stored.
+    organisations = tuple(filter(None, (normalise_text(str(o["title"])) for o in listed if isinstance(o, dict) and o.get("title"))))
     published = parse_iso(item.get("first_published_at"))
     feed_date = entry.published_at if entry else None
-    locale = str(item.get("locale") or source.language).lower()[:2]
+    locale = normalise_text(str(item.get("locale") or source.language)).lower()[:2]
     return Article(
         article_id=article_id(url),
         url=url,
@@ -67,7 +69,7 @@ def article_from_content_item(body: bytes, url: str, entry: FeedEntry | None, so
         updated_at=parse_iso(item.get("public_updated_at")),
         description=normalise_text(str(item.get("description") or "")) or None,
         site_name="GOV.UK",
-        document_type=item.get("document_type") if isinstance(item.get("document_type"), str) else None,
+        document_type=normalise_text(item["document_type"]) or None if isinstance(item.get("document_type"), str) else None,
         organisations=organisations,
         withdrawn=bool(item.get("withdrawn_notice")),
     )

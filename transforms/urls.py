@@ -27,6 +27,7 @@ _QUERY_SAFE = "/:@!$'()*+,;?"  # '&' and '=' separate the parameters, so they st
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _is_tracking(name: str) -> bool:
@@ -54,7 +55,9 @@ def canonical_url(url: str) -> str:
     (only where that cannot change what the URL names).
     Idempotent: canonical_url(canonical_url(u)) == canonical_url(u).
     """
-    url = url.strip()
+    # A lone surrogate (a JSON feed's "\ud800") is no character: U+FFFD, as browsers do; else the
+    # URL could not be encoded, hashed or stored.
+    url = _SURROGATE.sub("\ufffd", url.strip())
     try:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()

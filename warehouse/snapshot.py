@@ -17,6 +17,7 @@ are published.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 from pathlib import Path
@@ -41,6 +42,10 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path | str) -> Path:
     db = Path(db)
     target = snapshot_path(db)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    # Copies left by a process killed while it published: stale, since only the holder of the
+    # warehouse's write lock (we) publishes. Each is as large as the warehouse.
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.partial"):
+        stale.unlink(missing_ok=True)
     con.execute("CHECKPOINT")
     try:
         shutil.copyfile(db, partial)
