@@ -6,7 +6,7 @@ For each size, a WARC of N distinct real news pages (../shared/corpus/benchmark/
 each copy made distinct) and one feed listing them is replayed by `socwatch run --replay` in a
 process of its own, into a new warehouse. Measured: the flow's time (runs.finished_at -
 started_at) per document, and the peak memory of the whole process tree (the run, its
-extraction processes and Prefect's API server), sampled every 0.2 s from /proc: PSS, which
+extraction processes and Prefect's API server), sampled every second from /proc: PSS, which
 counts each shared page once, with its split by role, and the summed RSS beside it.
 --write puts the table into docs/performance.md (between its markers for this benchmark).
 """
@@ -38,20 +38,19 @@ def tree_memory(root: int) -> dict[str, tuple[int, int]]:
     server): (RSS, PSS) in bytes, from Linux /proc. RSS counts a page shared by several
     processes (forked workers share most of theirs) once per process; PSS splits it between
     them, so PSS adds up to what the tree really takes."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    children.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
+    def children(pid: int) -> list[int]:
+        found = []
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found += [int(c) for c in f.read().split()]
+        return found
+
     usage: dict[str, tuple[int, int]] = {}
     todo = [root]
     while todo:
         pid = todo.pop()
-        todo.extend(children.get(pid, ()))
         try:
+            todo.extend(children(pid))
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 command = f.read().replace(b"\0", b" ").decode(errors="replace")
             with open(f"/proc/{pid}/smaps_rollup") as f:
@@ -81,7 +80,7 @@ def run_once(n: int, tmp: Path) -> dict:
             peak_rss = max(peak_rss, rss)
             if pss > peak_pss:
                 peak_pss, at_peak = pss, usage
-            time.sleep(0.2)
+            time.sleep(1.0)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

@@ -169,8 +169,13 @@ def _checked_ingest(sources: Path, db: Path, replay: list[Path], record: Path | 
         connect(db).close()  # migrate (and check the lock) before Prefect starts
     except (ConfigError, TaxonomyError, WarehouseError, WarcError) as exc:
         raise _fail(str(exc), EXIT_CONFIG) from None
-    if runner.get("task_runner", "default") == "default":
-        start_forkserver(EXTRACTION)  # the extraction workers' imports, while Prefect's API starts
+    if runner.get("task_runner", "default") == "default" and not replay and (os.cpu_count() or 1) > 1:
+        # The extraction workers' imports, while Prefect's API starts (not for a replay such as
+        # the demo: too small for a pool, it would only take CPU from the API's start).
+        try:
+            start_forkserver(EXTRACTION)
+        except OSError:  # only a head start: the pool starts its fork server itself if need be
+            pass
     from flows.ingest import IngestOptions, run_ingest  # Prefect is imported only when a flow runs
 
     options = IngestOptions(**runner)

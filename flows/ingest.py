@@ -18,7 +18,7 @@ import os
 import time
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -230,7 +230,8 @@ def _plan(discoveries: Sequence[Discovery], counts: dict[str, SourceCounts], fee
 async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str, SourceCounts], started: float) -> None:
     """Stages in flight at once: fetching batch k+1, extracting batches k and k-1 (the pool has
     the next batch queued when one ends, so no worker waits for the slowest page of a batch),
-    loading batch k-2. Loads stay one at a time, in order (one writer, one transaction per batch)."""
+    loading batch k-2. Loads go one at a time, in order, in one thread of their own (one writer,
+    one transaction per batch)."""
     batches = _chunks(entries, batch_size)
     if not batches:
         return
@@ -239,16 +240,17 @@ async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str,
     def loaded(outcome: BatchOutcome, batch: Sequence[FeedEntry]) -> None:
         _loaded(outcome, batch, counts, started)
 
+    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="socwatch-load")
     next_fetch = asyncio.ensure_future(fetch_pages(batches[0]))
     extracting: tuple[Sequence[FeedEntry], list[Fetched], asyncio.Future] | None = None
-    loading: tuple[Sequence[FeedEntry], asyncio.Future] | None = None
+    loading: tuple[Sequence[FeedEntry], Future] | None = None
 
     async def load(batch: Sequence[FeedEntry], fetched: list[Fetched], processing: asyncio.Future) -> None:
         nonlocal loading
         processed = await processing
         if loading is not None:
-            loaded(await loading[1], loading[0])
-        loading = (batch, asyncio.ensure_future(asyncio.to_thread(validate_load, fetched, processed)))
+            loaded(await asyncio.wrap_future(loading[1]), loading[0])
+        loading = (batch, loader.submit(contextvars.copy_context().run, validate_load, fetched, processed))
 
     try:
         for i, batch in enumerate(batches):
@@ -260,17 +262,21 @@ async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str,
                 await load(*previous)
         last, extracting = extracting, None
         await load(*last)
-        loaded(await loading[1], loading[0])
+        loaded(await asyncio.wrap_future(loading[1]), loading[0])
         loading = None
-    finally:  # on an error, let the load in flight finish or fail before the run is closed
-        pending = [f for f in (next_fetch, extracting and extracting[2]) if f is not None and not f.done()]
-        for future in pending:
+    finally:
+        in_flight = [f for f in (next_fetch, extracting and extracting[2]) if f is not None]
+        for future in in_flight:
             future.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        if loading is not None:  # its batch may well have committed: count it
-            [done] = await asyncio.gather(loading[1], return_exceptions=True)
-            if not isinstance(done, BaseException):
-                done.add_to(counts)
+        await asyncio.gather(*in_flight, return_exceptions=True)  # also collects the errors of those done
+        if loading is not None:
+            # The load thread holds the warehouse connection even when this run is cancelled
+            # (Ctrl-C): wait for its end before the run is closed on that connection. Its batch
+            # may well have committed: count it.
+            wait([loading[1]])
+            if loading[1].exception() is None:
+                loading[1].result().add_to(counts)
+        loader.shutdown(wait=False)
 
 
 def _loaded(outcome: BatchOutcome, batch: Sequence[FeedEntry], counts: dict[str, SourceCounts], started: float) -> None:

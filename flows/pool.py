@@ -32,7 +32,24 @@ def start_pool(workers: int, preload: str) -> ProcessPoolExecutor:
     already running is reused as it is."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([preload])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_end_with, initargs=(os.getpid(),))
+    settings = {k: v for k, v in os.environ.items() if k.startswith("SOCWATCH_")}
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                               initargs=(os.getpid(), settings))
+
+
+def _start_worker(owner: int, settings: dict[str, str]) -> None:
+    """In each worker: take the owner's SOCWATCH_* settings (a worker inherits the environment
+    of the fork server, which may have started before a setting changed: the taxonomy file, say),
+    and end with the owner."""
+    taxonomy = os.environ.get("SOCWATCH_TAXONOMY")
+    for key in [k for k in os.environ if k.startswith("SOCWATCH_") and k not in settings]:
+        del os.environ[key]
+    os.environ.update(settings)
+    if os.environ.get("SOCWATCH_TAXONOMY") != taxonomy:  # the fork server's warm-up loaded another
+        from transforms.classify import default_vocabulary
+
+        default_vocabulary.cache_clear()
+    _end_with(owner)
 
 
 def _end_with(owner: int) -> None:

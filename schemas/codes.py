@@ -1,5 +1,7 @@
 """Code lists the tables and the configuration are checked against."""
 
+import re
+
 # ISO 3166-1 alpha-2, the 249 officially assigned codes.
 ISO_COUNTRIES = frozenset("""
 AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ
@@ -24,3 +26,10 @@ mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa
 rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty
 ug uk ur uz ve vi vo wa wo xh yi yo za zh zu
 """.split())
+
+
+def language_code(tag: str | None) -> str | None:
+    """The ISO 639-1 code of a language tag ("nl-NL", "EN", "en_GB"); None for none, and for a
+    language without a two-letter code ("fil" is not "fi", GOV.UK's "dr" is not a code)."""
+    code = re.split(r"[-_]", (tag or "").strip().lower(), maxsplit=1)[0]
+    return code if code in ISO_639_1 else None

@@ -195,7 +195,8 @@ class Articles(pa.DataFrameModel):
                                   description="an ISO 639-1 language code in lower case")
     hash_format = _column_check("content_hash", name="sha256_hex", rule=_matches(SHA256_RE),
                                 description="64 lower-case hex characters (SHA-256 of title and text)")
-    dates = _future_check("published_at", "feed_published_at", "page_published_at", "source_published_at", "updated_at")
+    # The article's date; its sources' own dates (feed, page, API, updated) are kept as given.
+    dates = _future_check("published_at")
     one_per_id = _unique("article_id")
 
     class Config:
@@ -292,7 +293,13 @@ class CrawlEvents(pa.DataFrameModel):
                                  description="a terminal status of schemas.records.Status")
     http_code = _column_check("http_status", name="http_status_code", rule=lambda c: c.is_between(100, 599),
                               description="an HTTP status code, 100 to 599")
-    final_scheme = _http_url("final_url")
+    # A blocked redirect records where it pointed (file:, mailto:, ...): only a URL that was
+    # read must be http(s).
+    final_scheme = _row_check(
+        "http_final_url", ("status", "final_url"),
+        lambda status, url: url.is_null() | ~status.is_in([Status.FETCHED.value, Status.NOT_MODIFIED.value])
+        | url.str.contains(HTTP_URL_RE),
+        "the final URL of a page that was read is an absolute http(s) URL")
     sizes = _column_check("bytes", "elapsed_ms", name="non_negative", rule=lambda c: c >= 0, description="0 or more")
     id_format = _article_id("article_id")
     change_known = _column_check("change", name="change_kind", rule=_one_of(CHANGES), description=" or ".join(CHANGES))

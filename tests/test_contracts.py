@@ -101,6 +101,10 @@ def events_rows() -> list[dict]:
         {**base, "url": "mailto:press@gov.example", "url_kind": "page", "status": "blocked_host", "http_status": None,
          "error": "not an http(s) URL", "content_type": None, "bytes": None, "elapsed_ms": None, "final_url": None,
          "article_id": None},
+        # a redirect refused: where it pointed is recorded, whatever its scheme
+        {**base, "url": "https://www.gov.example/news/moved", "url_kind": "page", "status": "blocked_host",
+         "http_status": 302, "error": "redirect to a host not allowed", "content_type": None, "bytes": None,
+         "final_url": "file:///etc/passwd", "article_id": None},
     ]
 
 
@@ -143,7 +147,7 @@ def _not_null(table: str, *columns: str) -> list[Case]:
     return [Case(table, c, "not_nullable", {c: None}) for c in columns]
 
 
-DATES = ("published_at", "feed_published_at", "page_published_at", "source_published_at", "updated_at")
+DATES = ("published_at",)
 
 CASES = [
     # articles
@@ -200,7 +204,7 @@ CASES = [
     Case("crawl_events", "status", "crawl_status", {"status": "ok"}, row=0),
     Case("crawl_events", "http_status", "http_status_code", {"http_status": 999}),
     Case("crawl_events", "http_status", "http_status_code", {"http_status": 0}, variant="zero"),
-    Case("crawl_events", "final_url", "http_url", {"final_url": "gopher://www.gov.example/1"}),
+    Case("crawl_events", None, "http_final_url", {"final_url": "gopher://www.gov.example/1"}),
     Case("crawl_events", "bytes", "non_negative", {"bytes": -1}),
     Case("crawl_events", "elapsed_ms", "non_negative", {"elapsed_ms": -5}),
     Case("crawl_events", "article_id", "article_id_format", {"article_id": "not-an-id"}),

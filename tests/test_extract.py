@@ -77,3 +77,10 @@ def test_the_page_language_is_a_two_letter_code_or_none():
     assert page_language(b'<html lang="fil"><body>') is None  # no ISO 639-1 code: not "fi"
     assert page_language(b'<html lang="xx"><body>') is None
     assert page_language(b"<html><body>") is None
+
+
+def test_language_tags_map_to_iso_639_1_or_none():
+    from schemas.codes import language_code
+
+    assert [language_code(t) for t in ("en", "nl-NL", "EN_gb", " cy ", "dr", "fil", "", None)] == \
+        ["en", "nl", "en", "cy", None, None, None, None]

@@ -11,7 +11,7 @@ import unicodedata
 
 import trafilatura
 
-from schemas.codes import ISO_639_1
+from schemas.codes import language_code
 from schemas.records import Article, FeedEntry, Fetched, Source
 from transforms.dates import parse_iso
 from transforms.urls import article_id
@@ -46,8 +46,7 @@ def page_language(body: bytes) -> str | None:
     """The page's <html lang> as an ISO 639-1 code; None where it declares none, or a
     language without a two-letter code ("fil" is not "fi")."""
     match = _HTML_LANG.search(body[:4096])
-    code = match.group(1).decode("ascii").lower() if match else None
-    return code if code in ISO_639_1 else None
+    return language_code(match.group(1).decode("ascii")) if match else None
 
 
 def normalise_text(text: str) -> str:

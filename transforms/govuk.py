@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
+from schemas.codes import language_code
 from schemas.records import Article, FeedEntry, Source
 from transforms.dates import parse_iso
 from transforms.extract import ExtractionError, content_hash, normalise_text
@@ -53,7 +54,7 @@ def article_from_content_item(body: bytes, url: str, entry: FeedEntry | None, so
     organisations = tuple(filter(None, (normalise_text(str(o["title"])) for o in listed if isinstance(o, dict) and o.get("title"))))
     published = parse_iso(item.get("first_published_at"))
     feed_date = entry.published_at if entry else None
-    locale = normalise_text(str(item.get("locale") or source.language)).lower()[:2]
+    locale = language_code(normalise_text(str(item.get("locale") or ""))) or source.language
     return Article(
         article_id=article_id(url),
         url=url,

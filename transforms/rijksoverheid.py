@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import defusedxml.ElementTree as safe_et
 from defusedxml import DefusedXmlException
 
+from schemas.codes import language_code
 from schemas.records import Article, FeedEntry, Source, Status
 from transforms.dates import parse_iso
 from transforms.extract import ExtractionError, content_hash, normalise_text
@@ -88,7 +89,7 @@ def article_from_document(body: bytes, url: str, entry: FeedEntry | None, source
     authorities = tuple(dict.fromkeys(d.text.strip() for d in root.findall("authorities/department") if d.text and d.text.strip()))
     published = parse_iso(_text(root, "available") or _text(root, "issued") or _text(root, "frontenddate"))
     feed_date = entry.published_at if entry else None
-    language = (_text(root, "language") or source.language).lower()[:2]
+    language = language_code(_text(root, "language")) or source.language
     return Article(
         article_id=article_id(url),
         url=url,
