@@ -250,6 +250,27 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def wal_state(wal: Path) -> tuple[int, int] | None:
+    """Size and modification time of a DuckDB write-ahead log (None where there is none)."""
+    try:
+        st = wal.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def kill_when_wal_moves(command: "Command", wal: Path, since: tuple[int, int] | None, who: str) -> list["Proc"]:
+    """Kill `command`'s process tree the moment the write-ahead log changes from `since` (a
+    load transaction committing); the tree as it was just before."""
+    tree = process_tree(command.proc.pid)
+    deadline = time.monotonic() + STAGE_TIMEOUT_S
+    while wal_state(wal) == since:
+        assert time.monotonic() < deadline, f"the write-ahead log did not move; {who} said:\n{command.output}"
+        time.sleep(0.0005)
+    command.kill(tree)
+    return tree
+
+
 def process_tree(root: int) -> list[Proc]:
     """The process and all its descendants (whatever their process group or session)."""
     children: dict[int, list[int]] = {}
@@ -610,27 +631,16 @@ def kill_during_load(command: Command, site: Site, db: Path) -> str:
     mark: list[tuple[int, int] | None] = []
     loads = re.compile(FINISHED.format("validate-load"))
 
-    def wal_state() -> tuple[int, int] | None:
-        try:
-            st = wal.stat()
-        except FileNotFoundError:
-            return None
-        return st.st_size, st.st_mtime_ns
 
     def on_line(line: str) -> None:  # in the reader thread: as soon as batch 0's load has committed
         if not armed.is_set() and loads.search(line) and command.finished("validate-load") >= 2:
-            mark.append(wal_state())
+            mark.append(wal_state(wal))
             armed.set()
 
     command.on_line = on_line
     command.wait_for("batch 0 loaded", armed.is_set)
-    tree = process_tree(command.proc.pid)
-    deadline = time.monotonic() + STAGE_TIMEOUT_S
-    while wal_state() == mark[0]:
-        assert time.monotonic() < deadline, f"the write-ahead log did not move; socwatch said:\n{command.output}"
-        time.sleep(0.0005)
-    command.kill(tree)
-    size = (wal_state() or (0, 0))[0]
+    kill_when_wal_moves(command, wal, mark[0], "socwatch")
+    size = (wal_state(wal) or (0, 0))[0]
     return f"write-ahead log grew from {mark[0][0] if mark[0] else 0} to {size} bytes (batch 1's commit)"
 
 
@@ -756,27 +766,16 @@ def test_reclassify_killed_midway_carries_on_to_a_clean_reclassifys_labels(basel
     mark: list = []
     batches = re.compile(FINISHED.format("classify-batch"))
 
-    def wal_state():
-        try:
-            st = wal.stat()
-        except FileNotFoundError:
-            return None
-        return st.st_size, st.st_mtime_ns
 
     def on_line(line: str) -> None:  # in the reader thread, as the line comes
         if batches.search(line):
-            mark.append(wal_state())
+            mark.append(wal_state(wal))
             if len(mark) == 2:
                 armed.set()
 
     killed = commands("reclassify", "--all", "--db", killed_db, env=env, on_line=on_line)
     killed.wait_for("batch 2 classified", armed.is_set)
-    tree = process_tree(killed.proc.pid)
-    deadline = time.monotonic() + STAGE_TIMEOUT_S
-    while wal_state() == mark[1]:
-        assert time.monotonic() < deadline, f"the write-ahead log did not move; reclassify said:\n{killed.output}"
-        time.sleep(0.0005)
-    killed.kill(tree)
+    tree = kill_when_wal_moves(killed, wal, mark[1], "reclassify")
     assert pool_workers(tree), "reclassify of 5,200 articles runs a process pool: it should have been killed with it"
     assert f"{n_articles} article(s) re-tagged" in completed(clean).output
     reference = content(clean_db)
