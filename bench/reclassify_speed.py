@@ -23,6 +23,7 @@ from gold_texts import dev_gold  # noqa: E402
 
 import flows  # noqa: E402,F401
 from warehouse.db import connect  # noqa: E402
+from warehouse.load import register  # noqa: E402
 
 
 def main() -> None:
@@ -42,7 +43,7 @@ def main() -> None:
         db = Path(tmp) / "bench.duckdb"
         con = connect(db)
         con.execute("INSERT INTO sources (source, kind, url, country, language, title, first_seen_at, last_seen_at) VALUES ('bench', 'feed', 'https://bench.example/feed', 'GB', 'en', NULL, ?, ?)", [now, now])
-        con.register("bench_articles", frame)
+        register(con, "bench_articles", frame)
         con.execute("INSERT INTO articles (article_id, url, source, title, text, language, content_hash, first_seen_at, "
                     "last_seen_at, last_run_id) SELECT *, ?, ?, 'bench' FROM bench_articles", [now, now])
         con.close()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict, deque
-from dataclasses import replace
 from collections.abc import Awaitable, Callable, Sequence
 
 from prefect import task
@@ -71,8 +70,7 @@ async def _fetch_extract(entries, sources, settings, validators, replay, delays=
             KINDS[by_name[e.source].kind].fetch_article(e, by_name[e.source], fetcher) for e in entries)))
     items = [(f, e, by_name[e.source]) for f, e in zip(fetched, entries, strict=True) if f.ok]
     processed = process_pages(items) if items else []
-    # The bodies stay here: the load needs the extracted articles and the bodies' sizes only.
-    return [replace(f, body=b"", body_bytes=f.size) for f in fetched], processed
+    return [f.without_body() for f in fetched], processed  # the bodies stay in the worker
 
 
 def host_batches(entries: Sequence[FeedEntry], batch_size: int) -> dict[str, deque[list[FeedEntry]]]:

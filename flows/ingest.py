@@ -250,6 +250,7 @@ async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str,
         processed = await processing
         if loading is not None:
             loaded(await asyncio.wrap_future(loading[1]), loading[0])
+        fetched = [f.without_body() for f in fetched]  # read: a batch waiting for its load holds no pages
         loading = (batch, loader.submit(contextvars.copy_context().run, validate_load, fetched, processed))
 
     try:
@@ -260,6 +261,7 @@ async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str,
             previous, extracting = extracting, (batch, fetched, asyncio.ensure_future(extract_classify(fetched, batch)))
             if previous is not None:
                 await load(*previous)
+                previous = None
         last, extracting = extracting, None
         await load(*last)
         loaded(await asyncio.wrap_future(loading[1]), loading[0])

@@ -3,7 +3,7 @@
 The config file is TOML with flat keys (`db = "data/socwatch.duckdb"`), found at `--config`,
 else $SOCWATCH_CONFIG, else `./socwatch.toml` where it exists. Settings that are command-line
 options reach the commands as Click's default map (so a flag or an environment variable still
-wins); the others (`lock_wait_s`, `taxonomy`) are read from the environment by the layers that
+wins); the others (`lock_wait_s`, `taxonomy`, `db_memory`) are read from the environment by the layers that
 use them, so a value from the file is put into the environment where none is set there.
 """
 
@@ -40,6 +40,8 @@ SETTINGS = (
     Setting("dask_address", "SOCWATCH_DASK_ADDRESS", None, str, "a Dask scheduler for --task-runner dask (run)"),
     Setting("lock_wait_s", "SOCWATCH_LOCK_WAIT_S", 30.0, float, "seconds a run waits for the warehouse lock", option=False),
     Setting("taxonomy", "SOCWATCH_TAXONOMY", None, str, "a taxonomy file of your own", option=False),
+    Setting("db_memory", "SOCWATCH_DB_MEMORY", "128MB", str, "memory DuckDB may use in a command that writes the warehouse "
+            "(beyond it, it spills to disk)", option=False),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -76,6 +78,11 @@ def read_config(path: Path | None) -> dict[str, object]:
             raise ConfigError(f"{path}: key 'cron': {problem}")
         if key in ("interval", "lock_wait_s") and (value < 0 or (key == "interval" and value == 0)):
             raise ConfigError(f"{path}: key {key!r}: {value!r} must be a number of seconds above 0")
+        if key == "db_memory":
+            from warehouse.db import memory_size_problem
+
+            if problem := memory_size_problem(value):
+                raise ConfigError(f"{path}: key 'db_memory': {problem}")
         if key == "task_runner" and value not in ("default", "dask"):
             raise ConfigError(f"{path}: key 'task_runner': {value!r} must be default or dask")
         values[key] = value

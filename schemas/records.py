@@ -10,7 +10,7 @@ cheaply into the extraction process pool and hash cheaply where Prefect looks at
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -131,6 +131,10 @@ class Fetched:
     @property
     def ok(self) -> bool:
         return self.status is Status.FETCHED
+
+    def without_body(self) -> Fetched:
+        """This outcome once its body has been read: the load needs the body's size only."""
+        return replace(self, body=b"", body_bytes=self.size) if self.body else self
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 import json
 
-import pyarrow.parquet as pq
+import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from conftest import REPO
@@ -45,10 +46,12 @@ def test_export_writes_every_relation_with_equal_counts_and_its_schema(tmp_path)
     finally:
         con.close()
     assert counts == expected and counts["articles"] == 2 and counts["announcements"] == 2
+    reader = duckdb.connect()
     for name, n in counts.items():
-        meta = pq.read_metadata(tmp_path / "out" / f"{name}.parquet")
-        assert meta.num_rows == n
-        described = json.loads(meta.metadata[b"socwatch_schema"])
+        path = str(tmp_path / "out" / f"{name}.parquet")
+        assert reader.execute("SELECT num_rows FROM parquet_file_metadata(?)", [path]).fetchone()[0] == n
+        [schema] = reader.execute("SELECT value FROM parquet_kv_metadata(?) WHERE key = 'socwatch_schema'", [path]).fetchone()
+        described = json.loads(schema)
         assert described["relation"] == name and described["columns"] and described["comment"]
 
 
@@ -97,5 +100,35 @@ def test_the_search_index_knows_when_it_is_stale(tmp_path):
         assert index_is_stale(con) and search(con, "zanzibar") == []
         rebuild_index(con)
         assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/b"]
+    finally:
+        con.close()
+
+
+def test_an_index_too_big_for_the_writers_memory_is_built_with_duckdbs_own_limit(tmp_path, caplog, monkeypatch):
+    monkeypatch.delenv("SOCWATCH_DB_MEMORY", raising=False)
+    from warehouse.search import _build, rebuild_index, search
+
+    con = wdb.connect(tmp_path / "w.duckdb")
+    try:
+        start_run(con, "r1", "ingest")
+        load(con, "r1", [make(f"https://e.org/{i}", title=f"Seizure {i}", text=f"Cocaine seizure number {i}. " * 40)
+                         for i in range(200)])
+        rebuild_index(con)
+        tiny, ample = "SET memory_limit = '4MB'", "SET memory_limit = '1GB'"  # 4MB: far below what a build holds
+        con.execute("CHECKPOINT")
+        con.execute(tiny)
+        with pytest.raises(duckdb.OutOfMemoryException):
+            _build(con)
+        con.execute(ample)
+        assert len(search(con, "cocaine", limit=500)) == 200  # the failed build left the index as it was
+        load(con, "r1", [make("https://e.org/late", title="Heroin", text="Heroin found in Zanzibar.")])
+        con.execute("CHECKPOINT")
+        con.execute(tiny)
+        with caplog.at_level("WARNING", logger="socwatch.search"):
+            rebuild_index(con)
+        assert "did not fit in 3.8 MiB" in caplog.text
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "122.0 MiB"  # the writer's 128MB
+        con.execute(ample)
+        assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/late"]
     finally:
         con.close()

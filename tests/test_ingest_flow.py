@@ -90,6 +90,10 @@ def test_feed_to_warehouse_end_to_end_and_a_rerun_adds_nothing(site, tmp_path):
         server.url("/news/gone"): "http_error",
         server.url("/news/report.pdf"): "not_html",
     }
+    # A batch drops its pages' bodies once they are read; the sizes reach the warehouse.
+    sizes = dict(rows(db, "SELECT url, bytes FROM crawl_events WHERE status = 'fetched'"))
+    assert sizes == {server.url(p): len(server.routes[p].body) for p in ("/feed.xml", "/news/seed", "/news/page-0",
+                                                                        "/news/page-1", "/news/page-2")}
     seed_id = article_id(server.url("/news/seed"))
     [(title, countries, bilateral, themes, partners)] = rows(
         db, "SELECT title, countries, bilateral, themes, partners FROM announcements WHERE article_id = ?", seed_id)

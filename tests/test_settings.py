@@ -17,7 +17,7 @@ runner = CliRunner()
 def workdir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for name in ("SOCWATCH_DB", "SOCWATCH_SOURCES", "SOCWATCH_CRON", "SOCWATCH_CONFIG", "SOCWATCH_LOCK_WAIT_S",
-                 "SOCWATCH_TAXONOMY", "SOCWATCH_INTERVAL", "PREFECT_API_URL"):
+                 "SOCWATCH_TAXONOMY", "SOCWATCH_INTERVAL", "PREFECT_API_URL", "SOCWATCH_DB_MEMORY"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
 
@@ -71,6 +71,15 @@ def test_environment_only_settings_from_the_file_reach_the_environment(workdir):
     assert os.environ.pop("SOCWATCH_LOCK_WAIT_S") == "7.0"  # where the warehouse layer reads it
 
 
+def test_the_writers_memory_limit_is_a_setting_with_the_warehouse_layers_default(workdir):
+    from warehouse.db import DEFAULT_WRITER_MEMORY
+
+    assert origins()["db_memory"] == (DEFAULT_WRITER_MEMORY, "default")
+    (workdir / "socwatch.toml").write_text('db_memory = "1GiB"\n')
+    assert origins()["db_memory"] == ("1GiB", "config file socwatch.toml")
+    assert os.environ.pop("SOCWATCH_DB_MEMORY") == "1GiB"
+
+
 @pytest.mark.parametrize("text, culprit", [
     ('colour = "red"\n', "unknown key 'colour'"),
     ("db = 3\n", "key 'db': 3 must be a string"),
@@ -78,6 +87,8 @@ def test_environment_only_settings_from_the_file_reach_the_environment(workdir):
     ("db = \n", "not valid TOML"),
     ('task_runner = "dusk"\n', "key 'task_runner': 'dusk' must be default or dask"),
     ("interval = -5\n", "key 'interval'"),
+    ('db_memory = "lots"\n', "key 'db_memory': 'lots' is not a memory size"),
+    ('db_memory = "16MB"\n', "key 'db_memory': '16MB' is below the 64MB"),
 ])
 def test_a_bad_config_file_stops_every_command_naming_the_key(workdir, text, culprit):
     (workdir / "socwatch.toml").write_text(text)

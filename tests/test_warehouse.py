@@ -1,5 +1,6 @@
 """The warehouse on a real DuckDB file: migrations, loads, idempotency, versions, quarantine."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -128,6 +129,31 @@ def test_runs_left_running_are_marked_abandoned_by_the_next_run(con):
     rows = dict(con.execute("SELECT run_id, status FROM runs").fetchall())
     assert rows == {"dead": "abandoned", "next": "completed"}
     assert con.execute("SELECT n_new, finished_at IS NOT NULL FROM runs WHERE run_id = 'next'").fetchone() == (3, True)
+
+
+def test_a_writer_works_in_bounded_memory_on_one_thread_and_readers_keep_duckdbs_defaults(tmp_path, monkeypatch):
+    monkeypatch.delenv("SOCWATCH_DB_MEMORY", raising=False)
+    path = tmp_path / "w.duckdb"
+    setting = "SELECT current_setting('memory_limit'), current_setting('threads')"
+    writer = wdb.connect(path)
+    assert writer.execute(setting).fetchone() == ("122.0 MiB", 1)  # 128MB, in DuckDB's units
+    writer.close()
+    monkeypatch.setenv("SOCWATCH_DB_MEMORY", "1GiB")
+    writer = wdb.connect(path)
+    assert writer.execute(setting).fetchone()[0] == "1.0 GiB"
+    writer.close()
+    reader = wdb.connect(path, read_only=True)
+    limit, threads = reader.execute(setting).fetchone()
+    assert limit != "1.0 GiB" and threads == duckdb.connect().execute("SELECT current_setting('threads')").fetchone()[0]
+    reader.close()
+
+
+@pytest.mark.parametrize("value", ["lots", "12", "-5MB", "32MB", "128 parsecs"])
+def test_a_bad_memory_setting_stops_a_writer_before_the_file_is_touched(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("SOCWATCH_DB_MEMORY", value)
+    with pytest.raises(wdb.WarehouseError, match=rf"SOCWATCH_DB_MEMORY: '{re.escape(value)}' is"):
+        wdb.connect(tmp_path / "w.duckdb")
+    assert not (tmp_path / "w.duckdb").exists()
 
 
 def test_a_locked_warehouse_fails_with_a_message_naming_the_holder(tmp_path):

@@ -78,6 +78,13 @@ def _open(path: Path | str, read_only: bool, wait_s: float) -> duckdb.DuckDBPyCo
 
 
 DEFAULT_LOCK_WAIT_S = 30.0
+# What a writing connection may hold in DuckDB's buffer manager (tables' blocks, indexes, the
+# full-text index build); beyond it DuckDB evicts, or spills to `<db>.tmp`. DuckDB's own default,
+# 80% of the machine's memory, lets a run's process grow with the warehouse it writes.
+DEFAULT_WRITER_MEMORY = "128MB"
+MIN_WRITER_MEMORY = 64 * 2**20
+_MEMORY_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+_UNITS = {"kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
 
 def lock_wait_s() -> float:
@@ -89,18 +96,44 @@ def lock_wait_s() -> float:
         raise WarehouseError(f"SOCWATCH_LOCK_WAIT_S={raw!r} is not a number of seconds") from None
 
 
+def memory_size_problem(value: str) -> str | None:
+    """Why `value` is not a memory size a writer can work in ("512MB", "1GiB"), or None."""
+    match = _MEMORY_SIZE.match(value)
+    if not match:
+        return f"{value!r} is not a memory size such as 256MB or 1GB"
+    if float(match.group(1)) * _UNITS[match.group(2).lower()] < MIN_WRITER_MEMORY:
+        return f"{value!r} is below the 64MB a run needs"
+    return None
+
+
+def writer_memory() -> str:
+    """DuckDB's memory limit for a connection that writes: SOCWATCH_DB_MEMORY, else 128MB."""
+    raw = os.environ.get("SOCWATCH_DB_MEMORY") or DEFAULT_WRITER_MEMORY
+    if problem := memory_size_problem(raw):
+        raise WarehouseError(f"SOCWATCH_DB_MEMORY: {problem}")
+    return re.sub(r"\s+", "", raw)
+
+
 def connect(path: Path | str, *, read_only: bool = False, wait_s: float | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, migrating it to this code's schema (read-only: only check it).
     A locked warehouse is waited for `wait_s` seconds (default: lock_wait_s())."""
     path = Path(path)
     if wait_s is None:
         wait_s = lock_wait_s()
+    memory = None if read_only else writer_memory()  # a bad setting stops before the file is touched
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path}: run `socwatch run` or `socwatch demo` first")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = _open(path, read_only, wait_s)
     try:
+        if memory is not None:
+            # A writer loads small batches, one transaction each, and builds the search index:
+            # one DuckDB thread does that as fast as two (30,000 documents loaded the way
+            # bench/load_path.py loads them: 21-22 s on one, 22-25 s on two), and leaves the
+            # cores to extraction.
+            con.execute("SET memory_limit = ?", [memory])
+            con.execute("SET threads = 1")
         _migrate(con, read_only)
     except BaseException:
         con.close()

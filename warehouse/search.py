@@ -6,13 +6,17 @@ network. The index is rebuilt at the end of every ingest run that changed articl
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import duckdb
 from duckdb_extensions import import_extension
 
+from warehouse.db import writer_memory
+
 INDEX_SCHEMA = "fts_main_articles"
+log = logging.getLogger("socwatch.search")
 
 
 def load_fts(con: duckdb.DuckDBPyConnection) -> None:
@@ -20,17 +24,56 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("LOAD fts")
 
 
+CREATE_INDEX = (
+    "PRAGMA create_fts_index('articles', 'article_id', 'title', 'text', stemmer = 'porter', "
+    "stopwords = 'english', strip_accents = 1, lower = 1, overwrite = 1)"
+)
+
+
 def rebuild_index(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build the index over articles.title and articles.text (accents stripped, lower
-    case, Porter stemming, English stop words), and note when."""
+    case, Porter stemming, English stop words), and note when.
+
+    The build works within the connection's memory limit (a writer's is SOCWATCH_DB_MEMORY)
+    and spills to disk beyond it; part of its work is held outside that limit, and grows with
+    the number of articles. Where the limit is too small for that, the build is done once more
+    with DuckDB's own limit rather than leave the warehouse without an index."""
     load_fts(con)
-    con.execute(
-        "PRAGMA create_fts_index('articles', 'article_id', 'title', 'text', stemmer = 'porter', "
-        "stopwords = 'english', strip_accents = 1, lower = 1, overwrite = 1)"
-    )
+    fell_back = False
+    try:
+        _build(con)
+    except duckdb.OutOfMemoryException:
+        fell_back = True
+        [limit] = con.execute("SELECT current_setting('memory_limit')").fetchone()
+        log.warning("the search index did not fit in %s of memory (SOCWATCH_DB_MEMORY); building it with DuckDB's "
+                    "own limit", limit)
+        con.execute("RESET memory_limit")
+        # RESET changes the setting but not the limit the buffer manager enforces (duckdb 1.5.5):
+        # set DuckDB's own limit by its value.
+        [own] = con.execute("SELECT current_setting('memory_limit')").fetchone()
+        con.execute("SET memory_limit = ?", [own.replace(" ", "")])
+        _build(con)
     con.execute(
         "INSERT OR REPLACE INTO search_index_state SELECT ?, now(), count(*) FROM articles", [INDEX_SCHEMA]
     )
+    if fell_back:
+        con.execute("CHECKPOINT")  # the index on disk: its blocks can leave memory again
+        try:
+            con.execute("SET memory_limit = ?", [writer_memory()])
+        except duckdb.OutOfMemoryException:
+            log.warning("could not set the writer's memory limit back; DuckDB's own stays for this connection")
+
+
+def _build(con: duckdb.DuckDBPyConnection) -> None:
+    """The index, built in one transaction: a build that fails (or a process killed while it
+    builds) leaves the previous index as it was."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(CREATE_INDEX)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def has_index(con: duckdb.DuckDBPyConnection) -> bool:
