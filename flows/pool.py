@@ -17,12 +17,17 @@ EXTRACTION = "transforms.warm"
 CHUNKS_PER_WORKER = 4  # a batch is cut finer than one part per worker, so no worker idles at its end
 
 
+def _forkserver(preload: str) -> multiprocessing.context.ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([preload])
+    return context
+
+
 def start_forkserver(preload: str) -> None:
     """Start the fork server now, importing `preload` in its own process, so that a pool
     started later forks ready workers at once (a command calls this before it waits for
     Prefect's API; the imports then happen during that wait)."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([preload])
+    _forkserver(preload)
     multiprocessing.forkserver.ensure_running()
 
 
@@ -30,10 +35,8 @@ def start_pool(workers: int, preload: str) -> ProcessPoolExecutor:
     """A process pool whose workers fork from a clean server that imported `preload` once
     (forkserver: no fork of this threaded process, and no import per worker). A fork server
     already running is reused as it is."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([preload])
     settings = {k: v for k, v in os.environ.items() if k.startswith("SOCWATCH_")}
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver(preload), initializer=_start_worker,
                                initargs=(os.getpid(), settings))
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,6 +143,18 @@ def connect(path: Path | str, *, read_only: bool = False, wait_s: float | None =
     return con
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The block's statements in one transaction: committed at its end, rolled back on any error."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 def _migrate(con: duckdb.DuckDBPyConnection, read_only: bool) -> None:
     known = migrations()
     has_table = con.execute(
@@ -172,14 +186,9 @@ def _migrate(con: duckdb.DuckDBPyConnection, read_only: bool) -> None:
         con.execute("COMMENT ON COLUMN schema_migrations.name IS 'Migration name.'")
         con.execute("COMMENT ON COLUMN schema_migrations.applied_at IS 'When it was applied (UTC).'")
     for migration in pending:
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(migration.sql)
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                 [migration.version, migration.name, datetime.now(UTC)],
             )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise

@@ -25,6 +25,7 @@ import duckdb
 import polars as pl
 
 from schemas.tables import Reject
+from warehouse.db import transaction
 
 CHILD_TABLES = ("article_themes", "article_countries", "article_dyads", "article_labels")
 ARTICLE_COLUMNS = (
@@ -72,8 +73,7 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, command: str, *, flow
               taxonomy_version: str | None = None) -> int:
     """Record a new run. Runs still marked running belong to processes that died (we hold the
     write lock, so no other run is alive): they are marked abandoned. Returns how many."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         abandoned = con.execute(
             "UPDATE runs SET status = 'abandoned', error = coalesce(error, 'the process ended before the run finished') "
             "WHERE status = 'running' RETURNING run_id"
@@ -83,10 +83,6 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, command: str, *, flow
             "VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
             [run_id, flow_run_id, command, now(), sources_file, list(replay), record, taxonomy_version],
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return len(abandoned)
 
 
@@ -221,13 +217,9 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[Callable[[str, pl.D
         register(con, name, df)
         registered.append(name)
 
-    con.execute("BEGIN TRANSACTION")
     try:
-        yield register_frame
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            yield register_frame
     finally:
         for name in registered:
             con.unregister(name)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 import duckdb
 from duckdb_extensions import import_extension
 
-from warehouse.db import writer_memory
+from warehouse.db import transaction, writer_memory
 
 INDEX_SCHEMA = "fts_main_articles"
 log = logging.getLogger("socwatch.search")
@@ -67,13 +67,8 @@ def rebuild_index(con: duckdb.DuckDBPyConnection) -> None:
 def _build(con: duckdb.DuckDBPyConnection) -> None:
     """The index, built in one transaction: a build that fails (or a process killed while it
     builds) leaves the previous index as it was."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(CREATE_INDEX)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def has_index(con: duckdb.DuckDBPyConnection) -> bool:
