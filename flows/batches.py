@@ -85,7 +85,9 @@ def tag_rows(tags: Tags) -> dict[str, list[dict]]:
                             "evidence": [{"term": term, "count": n} for term, n in t.evidence],
                             "taxonomy_version": tags.taxonomy_version} for t in tags.themes],
         "article_countries": [{"article_id": a_id, "country": c} for c in tags.countries],
-        "article_dyads": [{"article_id": a_id, "country_a": x, "country_b": y} for x, y in tags.dyads],
+        "article_dyads": [{"article_id": a_id, "country_a": x, "country_b": y, "relation": why[0], "evidence_in": why[1],
+                           "evidence_start": why[2], "evidence_end": why[3]}
+                          for (x, y), why in zip(tags.dyads, tags.dyad_evidence or [(None,) * 4] * len(tags.dyads), strict=True)],
         "article_labels": [{"article_id": a_id, "bilateral": tags.bilateral, "announcement_type": tags.announcement_type,
                             "taxonomy_version": tags.taxonomy_version}],
     }

@@ -563,27 +563,39 @@ def reclassify(
 
 @app.command()
 def evaluate(
-    gold: Annotated[Path, typer.Argument(help="Gold file (JSON Lines: id, url, title, text, language, themes, countries, bilateral, type).")],
+    gold: Annotated[list[Path], typer.Argument(help="Gold files (JSON Lines: id, url, title, text, language, themes, countries, bilateral, type); several are scored together.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+    errors: Annotated[bool, typer.Option("--errors", help="Also list each document with a wrong tag: what was expected, what was found.")] = False,
 ) -> None:
-    """Score the classifier on a gold file: per-theme precision/recall/F1, bilateral, countries."""
+    """Score the classifier on gold files: per-theme precision/recall/F1, bilateral, countries,
+    type; the same per publisher (host)."""
     from transforms.classify import classify
-    from transforms.evaluate import publisher_country, score
+    from transforms.evaluate import by_publisher, mistakes, publisher_country, score
 
+    docs: list[dict] = []
     try:
         vocab = default_vocabulary()
-        docs = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
-        for number, doc in enumerate(docs, start=1):
-            missing = {"title", "text", "themes", "countries", "bilateral"} - set(doc)
-            if missing:
-                raise ConfigError(f"{gold}: line {number} lacks {', '.join(sorted(missing))}")
+        for path in gold:
+            lines = path.read_text(encoding="utf-8").splitlines()
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                doc = json.loads(line)
+                missing = {"title", "text", "themes", "countries", "bilateral"} - set(doc)
+                if missing:
+                    raise ConfigError(f"{path}: line {number} lacks {', '.join(sorted(missing))}")
+                docs.append(doc)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, ConfigError, TaxonomyError) as exc:
-        raise _fail(f"cannot evaluate on {gold}: {exc}", EXIT_CONFIG) from None
+        raise _fail(f"cannot evaluate on {', '.join(map(str, gold))}: {exc}", EXIT_CONFIG) from None
     predicted = [classify(str(d.get("id", i)), d["title"] or "", d["text"] or "", publisher_country(d.get("url") or ""), vocab)
                  for i, d in enumerate(docs)]
     scores = score(docs, predicted, vocab.themes)
     scores["taxonomy_version"] = vocab.version
+    scores["per_publisher"] = by_publisher(docs, predicted, vocab.themes)
+    wrong = mistakes(docs, predicted) if errors else []
     if as_json:
+        if errors:
+            scores["errors"] = wrong
         sys.stdout.write(json.dumps(scores, indent=2) + "\n")
         return
     table = Table(title=f"{scores['documents']} documents, taxonomy {vocab.version}", title_justify="left", box=box.SIMPLE)
@@ -603,6 +615,20 @@ def evaluate(
         summary.add_row(name, f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}")
     summary.add_row("type (accuracy)", "", "", f"{scores['type_accuracy']:.3f}")
     console.print(summary)
+    hosts = Table(title="per publisher (nothing is fitted to the gold files: each row is also its leave-one-publisher-out score)",
+                  title_justify="left", box=box.SIMPLE)
+    for name in ("publisher", "docs", "micro f1", "macro f1", "bilateral f1", "bilateral +", "countries f1", "type acc."):
+        hosts.add_column(name, justify="left" if name == "publisher" else "right")
+    for host, s in scores["per_publisher"].items():
+        # No bilateral document expected nor found: nothing to score.
+        bilateral = "-" if not (s["bilateral_support"] or s["bilateral_found"]) else f"{s['bilateral']['f1']:.3f}"
+        hosts.add_row(host, str(s["documents"]), f"{s['micro_f1']:.3f}", f"{s['macro_f1']:.3f}", bilateral,
+                      str(s["bilateral_support"]), f"{s['countries']['f1']:.3f}", f"{s['type_accuracy']:.3f}")
+    console.print(hosts)
+    for e in wrong:
+        console.print(Text(f"{e['id']}  {e['publisher']}  {e['title'][:90]}", style="bold"))
+        for field, (want, got) in e["wrong"].items():
+            console.print(Text(f"    {field}: expected {want}, found {got}"))
 
 
 @app.command("config")

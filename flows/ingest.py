@@ -37,7 +37,7 @@ from flows.sources import ConfigError, load_sources
 from flows.warc import WarcRecorder, WarcReplayTransport
 from schemas.records import FeedEntry, Fetched, Processed, Source, SourceCounts, Status
 from transforms.classify import default_vocabulary
-from transforms.process import process_pages
+from flows.failpoints import process_pages_held
 from transforms.urls import canonical_url
 from warehouse.db import connect
 from warehouse.search import index_is_stale, rebuild_index
@@ -103,7 +103,7 @@ async def extract_classify(fetched: Sequence[Fetched], entries: Sequence[FeedEnt
     items = [(f, e, run.sources[e.source]) for f, e in zip(fetched, entries, strict=True) if f.ok]
     if not items:
         return []
-    return await map_batch(run.pool, process_pages, items, run.options.workers)
+    return await map_batch(run.pool, process_pages_held, items, run.options.workers)
 
 
 @task(name="validate-load", cache_policy=NO_CACHE)

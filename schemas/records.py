@@ -180,6 +180,9 @@ class Tags:
     dyads: tuple[tuple[str, str], ...] = ()
     bilateral: bool = False
     announcement_type: str = "other"
+    # Per dyad (in the order of `dyads`): the relation that links the pair (a cooperation cue,
+    # or "action abroad: <word>"), and the sentence it is in: "title" or "text", character offsets.
+    dyad_evidence: tuple[tuple[str, str, int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

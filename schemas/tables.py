@@ -242,6 +242,10 @@ class ArticleDyads(pa.DataFrameModel):
     article_id: str
     country_a: str
     country_b: str
+    relation: str = pa.Field(nullable=True)
+    evidence_in: str = pa.Field(nullable=True)
+    evidence_start: pl.Int32 = pa.Field(nullable=True)
+    evidence_end: pl.Int32 = pa.Field(nullable=True)
 
     id_format = _article_id("article_id")
     nation_code = _column_check("country_a", "country_b", name="nation_code", rule=_one_of(NATION_CODES),
@@ -251,6 +255,11 @@ class ArticleDyads(pa.DataFrameModel):
     distinct = _row_check("distinct_pair", ("country_a", "country_b"), lambda a, b: a != b,
                           "two different countries")
     one_per_pair = _unique("article_id", "country_a", "country_b")
+    evidence_place = _column_check("evidence_in", name="evidence_place", rule=lambda c: c.is_null() | c.is_in(["text", "title"]),
+                                   description="title or text")
+    evidence_span = _row_check("evidence_span", ("evidence_start", "evidence_end"),
+                               lambda a, b: (a.is_null() & b.is_null()) | ((a >= 0) & (b >= a)),
+                               "a sentence's offsets: 0 <= start <= end")
 
     class Config:
         strict = False
@@ -345,7 +354,8 @@ FRAME_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "http_cache": {"url": pl.Utf8, "source": pl.Utf8, "etag": pl.Utf8, "last_modified": pl.Utf8},
     "article_themes": {"article_id": pl.Utf8, "theme": pl.Utf8, "score": pl.Float64, "evidence": EVIDENCE, "taxonomy_version": pl.Utf8},
     "article_countries": {"article_id": pl.Utf8, "country": pl.Utf8},
-    "article_dyads": {"article_id": pl.Utf8, "country_a": pl.Utf8, "country_b": pl.Utf8},
+    "article_dyads": {"article_id": pl.Utf8, "country_a": pl.Utf8, "country_b": pl.Utf8, "relation": pl.Utf8,
+                      "evidence_in": pl.Utf8, "evidence_start": pl.Int32, "evidence_end": pl.Int32},
     "article_labels": {"article_id": pl.Utf8, "bilateral": pl.Boolean, "announcement_type": pl.Utf8, "taxonomy_version": pl.Utf8},
     "crawl_events": {
         "source": pl.Utf8, "url": pl.Utf8, "url_kind": pl.Utf8, "status": pl.Utf8, "http_status": pl.Int32,

@@ -141,3 +141,53 @@ def test_the_version_follows_the_content(tmp_path):
     assert same.version == default_vocabulary().version
     copy.write_text(TAXONOMY_FILE.read_text(encoding="utf-8").replace("title_weight = 3.0", "title_weight = 3.1", 1), encoding="utf-8")
     assert load_vocabulary(copy, COUNTRIES_FILE, CUES_FILE).version != same.version
+
+
+# Countries acting as roles, partnerships as relations (transforms/actors.py). The sentences
+# are written for these tests.
+
+def test_a_demonym_before_a_person_or_a_good_is_no_actor():
+    tags = classify("a", "Hacker sentenced", "A Russian hacker who sold Colombian cocaine online was sentenced "
+                    "in federal court to ten years in prison.", publisher_country="US")
+    assert tags.countries == ("US",) and not tags.bilateral
+
+
+def test_an_arrest_abroad_links_the_two_states_and_keeps_its_evidence():
+    text = "De verdachte werd vorige week in Spanje aangehouden. Hij wordt binnenkort uitgeleverd."
+    tags = classify("a", "Verdachte drugshandel aangehouden", text, publisher_country="NL")
+    assert tags.countries == ("ES", "NL") and tags.dyads == (("ES", "NL"),)
+    [(relation, where, start, end)] = tags.dyad_evidence
+    assert relation == "action abroad: aangehouden" and where == "text"
+    assert text[start:end] == "De verdachte werd vorige week in Spanje aangehouden."
+
+
+def test_foreign_authorities_credited_make_a_dyad_named_officials_alone_do_not():
+    credited = classify("a", "Fraudster extradited", "The FBI thanks the Royal Thai Police and the Spanish National Police "
+                        "for their assistance.", publisher_country="US")
+    assert set(credited.dyads) == {("ES", "US"), ("TH", "US")}
+    spoken_of = classify("a", "Press briefing", "The Turkish President said on Monday that the talks would go on.",
+                         publisher_country="US")
+    assert spoken_of.countries == ("US",) and not spoken_of.bilateral
+
+
+def test_a_title_a_name_and_of_make_a_party():
+    tags = classify("a", "PM call with Prime Minister Trudeau of Canada", "The Prime Minister spoke to the Prime "
+                    "Minister of Canada this evening.", publisher_country="GB")
+    assert tags.countries == ("CA", "GB") and tags.dyads == (("CA", "GB"),)
+
+
+def test_a_list_of_countries_is_not_a_pair_of_parties_and_many_partners_are_multilateral():
+    listed = classify("a", "Briefing", "The statement was signed by Australia, Canada, Denmark and Finland in support "
+                      "of cooperation.", publisher_country="US")
+    assert listed.countries == ("US",) and not listed.bilateral
+    many = classify("a", "Action day", "Together with the police of Belgium, Germany, France, Spain and Italy, officers "
+                    "arrested twelve suspects.", publisher_country="NL")
+    assert not many.bilateral and many.dyads == ()
+
+
+def test_an_ambiguous_name_needs_its_country_named_otherwise():
+    state = classify("a", "Man charged", "The man was arrested in Atlanta, Georgia, on Monday.", publisher_country="US")
+    assert "GE" not in state.countries
+    country = classify("a", "Man extradited", "The man was arrested in Georgia by the Georgian police at the request "
+                       "of the United States.", publisher_country="US")
+    assert "GE" in country.countries and ("GE", "US") in country.dyads

@@ -190,6 +190,9 @@ CASES = [
     Case("article_dyads", None, "distinct_pair", {"country_a": "NL", "country_b": "NL"}),
     Case("article_dyads", None, "unique_article_id_country_a_country_b",
          _copy_of_first("article_id", "country_a", "country_b"), row=2),
+    Case("article_dyads", "evidence_in", "evidence_place", {"evidence_in": "summary", "evidence_start": 0, "evidence_end": 9}),
+    Case("article_dyads", None, "evidence_span", {"relation": "samen met", "evidence_in": "text", "evidence_start": 40,
+                                                  "evidence_end": 12}),
     # article_labels
     *_not_null("article_labels", "article_id", "bilateral", "announcement_type", "taxonomy_version"),
     Case("article_labels", "article_id", "article_id_format", {"article_id": "1234"}),

@@ -14,8 +14,10 @@ group against a loopback server, and:
    holder, a long one waits its turn) while readers read the published snapshot.
 
 The site is 400 article pages generated here (government-style news HTML written by this
-test, no real text), so the tests need nothing from ../shared. The kill points are found
-from outside, with no test hook in the code:
+test, no real text), so the tests need nothing from ../shared. The kill points are reached
+by construction: a stage that must be in flight at the kill is held until the test has killed.
+One failpoint in the code (`flows/failpoints.py`, armed by the environment) holds an
+extraction worker; everything else is found from outside:
 
 - the server holds chosen page requests open: a fetch is in flight, and the batches after
   it cannot start;
@@ -324,6 +326,7 @@ class Command:
 
     def __init__(self, args: list[str], env: dict[str, str], on_line: Callable[[str], None] | None = None):
         self.args = args
+        self.env = env
         self.lines: list[str] = []
         self.on_line = on_line
         self.tag = uuid.uuid4().hex
@@ -600,26 +603,19 @@ def kill_during_fetch(command: Command, site: Site, db: Path) -> str:
 
 
 def kill_during_extraction(command: Command, site: Site, db: Path) -> str:
-    """Batch 2 is held until the run is quiet, then let go while batch 3's fetch is held:
-    batch 2's extraction runs; the kill comes when the pool's workers are seen working. This
-    kill is of the run's own process only: its workers, busy, must end with it."""
-    command.wait_for("page 250 requested and batch 1 extracted",
-                     lambda: site.has_arrived(250) and command.finished("extract-classify") >= 2)
-    command.quiet()
-    site.release(250)
-    command.wait_for("batch 2 fetched and batch 3's fetch held",
-                     lambda: command.finished("fetch-pages") >= 3 and site.has_arrived(350))
-    # Batch 1's load may still be running beside the extraction (the pipeline overlaps them):
-    # the kill waits for it, so that extraction is the one stage in flight.
-    def extracting() -> bool:
-        assert command.finished("extract-classify") < 3, f"missed: batch 2 extracted before the kill:\n{command.output}"
-        return command.finished("validate-load") >= 3 and command.workers_busy()
-
-    command.wait_for("the workers extracting batch 2 after batch 1's load", extracting)
+    """The worker that reaches page 250 (batch 2) holds at the `extract` failpoint (armed by
+    the test's environment, see flows/failpoints.py), and batch 3's fetch is held by the
+    server (page 350): once batch 1 is loaded, batch 2's extraction is the one stage in flight
+    and cannot finish before the kill. This kill is of the run's own process only: its
+    workers, mid-batch, must end with it."""
+    reached = Path(command.env["SOCWATCH_FAILPOINT_DIR"]) / "extract.reached"
+    command.wait_for("a worker held in batch 2, batch 1 loaded and batch 3's fetch held",
+                     lambda: reached.exists() and command.finished("validate-load") >= 3 and site.has_arrived(350))
+    assert command.finished("extract-classify") == 2, f"batch 2 extracted despite its held worker:\n{command.output}"
     command.kill(group=False)
     workers = pool_workers(command.tree)
     assert workers, "the kill came with no extraction worker running"
-    return f"{len(workers)} pool workers busy with batch 2, batch 3's fetch held (page 350); the main process killed alone"
+    return f"{len(workers)} pool workers in batch 2 (one held at page 250), batch 3's fetch held (page 350); the main process killed alone"
 
 
 def kill_during_load(command: Command, site: Site, db: Path) -> str:
@@ -662,10 +658,15 @@ def kill_during_publish(command: Command, site: Site, db: Path) -> str:
 @pytest.mark.parametrize("point", ["fetch", "extraction", "load", "publish"])
 def test_a_run_killed_midway_then_run_again_equals_an_uninterrupted_run(point, site, env, baseline, commands, tmp_path):
     db = tmp_path / "w.duckdb"
-    drive, held = {"fetch": (kill_during_fetch, (250,)), "extraction": (kill_during_extraction, (250, 350)),
+    drive, held = {"fetch": (kill_during_fetch, (250,)), "extraction": (kill_during_extraction, (350,)),
                    "load": (kill_during_load, (350,)), "publish": (kill_during_publish, ())}[point]
     site.hold(*held)
-    killed = commands("run", "--sources", site.sources(), "--db", db, env=env)
+    run_env = env
+    if point == "extraction":
+        run_env = {**env, "SOCWATCH_FAILPOINT": f"extract:{site.server.url(page_path(250))}",
+                   "SOCWATCH_FAILPOINT_DIR": str(tmp_path.parent / f"{tmp_path.name}-failpoints")}
+        Path(run_env["SOCWATCH_FAILPOINT_DIR"]).mkdir()
+    killed = commands("run", "--sources", site.sources(), "--db", db, env=run_env)
     how = drive(killed, site, db)
     stages = killed.stages()  # every line the run wrote before the kill has been read
 

@@ -1,7 +1,9 @@
-"""Quality gate: the classifier's scores on the dev gold set (../shared/gold), pinned.
+"""Quality gate: the classifier's scores on both dev gold sets (../shared/gold/dev.jsonl and
+dev2.jsonl, 292 documents from 13 publishers, scored together), pinned.
 
 The pins only move up: raise them when the classifier gets better, never lower them.
-Targets of the classification issue: micro-F1 0.85, macro-F1 0.80, bilateral 0.80, countries 0.85.
+Targets of issue 14 on the two files together: micro-F1 0.88, macro-F1 0.82, bilateral 0.85,
+countries 0.90, type accuracy 0.85.
 """
 
 import json
@@ -14,37 +16,69 @@ from typer.testing import CliRunner
 from conftest import need_shared
 from flows.cli import app
 
-PINS = {"micro_f1": 0.85, "macro_f1": 0.82, "bilateral_f1": 1.0, "countries_f1": 0.87}
+PINS = {"micro_f1": 0.81, "macro_f1": 0.75, "bilateral_f1": 0.84, "countries_f1": 0.87, "type_accuracy": 0.73}
 
 
-@pytest.fixture(scope="module")
-def gold_file(tmp_path_factory):
+def _built(tmp_path_factory, name: str):
     build = need_shared("gold", "build.py")
-    labels = need_shared("gold", "dev.jsonl")
-    out = tmp_path_factory.mktemp("gold") / "dev_full.jsonl"
+    labels = need_shared("gold", name)
+    out = tmp_path_factory.mktemp("gold") / name
     result = subprocess.run([sys.executable, str(build), str(labels)], capture_output=True, text=True, check=True)
     out.write_text(result.stdout, encoding="utf-8")
     return out
 
 
+@pytest.fixture(scope="module")
+def gold_file(tmp_path_factory):
+    return _built(tmp_path_factory, "dev.jsonl")
+
+
+@pytest.fixture(scope="module")
+def gold_file2(tmp_path_factory):
+    return _built(tmp_path_factory, "dev2.jsonl")
+
+
 @pytest.mark.corpus
-def test_scores_on_the_dev_gold_set_do_not_fall_below_the_pins(gold_file):
-    result = CliRunner().invoke(app, ["evaluate", str(gold_file), "--json"])
+def test_scores_on_both_dev_gold_sets_do_not_fall_below_the_pins(gold_file, gold_file2):
+    result = CliRunner().invoke(app, ["evaluate", str(gold_file), str(gold_file2), "--json"])
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output)
-    assert scores["documents"] == 144
-    reached = {"micro_f1": scores["micro_f1"], "macro_f1": scores["macro_f1"],
-               "bilateral_f1": scores["bilateral"]["f1"], "countries_f1": scores["countries"]["f1"]}
+    assert scores["documents"] == 144 + 148
+    reached = {"micro_f1": scores["micro_f1"], "macro_f1": scores["macro_f1"], "bilateral_f1": scores["bilateral"]["f1"],
+               "countries_f1": scores["countries"]["f1"], "type_accuracy": scores["type_accuracy"]}
     assert {k: v for k, v in reached.items() if v < PINS[k]} == {}, reached
     assert set(scores["per_theme"]) >= {"drugs", "firearms", "illicit_finance"}
     assert all(set(s) == {"precision", "recall", "f1", "support"} for s in scores["per_theme"].values())
 
 
+    # Per publisher: every document in one publisher's row, and the seven largest publishers there.
+    per = scores["per_publisher"]
+    assert sum(p["documents"] for p in per.values()) == scores["documents"]
+    assert {"politie.nl", "justice.gov", "state.gov", "gov.uk", "rijksoverheid.nl"} <= set(per)
+    assert sum(p["bilateral_support"] for p in per.values()) == 7 + 45
+
+
 @pytest.mark.corpus
-def test_the_table_form_is_readable(gold_file):
-    result = CliRunner().invoke(app, ["evaluate", str(gold_file)])
+def test_the_table_form_is_readable_and_lists_errors(gold_file):
+    result = CliRunner().invoke(app, ["evaluate", str(gold_file), "--errors"])
     assert result.exit_code == 0
     assert "themes, micro" in result.output and "bilateral" in result.output and "drugs" in result.output
+    assert "per publisher" in result.output and "politie.nl" in result.output
+    assert "expected" in result.output and "found" in result.output
+
+
+@pytest.mark.corpus
+def test_errors_name_each_wrong_document_and_only_those(gold_file):
+    result = CliRunner().invoke(app, ["evaluate", str(gold_file), "--json", "--errors"])
+    scores = json.loads(result.output)
+    docs = [json.loads(line) for line in gold_file.read_text(encoding="utf-8").splitlines()]
+    by_id = {d["id"]: d for d in docs}
+    assert scores["errors"] and len(scores["errors"]) < len(docs)
+    for error in scores["errors"]:
+        doc = by_id[error["id"]]
+        for field, (expected, found) in error["wrong"].items():
+            want = sorted(doc[field]) if isinstance(doc[field], list) else doc[field]
+            assert expected == want and found != want, (error, field)
 
 
 def test_scoring_arithmetic():

@@ -26,6 +26,7 @@ from itertools import combinations
 from pathlib import Path
 
 from schemas.records import Tags, ThemeScore
+from transforms.actors import Roles, WordSet, find_actors, sentences
 from transforms.matcher import Match, Matcher, Pattern, PatternError, compile_pattern, fold, words
 
 HERE = Path(__file__).resolve().parent
@@ -78,12 +79,16 @@ class Vocabulary:
     nationality_window: int
     nationality_between: frozenset[str]
     tail_headings: frozenset[tuple[str, ...]] = frozenset()
+    roles: Roles = Roles.empty()
+    long_words: float = 1e9
+    long_power: float = 0.5
 
 
 _KINDS = {"table": "a table", "number": "a finite number", "whole": "a whole number", "text": "a string",
           "strings": "a list of strings"}
 # The keys a taxonomy file may have (a misspelt key is an error, not silently ignored).
-TAXONOMY_KEYS = {"": {"meta", "themes"}, "meta": {"name", "guide", "note", "threshold", "title_weight", "lead_weight"},
+TAXONOMY_KEYS = {"": {"meta", "themes"}, "meta": {"name", "guide", "note", "threshold", "title_weight", "lead_weight",
+                          "long_document_words", "long_document_power"},
                  "theme": {"label", "description", "empact", "uk_soc", "terms", "negative", "umbrella", "threshold"},
                  "umbrella": {"terms", "after_themes"}}
 
@@ -198,8 +203,10 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
     for code, body in _get(countries, ctr, "", "countries", "table", {}).items():
         if not isinstance(body, dict):
             raise TaxonomyError(f"{countries.name}: [countries.{code}] must be a table")
-        for kind in ("names", "adjectives", "agencies"):
-            for term in _get(countries, body, f"countries.{code}", kind, "strings", []):
+        cities = _get(countries, _get(countries, ctr, "", "cities", "table", {}), "cities", code, "strings", [])
+        for kind in ("names", "adjectives", "agencies", "cities"):
+            listed = cities if kind == "cities" else _get(countries, body, f"countries.{code}", kind, "strings", [])
+            for term in listed:
                 # Entries are literal names: their punctuation only separates words.
                 pattern_text = " ".join(words(term))
                 cs = term in case_sensitive
@@ -225,6 +232,8 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
         return [fold(w) for w in _get(cues, actors, "actors", key, "strings", [])]
 
     headings = _get(cues, _get(cues, cue, "", "page_tail", "table", {}), "page_tail", "headings", "strings", [])
+    roles = _roles(cues, _get(cues, cue, "", "roles", "table", {}), _get(countries, ctr_meta, "meta", "ambiguous", "strings", []),
+                   _get(cues, coop, "cooperation", "max_partners", "whole", 4))
     # default=str: TOML dates and times, which JSON has not.
     digest = hashlib.sha256(json.dumps([tax, ctr, cue], sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
     return Vocabulary(
@@ -242,6 +251,30 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
         nationality_window=_get(cues, actors, "actors", "nationality_window", "whole", 0),
         nationality_between=frozenset(folded("nationality_between")),
         tail_headings=frozenset(tuple(fold(w) for w in words(h)) for h in headings),
+        roles=roles,
+        long_words=float(_get(taxonomy, meta, "meta", "long_document_words", "number", 1e9)),
+        long_power=float(_get(taxonomy, meta, "meta", "long_document_power", "number", 0.5)),
+    )
+
+
+def _roles(path: Path, table: dict, ambiguous: list[str], max_partners: int) -> Roles:
+    def wordset(key: str) -> WordSet:
+        return WordSet.of(_get(path, table, "roles", key, "strings", []))
+
+    return Roles(
+        authority_after=wordset("authority_after"),
+        authority_modifiers=wordset("authority_modifiers"),
+        authority_window=_get(path, table, "roles", "authority_window", "whole", 3),
+        authority_before=frozenset(tuple(fold(w) for w in words(p)) for p in _get(path, table, "roles", "authority_before", "strings", [])),
+        place_before=wordset("place_before"),
+        place_fillers=wordset("place_fillers"),
+        actions=wordset("actions"),
+        abroad_actions=wordset("abroad_actions"),
+        action_window=_get(path, table, "roles", "action_window", "whole", 8),
+        conjunctions=wordset("conjunctions"),
+        of_words=wordset("of_words"),
+        ambiguous=frozenset(" ".join(fold(w) for w in words(a)) for a in ambiguous),
+        max_partners=max_partners,
     )
 
 
@@ -349,7 +382,10 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
         _, theme, term, weight = m.key
         per_theme[theme][term].append(weight * _position_weight(vocab, m.start, title_len, menu))
     scores = {theme: _decayed(terms) for theme, terms in per_theme.items()}
-    reached = frozenset(theme for theme, score in scores.items() if score >= vocab.themes[theme].threshold)
+    # A long document (a press briefing, a speech) names many topics in passing: past
+    # `long_words` words a theme needs evidence in proportion to the root of its length.
+    scale = max(1.0, (len(original) / vocab.long_words) ** vocab.long_power)
+    reached = frozenset(theme for theme, score in scores.items() if score >= vocab.themes[theme].threshold * scale)
     # Umbrella themes are judged against the other themes reached that have no umbrella words
     # of their own: the outcome does not depend on the order themes are looked at.
     specific = frozenset(t for t in reached if not vocab.themes[t].umbrella)
@@ -367,27 +403,17 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
         themes.append(ThemeScore(theme=theme, score=round(scores[theme], 3), evidence=evidence))
     themes.sort(key=lambda t: (-t.score, t.theme))
 
-    # Countries acting: named (name, adjective or agency) outside origin/nationality contexts.
-    acting: dict[str, int] = defaultdict(int)
+    # Countries acting, and the partnerships between them (transforms/actors.py).
     named = _longest(found["country"])
     country_words = frozenset(i for m in named for i in range(m.start, m.end))
-    for m in named:
-        _, code, _kind = m.key
-        if _is_origin(vocab, folded, m.start, m.end, country_words):
-            continue
-        acting[code] += 1
-    if publisher_country:
-        acting[publisher_country] += 1
-    countries = tuple(sorted(acting))
-
-    # Partnership: enough cooperation cues, and a small named set of acting countries.
-    coop: dict[object, list[float]] = defaultdict(list)
-    for m in found["coop"]:
-        _, term, weight = m.key
-        coop[term].append(weight * _position_weight(vocab, m.start, title_len, menu))
-    nations = [c for c in countries if c != "EU"]
-    bilateral = _decayed(coop) >= vocab.cooperation_threshold and 2 <= len(nations) <= vocab.max_partners
-    dyads = tuple(combinations(nations, 2)) if bilateral else ()
+    spans = sentences(title, lines, title_len)
+    coop = [m for m in found["coop"] if m.key[2] > 0]
+    multilateral = [m for m in found["coop"] if m.key[2] < 0]
+    countries, links = find_actors(vocab.roles, original, folded, named,
+                                   lambda a, b: _is_origin(vocab, folded, a, b, country_words),
+                                   coop, multilateral, spans, publisher_country, menu)
+    dyads = tuple((d.country_a, d.country_b) for d in links)
+    bilateral = bool(dyads)
 
     # Announcement type: the best-scoring type above the threshold.
     per_type: dict[str, dict[object, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -399,7 +425,8 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     announcement_type = best if best is not None and scored[best] >= vocab.type_threshold else "other"
 
     return Tags(article_id=article_id, taxonomy_version=vocab.version, themes=tuple(themes), countries=countries,
-                dyads=dyads, bilateral=bilateral, announcement_type=announcement_type)
+                dyads=dyads, bilateral=bilateral, announcement_type=announcement_type,
+                dyad_evidence=tuple((d.relation, d.where, d.start, d.end) for d in links))
 
 
 def _longest(matches: list[Match]) -> list[Match]:

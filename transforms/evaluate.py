@@ -95,3 +95,40 @@ def score(gold: list[dict], predicted: list[Tags], themes: Iterable[str]) -> dic
         "type_accuracy": round(type_hits / len(gold), 4) if gold else 0.0,
         "micro": micro.as_dict(),
     }
+
+
+def publisher(url: str) -> str:
+    """The publisher of a gold document: the host of its URL, without "www."."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.") or "(no url)"
+
+
+def by_publisher(gold: list[dict], predicted: list[Tags], themes: Iterable[str]) -> dict[str, dict]:
+    """`score` per publisher, largest first; each also with its number of bilateral documents."""
+    groups: dict[str, list[int]] = {}
+    for i, g in enumerate(gold):
+        groups.setdefault(publisher(g.get("url") or ""), []).append(i)
+    themes = list(themes)
+    out = {}
+    for host, idx in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        s = score([gold[i] for i in idx], [predicted[i] for i in idx], themes)
+        s.pop("per_theme")
+        s["bilateral_support"] = sum(1 for i in idx if gold[i]["bilateral"])
+        s["bilateral_found"] = sum(1 for i in idx if predicted[i].bilateral)
+        out[host] = s
+    return out
+
+
+def mistakes(gold: list[dict], predicted: list[Tags]) -> list[dict]:
+    """Every document with a wrong tag: {id, publisher, title, wrong: {field: [expected, found]}}."""
+    out = []
+    for i, (g, p) in enumerate(zip(gold, predicted, strict=True)):
+        found = {"themes": sorted(t.theme for t in p.themes), "countries": sorted(p.countries),
+                 "bilateral": p.bilateral, "type": p.announcement_type}
+        want = {"themes": sorted(g["themes"]), "countries": sorted(g["countries"]), "bilateral": g["bilateral"],
+                "type": g.get("type", found["type"])}
+        wrong = {k: [want[k], found[k]] for k in found if want[k] != found[k]}
+        if wrong:
+            out.append({"id": str(g.get("id", i)), "publisher": publisher(g.get("url") or ""), "title": g.get("title") or "",
+                        "wrong": wrong, "partners": [f"{a}-{b}" for a, b in p.dyads]})
+    return out

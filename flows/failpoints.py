@@ -1,0 +1,43 @@
+"""Failpoints: named places where a test can hold the pipeline, so that a crash test kills
+the run at a chosen stage by construction instead of racing the clock.
+
+A failpoint is armed by the environment of the command (and so of its extraction workers,
+which take the owner's SOCWATCH_* settings):
+
+- `SOCWATCH_FAILPOINT=extract:URL`: the worker that is about to extract the page at URL
+  stops there;
+- `SOCWATCH_FAILPOINT_DIR=DIR`: where the held process says so, by creating
+  `DIR/<point>.reached`; it goes on once `DIR/<point>.release` exists.
+
+Unarmed (the normal case) a failpoint costs one dictionary look-up per chunk of pages.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from transforms.process import process_pages
+
+POLL_S = 0.01
+
+
+def hold(point: str, subject: str) -> None:
+    """Stop here while the failpoint `point` is armed for `subject` and not yet released."""
+    armed = os.environ.get("SOCWATCH_FAILPOINT")
+    if armed != f"{point}:{subject}":
+        return
+    folder = Path(os.environ.get("SOCWATCH_FAILPOINT_DIR") or ".")
+    (folder / f"{point}.reached").write_text(f"{os.getpid()}\n", encoding="utf-8")
+    while not (folder / f"{point}.release").exists():
+        time.sleep(POLL_S)
+
+
+def process_pages_held(batch: list) -> list:
+    """`transforms.process.process_pages`, with the `extract` failpoint before each page."""
+    if "SOCWATCH_FAILPOINT" in os.environ:
+        for _fetched, entry, _source in batch:
+            if entry is not None:
+                hold("extract", entry.url)
+    return process_pages(batch)

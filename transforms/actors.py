@@ -1,0 +1,292 @@
+"""Countries acting and the partnerships between them, decided from roles and relations.
+
+A country *acts* in an announcement when a mention of it has a role:
+
+- `agency`: one of its authorities is named (the FBI, the Guardia Civil, the FIOD);
+- `authority`: its name or adjective governs an authority ("the Spanish police", "Colombian
+  authorities", "the government of Panama", "Thailand's Royal Police", "de Duitse politie");
+- `place`: an action of the case takes place there ("arrested in Spain", "extradited from
+  Thailand", "in Antwerpen aangehouden"; cities and ports map to their countries);
+- `party`: it is named beside another country as a party to a cooperation ("the UK and the
+  Netherlands held their dialogue").
+
+A mention with none of these (a suspect's nationality, the origin of goods, a country talked
+about) is no actor. The publisher's country acts in its own announcement.
+
+A *partnership* (a dyad) is a pair of acting countries linked by a relation in one sentence:
+a judicial, operational or diplomatic cooperation cue, or an action abroad (an arrest or an
+extradition in another country is a request between two states). A document whose relations
+link more than `max_partners` countries is multilateral: no dyads. Each dyad keeps its
+evidence: the cue and the sentence (character offsets in the title or the text).
+
+Pure: words and matches in, actors and dyads out. The vocabulary is in cues.toml ([roles],
+[cooperation]) and countries.toml (names, adjectives, agencies, cities, ambiguous names).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+from transforms.matcher import Match, fold, words
+
+ACTING_ROLES = frozenset({"agency", "authority", "place", "party"})
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class WordSet:
+    """Folded words, and prefixes written with a trailing `*`."""
+
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, entries: Iterable[str]) -> WordSet:
+        entries = [fold(e) for e in entries]
+        return cls(frozenset(e for e in entries if not e.endswith("*")), tuple(e[:-1] for e in entries if e.endswith("*")))
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.exact or word.startswith(self.prefixes) if self.prefixes else word in self.exact
+
+
+@dataclass(frozen=True, slots=True)
+class Roles:
+    """The vocabulary of roles (cues.toml [roles])."""
+
+    authority_after: WordSet  # a country word followed (within `authority_window`) by one of these is an authority
+    authority_modifiers: WordSet  # words allowed between ("Spanish National Police", "Indian External Affairs Minister")
+    authority_window: int
+    authority_before: frozenset[tuple[str, ...]]  # "government of", "autoriteiten in": then the country
+    place_before: WordSet  # prepositions of place: "in", "from", "uit"
+    place_fillers: WordSet  # words between the preposition and the place ("in the port of")
+    actions: WordSet  # what happens in a place ("arrested", "aangehouden", "extradited")
+    abroad_actions: WordSet  # actions that, abroad, are a request between two states (arrest, extradition)
+    action_window: int  # words between a place and its action
+    conjunctions: WordSet  # "and", "en": joins parties
+    of_words: WordSet  # "of", "van": "Prime Minister Trudeau of Canada"
+    ambiguous: frozenset[str]  # folded country words that count only when the country is also named otherwise
+    max_partners: int  # more linked countries than this is a multilateral action
+
+    @classmethod
+    def empty(cls) -> Roles:
+        nothing = WordSet(frozenset(), ())
+        return cls(nothing, nothing, 0, frozenset(), nothing, nothing, nothing, nothing, 0, nothing, nothing, frozenset(), 4)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    where: str  # "title" or "text"
+    start: int  # character offsets in the title or the text
+    end: int
+    first: int  # word indexes [first, last)
+    last: int
+
+
+def sentences(title: str, lines: Sequence[str], title_len: int) -> list[Sentence]:
+    """The title as sentence 0, then the text's sentences (cut at sentence punctuation and
+    line ends) over the lines the classifier read, with their character offsets in the text."""
+    out = [Sentence("title", 0, len(title), 0, title_len)]
+    index, offset = title_len, 0
+    for line in lines:
+        cut = 0
+        for piece in [*(m.start() for m in _SENTENCE_END.finditer(line)), len(line)]:
+            part = line[cut:piece]
+            n = len(_WORD.findall(part))
+            if n:
+                out.append(Sentence("text", offset + cut, offset + piece, index, index + n))
+                index += n
+            cut = piece
+        offset += len(line) + 1
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    code: str
+    kind: str  # names | adjectives | agencies | cities
+    start: int
+    end: int
+    role: str | None  # agency | authority | official | place | party | None
+
+
+@dataclass(frozen=True, slots=True)
+class DyadEvidence:
+    country_a: str
+    country_b: str
+    relation: str  # the cooperation cue, or "action abroad: <word>"
+    where: str
+    start: int
+    end: int
+
+
+def _authority_after(roles: Roles, original: Sequence[str], folded: Sequence[str], end: int) -> bool:
+    for i in range(end, min(len(folded), end + roles.authority_window)):
+        if folded[i] in roles.authority_after:
+            return True
+        # Only title-case words or modifiers between: "Spanish National Police", not "Spanish cocaine police".
+        if not (folded[i] in roles.authority_modifiers or original[i][:1].isupper()):
+            return False
+    return False
+
+
+def _authority_before(roles: Roles, original: Sequence[str], folded: Sequence[str], start: int, lo: int) -> bool:
+    for cue in roles.authority_before:
+        n = len(cue)
+        if start - n >= lo and tuple(folded[start - n : start]) == cue:
+            return True
+        # "the government of the Republic of Colombia": one filler word more
+        if start - n - 1 >= lo and tuple(folded[start - n - 1 : start - 1]) == cue and folded[start - 1] in roles.place_fillers:
+            return True
+    # "Prime Minister Trudeau of Canada", "Foreign Minister Wang Yi of China": a title, a name, "of".
+    if start - 2 >= lo and folded[start - 1] in roles.of_words:
+        for i in range(start - 2, max(lo, start - 5) - 1, -1):
+            if folded[i] in roles.authority_after:
+                return True
+            if not original[i][:1].isupper():
+                return False
+    return False
+
+
+def _in_place(roles: Roles, folded: Sequence[str], start: int, lo: int) -> bool:
+    """Whether a place preposition stands before the mention (fillers between)."""
+    i = start - 1
+    while i >= lo and start - i <= 4:
+        if folded[i] in roles.place_before:
+            return True
+        if folded[i] not in roles.place_fillers:
+            return False
+        i -= 1
+    return False
+
+
+def _action_near(roles: Roles, folded: Sequence[str], start: int, end: int, sentence: Sentence,
+                 within: WordSet) -> str | None:
+    lo, hi = max(sentence.first, start - roles.action_window), min(sentence.last, end + roles.action_window)
+    for i in [*range(start - 1, lo - 1, -1), *range(end, hi)]:
+        if folded[i] in within:
+            return folded[i]
+    return None
+
+
+def _joined(roles: Roles, folded: Sequence[str], a: Mention, b: Mention) -> bool:
+    between = folded[a.end : b.start]
+    return len(between) <= 2 and all(w in roles.conjunctions or w in roles.place_fillers for w in between)
+
+
+def _along_lists(roles: Roles, folded: Sequence[str], mentions: list[Mention], original: Sequence[str]) -> list[Mention]:
+    out = sorted(mentions, key=lambda mt: mt.start)
+    for k in range(1, len(out)):
+        prev, here = out[k - 1], out[k]
+        if here.role is None and here.kind == "names" and prev.kind == "names" and prev.role in ("authority", "official") \
+                and _joined(roles, folded, prev, here) and not _authority_after(roles, original, folded, prev.end):
+            out[k] = Mention(here.code, here.kind, here.start, here.end, prev.role)
+    return out
+
+
+def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], country_matches: Sequence[Match],
+                is_origin, cues: Sequence[Match], negative: Sequence[Match], spans: Sequence[Sentence],
+                publisher: str | None, quiet: frozenset[int] = frozenset()) -> tuple[tuple[str, ...], tuple[DyadEvidence, ...]]:
+    """(countries acting, sorted; the evidence of each dyad, one per pair). `country_matches`
+    are leftmost-longest country matches keyed ("country", code, kind); `is_origin(start, end)`
+    tells a nationality or an origin; `cues` are positive cooperation matches keyed ("coop",
+    term, weight), `negative` the multilateral ones; words in `quiet` (menus, appeals) bear no cue."""
+    sentence_of = [0] * len(folded)
+    for n, s in enumerate(spans):
+        for i in range(s.first, min(s.last, len(folded))):
+            sentence_of[i] = n
+    mentions: list[Mention] = []
+    for m in country_matches:
+        _, code, kind = m.key
+        s = spans[sentence_of[m.start]] if folded else None
+        role = None
+        if kind == "agencies":
+            role = "agency"
+        elif kind in ("names", "adjectives", "cities") and s is not None:
+            if _authority_after(roles, original, folded, m.end) or (
+                    kind != "adjectives" and _authority_before(roles, original, folded, m.start, s.first)):
+                # Its authorities doing something of a case ("the Spanish police arrested") act;
+                # its officials only spoken of ("the Turkish President says") act only where a
+                # relation links them to another party.
+                acts = any(folded[i] in roles.actions for i in range(s.first, min(s.last, len(folded))))
+                role = "authority" if acts else "official"
+            elif kind != "adjectives" and _in_place(roles, folded, m.start, s.first) and _action_near(
+                    roles, folded, m.start, m.end, s, roles.actions):
+                role = "place"
+            elif is_origin(m.start, m.end):
+                role = None
+        mentions.append(Mention(code, kind, m.start, m.end, role))
+
+    # "the governments of France and Germany", "leaders from France, Germany and the UK": a
+    # role said before a list of names holds for each name of the list.
+    mentions = _along_lists(roles, folded, mentions, original)
+
+    # Ambiguous words (Georgia, Jordan, "Indian") count only where the country is also named otherwise.
+    plain = {mt.code for mt in mentions if " ".join(folded[mt.start:mt.end]) not in roles.ambiguous}
+    mentions = [mt for mt in mentions if mt.code in plain]
+
+    # Parties: country names side by side ("the UK and the Netherlands", "UK-Netherlands") in a
+    # sentence with a cooperation cue.
+    cue_sentences: dict[int, list[Match]] = defaultdict(list)
+    for c in cues:
+        if c.start not in quiet:
+            cue_sentences[sentence_of[c.start]].append(c)
+    blocked = {sentence_of[c.start] for c in negative}
+    by_start = sorted(mentions, key=lambda mt: mt.start)
+    parties: set[int] = set()
+    def joined(a: Mention, b: Mention) -> bool:
+        return _joined(roles, folded, a, b)
+
+    for k, (a, b) in enumerate(zip(by_start, by_start[1:])):
+        if a.code == b.code or a.kind == "adjectives" or b.kind == "adjectives":
+            continue
+        # Two parties, not a list of countries ("Australia, Canada, the Czech Republic, Denmark").
+        in_list = (k > 0 and joined(by_start[k - 1], a)) or (k + 2 < len(by_start) and joined(b, by_start[k + 2]))
+        if joined(a, b) and not in_list and sentence_of[a.start] in cue_sentences and sentence_of[a.start] not in blocked:
+            parties.update((id(a), id(b)))
+    mentions = [Mention(mt.code, mt.kind, mt.start, mt.end, "party") if id(mt) in parties and mt.role is None else mt
+                for mt in mentions]
+
+    acting = {mt.code for mt in mentions if mt.role in ACTING_ROLES}
+    if publisher:
+        acting.add(publisher)
+
+    # Relations, sentence by sentence: the acting countries named in a sentence (with a role
+    # there, or acting elsewhere and not named here as an origin) are linked by its relation.
+    evidence: dict[tuple[str, str], DyadEvidence] = {}
+    per_sentence: dict[int, list[Mention]] = defaultdict(list)
+    for mt in mentions:
+        if mt.code != "EU" and (mt.role or (mt.code in acting and not is_origin(mt.start, mt.end))):
+            per_sentence[sentence_of[mt.start]].append(mt)
+    for n, here in sorted(per_sentence.items()):
+        if n in blocked:
+            continue
+        s = spans[n]
+        relation = None
+        if cue_sentences.get(n):
+            relation = min(cue_sentences[n], key=lambda c: c.start).key[1]
+        elif any(mt.role in ACTING_ROLES and mt.code != publisher for mt in here):
+            word = next((folded[i] for i in range(s.first, min(s.last, len(folded))) if folded[i] in roles.abroad_actions), None)
+            if word:
+                relation = f"action abroad: {word}"
+        if relation is None:
+            continue
+        linked = {mt.code for mt in here}
+        if publisher and publisher != "EU":
+            # The publisher's relation with each foreign party ("thanks the Thai and the Spanish
+            # police"): not one between the foreign parties.
+            pairs = [tuple(sorted((publisher, c))) for c in sorted(linked - {publisher})]
+        else:
+            pairs = list(combinations(sorted(linked), 2))
+        for a, b in pairs:
+            evidence.setdefault((a, b), DyadEvidence(a, b, relation, s.where, s.start, s.end))
+    partners = {c for pair in evidence for c in pair}
+    if len(partners) > roles.max_partners:
+        evidence = {}
+    else:
+        acting |= partners
+    return tuple(sorted(acting)), tuple(evidence[k] for k in sorted(evidence))
