@@ -89,7 +89,7 @@ def tag_rows(tags: Tags) -> dict[str, list[dict]]:
                            "evidence_start": why[2], "evidence_end": why[3]}
                           for (x, y), why in zip(tags.dyads, tags.dyad_evidence or [(None,) * 4] * len(tags.dyads), strict=True)],
         "article_labels": [{"article_id": a_id, "bilateral": tags.bilateral, "announcement_type": tags.announcement_type,
-                            "taxonomy_version": tags.taxonomy_version}],
+                            "taxonomy_version": tags.taxonomy_version, "tag_basis": tags.basis}],
     }
 
 
@@ -120,7 +120,8 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], url_
             "language": a.language, "published_at": a.published_at, "feed_published_at": a.feed_published_at,
             "page_published_at": a.page_published_at, "content_hash": a.content_hash,
             "source_published_at": a.source_published_at, "updated_at": a.updated_at, "document_type": a.document_type,
-            "organisations": list(a.organisations), "withdrawn": a.withdrawn,
+            "organisations": list(a.organisations), "withdrawn": a.withdrawn, "original_url": a.original_url,
+            "original_title": a.original_title, "original_text": a.original_text,
         })
         for table, table_rows in tag_rows(tags).items():
             rows[table].extend(table_rows)

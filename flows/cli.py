@@ -569,7 +569,7 @@ def evaluate(
 ) -> None:
     """Score the classifier on gold files: per-theme precision/recall/F1, bilateral, countries,
     type; the same per publisher (host)."""
-    from transforms.classify import classify
+    from transforms.classify import tag
     from transforms.evaluate import by_publisher, mistakes, publisher_country, score
 
     docs: list[dict] = []
@@ -587,8 +587,8 @@ def evaluate(
                 docs.append(doc)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, ConfigError, TaxonomyError) as exc:
         raise _fail(f"cannot evaluate on {', '.join(map(str, gold))}: {exc}", EXIT_CONFIG) from None
-    predicted = [classify(str(d.get("id", i)), d["title"] or "", d["text"] or "", publisher_country(d.get("url") or ""), vocab)
-                 for i, d in enumerate(docs)]
+    predicted = [tag(str(d.get("id", i)), d["title"] or "", d["text"] or "", publisher_country(d.get("url") or ""),
+                     d.get("language"), None, vocab) for i, d in enumerate(docs)]
     scores = score(docs, predicted, vocab.themes)
     scores["taxonomy_version"] = vocab.version
     scores["per_publisher"] = by_publisher(docs, predicted, vocab.themes)

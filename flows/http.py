@@ -274,17 +274,17 @@ class Fetcher:
             gate = self._gates[host] = HostGate(2, 1.0 if self.settings.polite else 0.0)
         return gate
 
-    async def fetch(self, url: str, source: Source, expect: str = "html") -> Fetched:
+    async def fetch(self, url: str, source: Source, expect: str = "html", conditional: bool = True) -> Fetched:
         """GET `url` for `source`. `expect`: 'html' for pages, 'feed' for feeds and XML APIs,
         'json' for JSON APIs, 'sitemap' for sitemaps. A URL with stored validators is asked
-        for conditionally."""
+        for conditionally (unless `conditional` is False: the body is needed whatever it is)."""
         try:
-            return await self._fetch(url, source, expect)
+            return await self._fetch(url, source, expect, conditional)
         except Exception as exc:  # a bug must cost one URL, not the run: record it and go on
             return Fetched(source=source.name, url=url, status=Status.CONNECTION_ERROR, fetched_at=datetime.now(UTC),
                            error=f"internal error {type(exc).__name__}: {str(exc)[:160]}")
 
-    async def _fetch(self, url: str, source: Source, expect: str) -> Fetched:
+    async def _fetch(self, url: str, source: Source, expect: str, conditional: bool = True) -> Fetched:
         started = time.monotonic()
         deadline = started + self.settings.total_timeout_s
         current = url
@@ -307,7 +307,7 @@ class Fetcher:
                 if refusal:
                     return outcome(refusal[0], error=refusal[1])
             headers = {}
-            if current == url and url in self.validators:
+            if conditional and current == url and url in self.validators:
                 etag, modified = self.validators[url]
                 if etag:
                     headers["If-None-Match"] = etag

@@ -121,6 +121,10 @@ class Fetched:
     cache_url: str | None = None
     # The body's size where the body itself was dropped once read (not sent back from a worker).
     body_bytes: int | None = None
+    # A translation in a language with no vocabulary: the document of its original (GOV.UK's
+    # English item, named by links.available_translations), which it is tagged from.
+    original_url: str | None = None
+    original_body: bytes = b""
 
     @property
     def size(self) -> int | None:
@@ -134,7 +138,7 @@ class Fetched:
 
     def without_body(self) -> Fetched:
         """This outcome once its body has been read: the load needs the body's size only."""
-        return replace(self, body=b"", body_bytes=self.size) if self.body else self
+        return replace(self, body=b"", body_bytes=self.size, original_body=b"") if self.body or self.original_body else self
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,10 @@ class Article:
     document_type: str | None = None
     organisations: tuple[str, ...] = ()
     withdrawn: bool | None = None
+    # A translation tagged from its original: the original's URL, title and text.
+    original_url: str | None = None
+    original_title: str | None = None
+    original_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +191,10 @@ class Tags:
     # Per dyad (in the order of `dyads`): the relation that links the pair (a cooperation cue,
     # or "action abroad: <word>"), and the sentence it is in: "title" or "text", character offsets.
     dyad_evidence: tuple[tuple[str, str, int, int], ...] = ()
+    # What the tags were read from: "text" (the article's own), "original <url>" (a
+    # translation tagged from its original), or "no_vocabulary" (a language the vocabulary
+    # does not cover, and no original: no themes, only the publisher's country).
+    basis: str = "text"
 
 
 @dataclass(frozen=True, slots=True)

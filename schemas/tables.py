@@ -270,6 +270,7 @@ class ArticleLabels(pa.DataFrameModel):
     bilateral: bool
     announcement_type: str
     taxonomy_version: str
+    tag_basis: str = pa.Field(nullable=True)
 
     id_format = _article_id("article_id")
     type_known = _column_check("announcement_type", name="announcement_type", rule=_one_of(ANNOUNCEMENT_TYPES),
@@ -349,14 +350,16 @@ FRAME_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "text": pl.Utf8, "description": pl.Utf8, "author": pl.Utf8, "site_name": pl.Utf8, "language": pl.Utf8,
         "published_at": UTC_TS, "feed_published_at": UTC_TS, "page_published_at": UTC_TS, "content_hash": pl.Utf8,
         "source_published_at": UTC_TS, "updated_at": UTC_TS, "document_type": pl.Utf8,
-        "organisations": pl.List(pl.Utf8), "withdrawn": pl.Boolean,
+        "organisations": pl.List(pl.Utf8), "withdrawn": pl.Boolean, "original_url": pl.Utf8, "original_title": pl.Utf8,
+        "original_text": pl.Utf8,
     },
     "http_cache": {"url": pl.Utf8, "source": pl.Utf8, "etag": pl.Utf8, "last_modified": pl.Utf8},
     "article_themes": {"article_id": pl.Utf8, "theme": pl.Utf8, "score": pl.Float64, "evidence": EVIDENCE, "taxonomy_version": pl.Utf8},
     "article_countries": {"article_id": pl.Utf8, "country": pl.Utf8},
     "article_dyads": {"article_id": pl.Utf8, "country_a": pl.Utf8, "country_b": pl.Utf8, "relation": pl.Utf8,
                       "evidence_in": pl.Utf8, "evidence_start": pl.Int32, "evidence_end": pl.Int32},
-    "article_labels": {"article_id": pl.Utf8, "bilateral": pl.Boolean, "announcement_type": pl.Utf8, "taxonomy_version": pl.Utf8},
+    "article_labels": {"article_id": pl.Utf8, "bilateral": pl.Boolean, "announcement_type": pl.Utf8, "taxonomy_version": pl.Utf8,
+                       "tag_basis": pl.Utf8},
     "crawl_events": {
         "source": pl.Utf8, "url": pl.Utf8, "url_kind": pl.Utf8, "status": pl.Utf8, "http_status": pl.Int32,
         "error": pl.Utf8, "final_url": pl.Utf8, "content_type": pl.Utf8, "bytes": pl.Int64, "elapsed_ms": pl.Int32,

@@ -736,7 +736,8 @@ def prepare_reclassify(baseline: Baseline, path: Path) -> None:
                     "SELECT article_id, content_hash, title, first_seen_at, last_run_id FROM articles WHERE contains(url, '?copy=')")
         for table in TAGS:
             con.execute(f"DELETE FROM {table}")
-        con.execute("INSERT INTO article_labels SELECT article_id, false, 'other', ?, now() FROM articles", [OLD])
+        con.execute("INSERT INTO article_labels (article_id, bilateral, announcement_type, taxonomy_version, classified_at) "
+                    "SELECT article_id, false, 'other', ?, now() FROM articles", [OLD])
         con.execute("INSERT INTO article_themes SELECT article_id, 'old_theme', 1.0, [], ? FROM articles", [OLD])
         con.execute("INSERT INTO article_countries SELECT article_id, 'ZZ' FROM articles")
         con.execute("COMMIT")

@@ -151,3 +151,40 @@ def test_odd_html_fragments_never_raise():
 
     assert html_to_text("<html></html>") == ""
     assert html_to_text("<p>One</p><ul><li>Two <b>bold</b></li></ul><script>x()</script>") == "One\nTwo bold"
+
+
+def test_a_govuk_translation_is_tagged_from_its_english_original(loopback):
+    """GOV.UK's Arabic and Urdu items (real content items) name their English original in
+    links.available_translations: the kind reads it with one more request and the article is
+    tagged from it. Here the English item served at the Arabic one's original path is another
+    real English item; the Urdu item's original is not served, so it is marked no_vocabulary."""
+    from transforms.classify import classify
+
+    folder = need_shared("corpus", "govuk_api", "content_store")
+    arabic = json.loads((folder / "news_article__news_article_history_mode_translated_arabic.json").read_text(encoding="utf-8"))
+    urdu = json.loads((folder / "news_article__news_article_news_story_translated_arabic.json").read_text(encoding="utf-8"))
+    english = json.loads((folder / "news_article__news_article_press_release.json").read_text(encoding="utf-8"))
+    assert arabic["locale"] == "ar" and urdu["locale"] == "ur"
+    json_type = {"Content-Type": "application/json"}
+    entries = []
+    for item in (arabic, urdu):
+        loopback.routes[f"/api/content{item['base_path']}"] = Route(200, json.dumps(item).encode(), json_type)
+        entries.append(f"<entry><title>{item['title']}</title><link href='{loopback.url(item['base_path'])}'/>"
+                       f"<id>{item['base_path']}</id><updated>{item['public_updated_at']}</updated></entry>")
+    [original_path] = [t["api_path"] for t in arabic["links"]["available_translations"] if t["locale"] == "en"]
+    loopback.routes[original_path] = Route(200, json.dumps(english).encode(), json_type)
+    atom = f"<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>GOV.UK</title>{''.join(entries)}</feed>"
+    loopback.routes["/news.atom"] = Route(200, atom.encode(), {"Content-Type": "application/atom+xml"})
+
+    _, fetched, processed = crawl(source(loopback, "govuk", "/news.atom"))
+    by_language = {p.article.language: p for p in processed}
+    assert set(by_language) == {"ar", "ur"}
+    ar, ur = by_language["ar"], by_language["ur"]
+    assert ar.article.original_url == loopback.url(original_path) and ar.tags.basis == f"original {loopback.url(original_path)}"
+    assert ar.article.text != ar.article.original_text and ar.article.original_title == english["title"]
+    direct = classify(ar.article.article_id, ar.article.original_title, ar.article.original_text, "GB")
+    assert (ar.tags.themes, ar.tags.countries, ar.tags.announcement_type) == (direct.themes, direct.countries, direct.announcement_type)
+    assert ur.article.original_url is None and ur.tags.basis == "no_vocabulary"
+    assert ur.tags.themes == () and ur.tags.countries == ("GB",)
+    [urdu_fetch] = [f for f in fetched if f.url == loopback.url(urdu["base_path"])]
+    assert "original" in urdu_fetch.error and "tagged without it" in urdu_fetch.error

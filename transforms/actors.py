@@ -61,7 +61,7 @@ class Roles:
     authority_after: WordSet  # a country word followed (within `authority_window`) by one of these is an authority
     authority_modifiers: WordSet  # words allowed between ("Spanish National Police", "Indian External Affairs Minister")
     authority_window: int
-    authority_before: frozenset[tuple[str, ...]]  # "government of", "autoriteiten in": then the country
+    authority_before: dict[str, tuple[tuple[str, ...], ...]]  # "government of", "autoriteiten in" (by last word): then the country
     place_before: WordSet  # prepositions of place: "in", "from", "uit"
     place_fillers: WordSet  # words between the preposition and the place ("in the port of")
     actions: WordSet  # what happens in a place ("arrested", "aangehouden", "extradited")
@@ -75,7 +75,7 @@ class Roles:
     @classmethod
     def empty(cls) -> Roles:
         nothing = WordSet(frozenset(), ())
-        return cls(nothing, nothing, 0, frozenset(), nothing, nothing, nothing, nothing, 0, nothing, nothing, frozenset(), 4)
+        return cls(nothing, nothing, 0, {}, nothing, nothing, nothing, nothing, 0, nothing, nothing, frozenset(), 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +93,10 @@ def sentences(title: str, lines: Sequence[str], title_len: int) -> list[Sentence
     out = [Sentence("title", 0, len(title), 0, title_len)]
     index, offset = title_len, 0
     for line in lines:
+        cuts = [m.start() for m in _SENTENCE_END.finditer(line)] if ("." in line or "!" in line or "?" in line) else []
         cut = 0
-        for piece in [*(m.start() for m in _SENTENCE_END.finditer(line)), len(line)]:
-            part = line[cut:piece]
-            n = len(_WORD.findall(part))
+        for piece in (*cuts, len(line)):
+            n = len(_WORD.findall(line, cut, piece))
             if n:
                 out.append(Sentence("text", offset + cut, offset + piece, index, index + n))
                 index += n
@@ -135,13 +135,15 @@ def _authority_after(roles: Roles, original: Sequence[str], folded: Sequence[str
 
 
 def _authority_before(roles: Roles, original: Sequence[str], folded: Sequence[str], start: int, lo: int) -> bool:
-    for cue in roles.authority_before:
-        n = len(cue)
-        if start - n >= lo and tuple(folded[start - n : start]) == cue:
-            return True
-        # "the government of the Republic of Colombia": one filler word more
-        if start - n - 1 >= lo and tuple(folded[start - n - 1 : start - 1]) == cue and folded[start - 1] in roles.place_fillers:
-            return True
+    if start - 1 < lo:
+        return False
+    for at in (start, start - 1):  # "the government of the Republic of Colombia": one filler word more
+        if at < start and folded[start - 1] not in roles.place_fillers:
+            break
+        for cue in roles.authority_before.get(folded[at - 1], ()) if at - 1 >= lo else ():
+            n = len(cue)
+            if at - n >= lo and tuple(folded[at - n : at]) == cue:
+                return True
     # "Prime Minister Trudeau of Canada", "Foreign Minister Wang Yi of China": a title, a name, "of".
     if start - 2 >= lo and folded[start - 1] in roles.of_words:
         for i in range(start - 2, max(lo, start - 5) - 1, -1):
@@ -197,8 +199,15 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
     term, weight), `negative` the multilateral ones; words in `quiet` (menus, appeals) bear no cue."""
     sentence_of = [0] * len(folded)
     for n, s in enumerate(spans):
-        for i in range(s.first, min(s.last, len(folded))):
-            sentence_of[i] = n
+        sentence_of[s.first : s.last] = [n] * (s.last - s.first)
+    del sentence_of[len(folded):]
+    acts_in: dict[int, bool] = {}
+
+    def acts(n: int) -> bool:  # whether sentence n tells an action of the case
+        if n not in acts_in:
+            s = spans[n]
+            acts_in[n] = any(w in roles.actions for w in folded[s.first : s.last])
+        return acts_in[n]
     mentions: list[Mention] = []
     for m in country_matches:
         _, code, kind = m.key
@@ -212,8 +221,7 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
                 # Its authorities doing something of a case ("the Spanish police arrested") act;
                 # its officials only spoken of ("the Turkish President says") act only where a
                 # relation links them to another party.
-                acts = any(folded[i] in roles.actions for i in range(s.first, min(s.last, len(folded))))
-                role = "authority" if acts else "official"
+                role = "authority" if acts(sentence_of[m.start]) else "official"
             elif kind != "adjectives" and _in_place(roles, folded, m.start, s.first) and _action_near(
                     roles, folded, m.start, m.end, s, roles.actions):
                 role = "place"
@@ -284,9 +292,9 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
             pairs = list(combinations(sorted(linked), 2))
         for a, b in pairs:
             evidence.setdefault((a, b), DyadEvidence(a, b, relation, s.where, s.start, s.end))
+    # Countries linked by a relation act, also in a multilateral action (which has no dyads).
     partners = {c for pair in evidence for c in pair}
+    acting |= partners
     if len(partners) > roles.max_partners:
         evidence = {}
-    else:
-        acting |= partners
     return tuple(sorted(acting)), tuple(evidence[k] for k in sorted(evidence))

@@ -20,7 +20,7 @@ import os
 import re
 import tomllib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
@@ -82,13 +82,16 @@ class Vocabulary:
     roles: Roles = Roles.empty()
     long_words: float = 1e9
     long_power: float = 0.5
+    languages: frozenset[str] = frozenset({"en", "nl"})  # the languages the vocabulary is written in
+    listing_themes: int = 1_000_000
+    listing_weight: float = 1.0
 
 
 _KINDS = {"table": "a table", "number": "a finite number", "whole": "a whole number", "text": "a string",
           "strings": "a list of strings"}
 # The keys a taxonomy file may have (a misspelt key is an error, not silently ignored).
 TAXONOMY_KEYS = {"": {"meta", "themes"}, "meta": {"name", "guide", "note", "threshold", "title_weight", "lead_weight",
-                          "long_document_words", "long_document_power"},
+                          "long_document_words", "long_document_power", "languages", "listing_themes", "listing_weight"},
                  "theme": {"label", "description", "empact", "uk_soc", "terms", "negative", "umbrella", "threshold"},
                  "umbrella": {"terms", "after_themes"}}
 
@@ -218,9 +221,7 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
     coop_patterns = [_compile(cues, "cooperation", t, ("coop", t, w)) for t, w in _weighted(cues, "cooperation.terms", coop.get("terms", {})).items()]
     types = _get(cues, cue, "", "types", "table", {})
     type_patterns = []
-    for name in ANNOUNCEMENT_TYPES:
-        if name == "other":
-            continue
+    for name in ANNOUNCEMENT_TYPES:  # "other" too: appeals, campaigns, events, appointments
         terms = _get(cues, _get(cues, types, "types", name, "table", {}), f"types.{name}", "terms", "table", {})
         for term, weight in _weighted(cues, f"types.{name}.terms", terms).items():
             type_patterns.append(_compile(cues, f"types.{name}", term, ("type", name, term, weight)))
@@ -254,7 +255,19 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
         roles=roles,
         long_words=float(_get(taxonomy, meta, "meta", "long_document_words", "number", 1e9)),
         long_power=float(_get(taxonomy, meta, "meta", "long_document_power", "number", 0.5)),
+        languages=frozenset(_get(taxonomy, meta, "meta", "languages", "strings", ["en", "nl"])),
+        listing_themes=_get(taxonomy, meta, "meta", "listing_themes", "whole", 1_000_000),
+        listing_weight=float(_get(taxonomy, meta, "meta", "listing_weight", "number", 1.0)),
     )
+
+
+def _by_last_word(phrases: list[str]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    out: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for phrase in phrases:
+        folded = tuple(fold(w) for w in words(phrase))
+        if folded:
+            out[folded[-1]].append(folded)
+    return {last: tuple(cues) for last, cues in out.items()}
 
 
 def _roles(path: Path, table: dict, ambiguous: list[str], max_partners: int) -> Roles:
@@ -265,7 +278,7 @@ def _roles(path: Path, table: dict, ambiguous: list[str], max_partners: int) -> 
         authority_after=wordset("authority_after"),
         authority_modifiers=wordset("authority_modifiers"),
         authority_window=_get(path, table, "roles", "authority_window", "whole", 3),
-        authority_before=frozenset(tuple(fold(w) for w in words(p)) for p in _get(path, table, "roles", "authority_before", "strings", [])),
+        authority_before=_by_last_word(_get(path, table, "roles", "authority_before", "strings", [])),
         place_before=wordset("place_before"),
         place_fillers=wordset("place_fillers"),
         actions=wordset("actions"),
@@ -377,18 +390,46 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
         menu = menu | _appeals(found["appeal"], lines, title_len)
 
     # Themes: weighted, position-aware, repeats decay, negatives cancel.
-    per_theme: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    # A word is evidence once per theme: where two of its terms match the same words ("fraude"
+    # by "*fraude*" and "fraud*", "money laundering" and "launder*"), the heavier one counts.
+    # A sentence that names `listing_themes` or more themes is an enumeration ("fraude,
+    # mensenhandel en witwassen"; a unit's remit, a briefing's agenda): it names topics in
+    # passing, and its matches weigh `listing_weight`.
+    spans = sentences(title, lines, title_len)
+    sentence_of = [0] * len(original)
+    for n, span in enumerate(spans):
+        sentence_of[span.first : span.last] = [n] * (span.last - span.first)
+    del sentence_of[len(original):]
+    named_in: dict[int, set[str]] = defaultdict(set)
     for m in found["theme"]:
+        if m.key[3] > 0:
+            named_in[sentence_of[m.start]].add(m.key[1])
+    listing = {n for n, themes_here in named_in.items() if len(themes_here) >= vocab.listing_themes}
+    per_theme: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    named: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))  # enumerations undiscounted
+    used: dict[str, set[int]] = defaultdict(set)
+    for m in sorted(found["theme"], key=lambda m: (m.key[3] <= 0, -m.key[3], m.start)):
         _, theme, term, weight = m.key
-        per_theme[theme][term].append(weight * _position_weight(vocab, m.start, title_len, menu))
+        if weight > 0:
+            span = range(m.start, m.end)
+            if any(i in used[theme] for i in span):
+                continue
+            used[theme].update(span)
+        listed = vocab.listing_weight if sentence_of[m.start] in listing else 1.0
+        at = weight * _position_weight(vocab, m.start, title_len, menu)
+        per_theme[theme][term].append(at * listed)
+        named[theme][term].append(at)
     scores = {theme: _decayed(terms) for theme, terms in per_theme.items()}
     # A long document (a press briefing, a speech) names many topics in passing: past
     # `long_words` words a theme needs evidence in proportion to the root of its length.
     scale = max(1.0, (len(original) / vocab.long_words) ** vocab.long_power)
     reached = frozenset(theme for theme, score in scores.items() if score >= vocab.themes[theme].threshold * scale)
-    # Umbrella themes are judged against the other themes reached that have no umbrella words
-    # of their own: the outcome does not depend on the order themes are looked at.
-    specific = frozenset(t for t in reached if not vocab.themes[t].umbrella)
+    # Umbrella themes are judged against the other themes the article names (enumerations
+    # included: "money laundering, cocaine and firearms by organised crime groups" is about
+    # those) that have no umbrella words of their own: the outcome does not depend on the
+    # order themes are looked at.
+    specific = frozenset(t for t, terms in named.items() if not vocab.themes[t].umbrella
+                         and _decayed(terms) >= vocab.themes[t].threshold * scale)
     passed = set(reached)
     for theme in sorted(reached - specific):
         spec = vocab.themes[theme]
@@ -406,7 +447,6 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     # Countries acting, and the partnerships between them (transforms/actors.py).
     named = _longest(found["country"])
     country_words = frozenset(i for m in named for i in range(m.start, m.end))
-    spans = sentences(title, lines, title_len)
     coop = [m for m in found["coop"] if m.key[2] > 0]
     multilateral = [m for m in found["coop"] if m.key[2] < 0]
     countries, links = find_actors(vocab.roles, original, folded, named,
@@ -457,14 +497,30 @@ def _is_origin(vocab: Vocabulary, folded: list[str], start: int, end: int, count
     return False
 
 
+def tag(article_id: str, title: str, text: str, publisher_country: str | None, language: str | None,
+        original_url: str | None = None, vocab: Vocabulary | None = None) -> Tags:
+    """The tags of an article, with their basis: its own title and text where the vocabulary
+    covers its language; a translation's original (`title` and `text` are then the original's,
+    named by `original_url`); else none: a language without vocabulary is marked so
+    (`no_vocabulary`, the publisher's country only), never tagged "no theme" as if it were read."""
+    vocab = vocab or default_vocabulary()
+    if original_url:
+        return replace(classify(article_id, title, text, publisher_country, vocab), basis=f"original {original_url}")
+    if not language or language in vocab.languages:
+        return classify(article_id, title, text, publisher_country, vocab)
+    return Tags(article_id=article_id, taxonomy_version=vocab.version,
+                countries=(publisher_country,) if publisher_country else (), basis="no_vocabulary")
+
+
 def classify_many(rows: list[tuple]) -> list[Tags | tuple[str, str]]:
-    """Classify (article_id, title, text, publisher country) rows: the reclassify pool's unit.
-    An article the classifier fails on comes back as (article_id, error), never raising."""
+    """Tag (article_id, title, text, publisher country, language, original url) rows (title
+    and text are the original's where there is one): the reclassify pool's unit. An article
+    the classifier fails on comes back as (article_id, error), never raising."""
     vocab = default_vocabulary()
     out: list[Tags | tuple[str, str]] = []
-    for article_id, title, text, country in rows:
+    for article_id, title, text, country, language, original_url in rows:
         try:
-            out.append(classify(article_id, title or "", text or "", country, vocab))
+            out.append(tag(article_id, title or "", text or "", country, language, original_url, vocab))
         except Exception as exc:
             out.append((article_id, f"{type(exc).__name__}: {str(exc)[:200]}"))
     return out

@@ -31,6 +31,28 @@ def content_api_url(url: str) -> str | None:
 
 
 
+ORIGINAL_LOCALE = "en"
+
+
+def original_document_path(body: bytes) -> str | None:
+    """The Content API path of a translation's original: where an item's locale is not
+    English and `links.available_translations` lists the English item. None otherwise (also
+    for a body that is not a content item: the extractor says what is wrong with it)."""
+    try:
+        item = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(item, dict) or item.get("locale") in (None, ORIGINAL_LOCALE):
+        return None
+    links = item.get("links") if isinstance(item.get("links"), dict) else {}
+    for other in links.get("available_translations") or ():
+        if isinstance(other, dict) and other.get("locale") == ORIGINAL_LOCALE:
+            path = other.get("api_path") or (f"/api/content{other['base_path']}" if isinstance(other.get("base_path"), str) else None)
+            if isinstance(path, str) and path.startswith("/api/content/"):
+                return path
+    return None
+
+
 def article_from_content_item(body: bytes, url: str, entry: FeedEntry | None, source: Source) -> Article:
     """An Article from a Content API item; raises ExtractionError where it holds no article."""
     try:

@@ -31,7 +31,7 @@ CHILD_TABLES = ("article_themes", "article_countries", "article_dyads", "article
 ARTICLE_COLUMNS = (
     "article_id", "url", "source", "publisher", "title", "text", "description", "author", "site_name", "language",
     "published_at", "feed_published_at", "page_published_at", "content_hash", "source_published_at", "updated_at",
-    "document_type", "organisations", "withdrawn",
+    "document_type", "organisations", "withdrawn", "original_url", "original_title", "original_text",
 )
 
 
@@ -269,10 +269,12 @@ def replace_tags(con: duckdb.DuckDBPyConnection, run_id: str, article_ids: list[
 
 def articles_to_classify(con: duckdb.DuckDBPyConnection, version: str, after: str, limit: int, everything: bool = False) -> list[tuple]:
     """The next `limit` stored articles after `after` (by id) whose tags are not of `version`
-    (all of them with `everything`): (article_id, title, text, publisher country)."""
+    (all of them with `everything`): (article_id, title, text, publisher country, language,
+    original url); a translation's title and text are its original's, which it is tagged from."""
     return con.execute(
         """
-        SELECT a.article_id, a.title, a.text, s.country
+        SELECT a.article_id, coalesce(a.original_title, a.title), coalesce(a.original_text, a.text), s.country,
+               a.language, a.original_url
         FROM articles a
         LEFT JOIN article_labels l USING (article_id)
         LEFT JOIN sources s ON s.source = a.source

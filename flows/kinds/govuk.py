@@ -9,12 +9,12 @@ API has no answer, the page itself is read.
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import partial
+from urllib.parse import urljoin
 
 from flows.http import Fetcher
 from flows.kinds.base import Discovery, SourceKind, fetch_document
 from flows.kinds.feed import read_feed
-from schemas.records import Source
+from schemas.records import FeedEntry, Fetched, Source, Status
 from transforms import govuk
 
 
@@ -24,4 +24,22 @@ async def discover(source: Source, fetcher: Fetcher) -> Discovery:
     return replace(discovery, entries=entries)
 
 
-KIND = SourceKind("govuk", discover, partial(fetch_document, format=govuk.FORMAT, expect="json"))
+async def fetch_article(entry: FeedEntry, source: Source, fetcher: Fetcher) -> Fetched:
+    """The article's content item; for a translation (Arabic, Urdu, ...) also its English
+    original's, one more request through the same fetcher, so that it is tagged from the
+    original. An original that cannot be read is noted in the error; the article still loads."""
+    fetched = await fetch_document(entry, source, fetcher, format=govuk.FORMAT, expect="json")
+    if fetched.status is not Status.FETCHED or fetched.format != govuk.FORMAT:
+        return fetched
+    path = govuk.original_document_path(fetched.body)
+    if path is None:
+        return fetched
+    url = urljoin(fetched.final_url or entry.document_url or entry.url, path)
+    original = await fetcher.fetch(url, source, expect="json", conditional=False)
+    if original.status is Status.FETCHED:
+        return replace(fetched, original_url=url, original_body=original.body)
+    note = f"original {url}: {original.error or original.status.value}; tagged without it"
+    return replace(fetched, error="; ".join(x for x in (fetched.error, note) if x))
+
+
+KIND = SourceKind("govuk", discover, fetch_article)
