@@ -69,13 +69,14 @@ class Roles:
     action_window: int  # words between a place and its action
     conjunctions: WordSet  # "and", "en": joins parties
     of_words: WordSet  # "of", "van": "Prime Minister Trudeau of Canada"
+    not_acting_before: WordSet  # "former", "bribing": the authority is no actor ("bribing Iraqi officials")
     ambiguous: frozenset[str]  # folded country words that count only when the country is also named otherwise
     max_partners: int  # more linked countries than this is a multilateral action
 
     @classmethod
     def empty(cls) -> Roles:
         nothing = WordSet(frozenset(), ())
-        return cls(nothing, nothing, 0, {}, nothing, nothing, nothing, nothing, 0, nothing, nothing, frozenset(), 4)
+        return cls(nothing, nothing, 0, {}, nothing, nothing, nothing, nothing, 0, nothing, nothing, nothing, frozenset(), 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,14 +94,20 @@ def sentences(title: str, lines: Sequence[str], title_len: int) -> list[Sentence
     out = [Sentence("title", 0, len(title), 0, title_len)]
     index, offset = title_len, 0
     for line in lines:
-        cuts = [m.start() for m in _SENTENCE_END.finditer(line)] if ("." in line or "!" in line or "?" in line) else []
-        cut = 0
-        for piece in (*cuts, len(line)):
-            n = len(_WORD.findall(line, cut, piece))
+        cuts = [m.start() for m in _SENTENCE_END.finditer(line)] if ("." in line or "!" in line or "?" in line) else ()
+        if not cuts:
+            n = len(_WORD.findall(line))
             if n:
-                out.append(Sentence("text", offset + cut, offset + piece, index, index + n))
+                out.append(Sentence("text", offset, offset + len(line), index, index + n))
                 index += n
-            cut = piece
+        else:
+            cut = 0
+            for piece in (*cuts, len(line)):
+                n = len(_WORD.findall(line, cut, piece))
+                if n:
+                    out.append(Sentence("text", offset + cut, offset + piece, index, index + n))
+                    index += n
+                cut = piece
         offset += len(line) + 1
     return out
 
@@ -175,6 +182,15 @@ def _action_near(roles: Roles, folded: Sequence[str], start: int, end: int, sent
     return None
 
 
+def sentence_index(spans: Sequence[Sentence], n_words: int) -> list[int]:
+    """For each word, the number of its sentence."""
+    out = [0] * n_words
+    for n, s in enumerate(spans):
+        out[s.first : s.last] = [n] * (s.last - s.first)
+    del out[n_words:]
+    return out
+
+
 def _joined(roles: Roles, folded: Sequence[str], a: Mention, b: Mention) -> bool:
     between = folded[a.end : b.start]
     return len(between) <= 2 and all(w in roles.conjunctions or w in roles.place_fillers for w in between)
@@ -192,15 +208,14 @@ def _along_lists(roles: Roles, folded: Sequence[str], mentions: list[Mention], o
 
 def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], country_matches: Sequence[Match],
                 is_origin, cues: Sequence[Match], negative: Sequence[Match], spans: Sequence[Sentence],
-                publisher: str | None, quiet: frozenset[int] = frozenset()) -> tuple[tuple[str, ...], tuple[DyadEvidence, ...]]:
+                publisher: str | None, quiet: frozenset[int] = frozenset(),
+                sentence_of: Sequence[int] | None = None) -> tuple[tuple[str, ...], tuple[DyadEvidence, ...]]:
     """(countries acting, sorted; the evidence of each dyad, one per pair). `country_matches`
     are leftmost-longest country matches keyed ("country", code, kind); `is_origin(start, end)`
     tells a nationality or an origin; `cues` are positive cooperation matches keyed ("coop",
     term, weight), `negative` the multilateral ones; words in `quiet` (menus, appeals) bear no cue."""
-    sentence_of = [0] * len(folded)
-    for n, s in enumerate(spans):
-        sentence_of[s.first : s.last] = [n] * (s.last - s.first)
-    del sentence_of[len(folded):]
+    if sentence_of is None:
+        sentence_of = sentence_index(spans, len(folded))
     acts_in: dict[int, bool] = {}
 
     def acts(n: int) -> bool:  # whether sentence n tells an action of the case
@@ -216,7 +231,9 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
         if kind == "agencies":
             role = "agency"
         elif kind in ("names", "adjectives", "cities") and s is not None:
-            if _authority_after(roles, original, folded, m.end) or (
+            if any(w in roles.not_acting_before for w in folded[max(s.first, m.start - 3) : m.start]):
+                role = None  # "five former Venezuelan government officials", "bribing Iraqi officials"
+            elif _authority_after(roles, original, folded, m.end) or (
                     kind != "adjectives" and _authority_before(roles, original, folded, m.start, s.first)):
                 # Its authorities doing something of a case ("the Spanish police arrested") act;
                 # its officials only spoken of ("the Turkish President says") act only where a
@@ -225,8 +242,6 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
             elif kind != "adjectives" and _in_place(roles, folded, m.start, s.first) and _action_near(
                     roles, folded, m.start, m.end, s, roles.actions):
                 role = "place"
-            elif is_origin(m.start, m.end):
-                role = None
         mentions.append(Mention(code, kind, m.start, m.end, role))
 
     # "the governments of France and Germany", "leaders from France, Germany and the UK": a

@@ -26,7 +26,7 @@ from itertools import combinations
 from pathlib import Path
 
 from schemas.records import Tags, ThemeScore
-from transforms.actors import Roles, WordSet, find_actors, sentences
+from transforms.actors import Roles, WordSet, find_actors, sentence_index, sentences
 from transforms.matcher import Match, Matcher, Pattern, PatternError, compile_pattern, fold, words
 
 HERE = Path(__file__).resolve().parent
@@ -286,6 +286,7 @@ def _roles(path: Path, table: dict, ambiguous: list[str], max_partners: int) -> 
         action_window=_get(path, table, "roles", "action_window", "whole", 8),
         conjunctions=wordset("conjunctions"),
         of_words=wordset("of_words"),
+        not_acting_before=wordset("not_acting_before"),
         ambiguous=frozenset(" ".join(fold(w) for w in words(a)) for a in ambiguous),
         max_partners=max_partners,
     )
@@ -382,7 +383,7 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     title_len = len(title_words)
     body, menu, lines = _body_words(text, title_len, vocab.tail_headings)
     original = title_words + body
-    folded = [fold(w) for w in original]
+    folded = list(map(fold, original))
     found: dict[str, list[Match]] = defaultdict(list)
     for m in vocab.matcher.find(original, folded):
         found[m.key[0]].append(m)
@@ -396,29 +397,29 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     # mensenhandel en witwassen"; a unit's remit, a briefing's agenda): it names topics in
     # passing, and its matches weigh `listing_weight`.
     spans = sentences(title, lines, title_len)
-    sentence_of = [0] * len(original)
-    for n, span in enumerate(spans):
-        sentence_of[span.first : span.last] = [n] * (span.last - span.first)
-    del sentence_of[len(original):]
+    sentence_of = sentence_index(spans, len(original))
     named_in: dict[int, set[str]] = defaultdict(set)
     for m in found["theme"]:
         if m.key[3] > 0:
             named_in[sentence_of[m.start]].add(m.key[1])
     listing = {n for n, themes_here in named_in.items() if len(themes_here) >= vocab.listing_themes}
     per_theme: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    named: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))  # enumerations undiscounted
+    # The same undiscounted, where there is an enumeration (else it is per_theme itself).
+    named: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list)) if listing else per_theme
     used: dict[str, set[int]] = defaultdict(set)
-    for m in sorted(found["theme"], key=lambda m: (m.key[3] <= 0, -m.key[3], m.start)):
+    for m in sorted(found["theme"], key=_heaviest_first):
         _, theme, term, weight = m.key
         if weight > 0:
-            span = range(m.start, m.end)
-            if any(i in used[theme] for i in span):
+            taken = used[theme]
+            if m.start in taken or (m.end - m.start > 1 and not taken.isdisjoint(range(m.start, m.end))):
                 continue
-            used[theme].update(span)
-        listed = vocab.listing_weight if sentence_of[m.start] in listing else 1.0
+            taken.update(range(m.start, m.end))
         at = weight * _position_weight(vocab, m.start, title_len, menu)
-        per_theme[theme][term].append(at * listed)
-        named[theme][term].append(at)
+        if listing:
+            named[theme][term].append(at)
+            if sentence_of[m.start] in listing:
+                at *= vocab.listing_weight
+        per_theme[theme][term].append(at)
     scores = {theme: _decayed(terms) for theme, terms in per_theme.items()}
     # A long document (a press briefing, a speech) names many topics in passing: past
     # `long_words` words a theme needs evidence in proportion to the root of its length.
@@ -451,7 +452,7 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     multilateral = [m for m in found["coop"] if m.key[2] < 0]
     countries, links = find_actors(vocab.roles, original, folded, named,
                                    lambda a, b: _is_origin(vocab, folded, a, b, country_words),
-                                   coop, multilateral, spans, publisher_country, menu)
+                                   coop, multilateral, spans, publisher_country, menu, sentence_of)
     dyads = tuple((d.country_a, d.country_b) for d in links)
     bilateral = bool(dyads)
 
@@ -467,6 +468,10 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     return Tags(article_id=article_id, taxonomy_version=vocab.version, themes=tuple(themes), countries=countries,
                 dyads=dyads, bilateral=bilateral, announcement_type=announcement_type,
                 dyad_evidence=tuple((d.relation, d.where, d.start, d.end) for d in links))
+
+
+def _heaviest_first(m: Match) -> tuple[bool, float, int]:
+    return m.key[3] <= 0, -m.key[3], m.start
 
 
 def _longest(matches: list[Match]) -> list[Match]:
