@@ -191,3 +191,27 @@ def test_an_ambiguous_name_needs_its_country_named_otherwise():
     country = classify("a", "Man extradited", "The man was arrested in Georgia by the Georgian police at the request "
                        "of the United States.", publisher_country="US")
     assert "GE" in country.countries and ("GE", "US") in country.dyads
+
+
+def test_an_origin_is_a_place_of_action_only_for_a_transfer_from_there():
+    assert classify("a", "t", "A man from Albania was arrested in London on Tuesday.", publisher_country="GB").countries == ("GB",)
+    assert classify("a", "t", "Officers seized cocaine shipped from Colombia.", publisher_country="GB").countries == ("GB",)
+    extradited = classify("a", "Fugitive returned", "He was extradited from Thailand on Tuesday.", publisher_country="US")
+    assert extradited.dyads == (("TH", "US"),)
+
+
+def test_an_authority_is_read_within_its_sentence():
+    tags = classify("a", "Man arrested with cocaine bound for Spain", "Police said the drugs were worth millions.",
+                    publisher_country="GB")
+    assert tags.countries == ("GB",) and not tags.bilateral
+
+
+def test_two_foreign_parties_without_the_publisher_are_their_own_pair():
+    tags = classify("a", "t", "France and Spain signed an extradition treaty on Monday.", publisher_country="GB")
+    assert tags.dyads == (("ES", "FR"),)
+
+
+def test_dyad_evidence_offsets_cut_the_sentence_exactly():
+    text = "Man held. Second one here, in Spain, arrested.  Third."
+    tags = classify("a", "x", text, publisher_country="NL")
+    assert [text[start:end] for _, _, start, end in tags.dyad_evidence] == ["Second one here, in Spain, arrested."]

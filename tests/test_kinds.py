@@ -188,3 +188,14 @@ def test_a_govuk_translation_is_tagged_from_its_english_original(loopback):
     assert ur.tags.themes == () and ur.tags.countries == ("GB",)
     [urdu_fetch] = [f for f in fetched if f.url == loopback.url(urdu["base_path"])]
     assert "original" in urdu_fetch.error and "tagged without it" in urdu_fetch.error
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1]", b'{"locale": "ar"}', b'{"locale": "ar", "links": []}',
+                                  b'{"locale": "ar", "links": {"available_translations": 5}}',
+                                  b'{"locale": "ar", "links": {"available_translations": [5, {"locale": "en", "api_path": 7}]}}',
+                                  b'{"locale": "ar", "links": {"available_translations": [{"locale": "en", "api_path": "/elsewhere"}]}}',
+                                  b'{"locale": "en", "links": {"available_translations": [{"locale": "en", "api_path": "/api/content/x"}]}}'])
+def test_odd_content_items_name_no_original(body):
+    from transforms.govuk import original_document_path
+
+    assert original_document_path(body) is None

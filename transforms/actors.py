@@ -66,6 +66,7 @@ class Roles:
     place_fillers: WordSet  # words between the preposition and the place ("in the port of")
     actions: WordSet  # what happens in a place ("arrested", "aangehouden", "extradited")
     abroad_actions: WordSet  # actions that, abroad, are a request between two states (arrest, extradition)
+    transfers: WordSet  # actions that happen in a country named as an origin: "extradited from Thailand"
     action_window: int  # words between a place and its action
     conjunctions: WordSet  # "and", "en": joins parties
     of_words: WordSet  # "of", "van": "Prime Minister Trudeau of Canada"
@@ -76,7 +77,7 @@ class Roles:
     @classmethod
     def empty(cls) -> Roles:
         nothing = WordSet(frozenset(), ())
-        return cls(nothing, nothing, 0, {}, nothing, nothing, nothing, nothing, 0, nothing, nothing, nothing, frozenset(), 4)
+        return cls(nothing, nothing, 0, {}, nothing, nothing, nothing, nothing, nothing, 0, nothing, nothing, nothing, frozenset(), 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,8 @@ def sentences(title: str, lines: Sequence[str], title_len: int) -> list[Sentence
     out = [Sentence("title", 0, len(title), 0, title_len)]
     index, offset = title_len, 0
     for line in lines:
-        cuts = [m.start() for m in _SENTENCE_END.finditer(line)] if ("." in line or "!" in line or "?" in line) else ()
+        # (end of a sentence, start of the next) at each run of whitespace after . ! ?
+        cuts = [m.span() for m in _SENTENCE_END.finditer(line)] if ("." in line or "!" in line or "?" in line) else ()
         if not cuts:
             n = len(_WORD.findall(line))
             if n:
@@ -102,12 +104,12 @@ def sentences(title: str, lines: Sequence[str], title_len: int) -> list[Sentence
                 index += n
         else:
             cut = 0
-            for piece in (*cuts, len(line)):
+            for piece, after in (*cuts, (len(line), len(line))):
                 n = len(_WORD.findall(line, cut, piece))
                 if n:
                     out.append(Sentence("text", offset + cut, offset + piece, index, index + n))
                     index += n
-                cut = piece
+                cut = after
         offset += len(line) + 1
     return out
 
@@ -131,8 +133,9 @@ class DyadEvidence:
     end: int
 
 
-def _authority_after(roles: Roles, original: Sequence[str], folded: Sequence[str], end: int) -> bool:
-    for i in range(end, min(len(folded), end + roles.authority_window)):
+def _authority_after(roles: Roles, original: Sequence[str], folded: Sequence[str], end: int, last: int) -> bool:
+    """Within the sentence (words before `last`): "Spain. Police said ..." is no Spanish police."""
+    for i in range(end, min(last, end + roles.authority_window)):
         if folded[i] in roles.authority_after:
             return True
         # Only title-case words or modifiers between: "Spanish National Police", not "Spanish cocaine police".
@@ -201,7 +204,7 @@ def _along_lists(roles: Roles, folded: Sequence[str], mentions: list[Mention], o
     for k in range(1, len(out)):
         prev, here = out[k - 1], out[k]
         if here.role is None and here.kind == "names" and prev.kind == "names" and prev.role in ("authority", "official") \
-                and _joined(roles, folded, prev, here) and not _authority_after(roles, original, folded, prev.end):
+                and _joined(roles, folded, prev, here) and not _authority_after(roles, original, folded, prev.end, len(folded)):
             out[k] = Mention(here.code, here.kind, here.start, here.end, prev.role)
     return out
 
@@ -233,14 +236,16 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
         elif kind in ("names", "adjectives", "cities") and s is not None:
             if any(w in roles.not_acting_before for w in folded[max(s.first, m.start - 3) : m.start]):
                 role = None  # "five former Venezuelan government officials", "bribing Iraqi officials"
-            elif _authority_after(roles, original, folded, m.end) or (
+            elif _authority_after(roles, original, folded, m.end, min(s.last, len(folded))) or (
                     kind != "adjectives" and _authority_before(roles, original, folded, m.start, s.first)):
                 # Its authorities doing something of a case ("the Spanish police arrested") act;
                 # its officials only spoken of ("the Turkish President says") act only where a
                 # relation links them to another party.
                 role = "authority" if acts(sentence_of[m.start]) else "official"
             elif kind != "adjectives" and _in_place(roles, folded, m.start, s.first) and _action_near(
-                    roles, folded, m.start, m.end, s, roles.actions):
+                    roles, folded, m.start, m.end, s, roles.transfers if is_origin(m.start, m.end) else roles.actions):
+                # "arrested in Spain"; after "from" only a transfer: "extradited from Thailand",
+                # not "a man from Albania was arrested", "cocaine shipped from Colombia seized".
                 role = "place"
         mentions.append(Mention(code, kind, m.start, m.end, role))
 
@@ -299,11 +304,13 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
         if relation is None:
             continue
         linked = {mt.code for mt in here}
-        if publisher and publisher != "EU":
-            # The publisher's relation with each foreign party ("thanks the Thai and the Spanish
-            # police"): not one between the foreign parties.
-            pairs = [tuple(sorted((publisher, c))) for c in sorted(linked - {publisher})]
-        else:
+        foreign = sorted(linked - {publisher}) if publisher and publisher != "EU" else []
+        if foreign and (publisher in linked or len(foreign) == 1):
+            # The publisher's relation with each foreign party: named ("the FBI thanks the Thai
+            # and the Spanish police"), or the one foreign party of the publisher's own story
+            # ("arrested in Spain"). Not one between the foreign parties.
+            pairs = [tuple(sorted((publisher, c))) for c in foreign]
+        else:  # the publisher not in it: "France and Spain signed an extradition treaty"
             pairs = list(combinations(sorted(linked), 2))
         for a, b in pairs:
             evidence.setdefault((a, b), DyadEvidence(a, b, relation, s.where, s.start, s.end))

@@ -283,6 +283,7 @@ def _roles(path: Path, table: dict, ambiguous: list[str], max_partners: int) -> 
         place_fillers=wordset("place_fillers"),
         actions=wordset("actions"),
         abroad_actions=wordset("abroad_actions"),
+        transfers=wordset("transfers"),
         action_window=_get(path, table, "roles", "action_window", "whole", 8),
         conjunctions=wordset("conjunctions"),
         of_words=wordset("of_words"),
@@ -436,7 +437,7 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
         spec = vocab.themes[theme]
         if len(specific) >= spec.umbrella_after:
             own = {t: ws for t, ws in per_theme[theme].items() if t not in spec.umbrella}
-            if _decayed(own) < spec.threshold:
+            if _decayed(own) < spec.threshold * scale:
                 passed.discard(theme)
     themes = []
     for theme in passed:

@@ -45,7 +45,8 @@ def original_document_path(body: bytes) -> str | None:
     if not isinstance(item, dict) or item.get("locale") in (None, ORIGINAL_LOCALE):
         return None
     links = item.get("links") if isinstance(item.get("links"), dict) else {}
-    for other in links.get("available_translations") or ():
+    translations = links.get("available_translations")
+    for other in translations if isinstance(translations, list) else ():
         if isinstance(other, dict) and other.get("locale") == ORIGINAL_LOCALE:
             path = other.get("api_path") or (f"/api/content{other['base_path']}" if isinstance(other.get("base_path"), str) else None)
             if isinstance(path, str) and path.startswith("/api/content/"):

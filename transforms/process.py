@@ -47,7 +47,7 @@ def _with_original(article: Article, fetched: Fetched, entry: FeedEntry | None, 
     if not (fetched.original_url and fetched.original_body) or fetched.format != govuk.FORMAT:
         return article
     try:
-        original = govuk.article_from_content_item(fetched.original_body, fetched.original_url, entry, source)
+        original = govuk.article_from_content_item(fetched.original_body, fetched.original_url, None, source)
     except ExtractionError:
         return article
     return replace(article, original_url=fetched.original_url, original_title=original.title, original_text=original.text)
