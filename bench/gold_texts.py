@@ -11,9 +11,14 @@ from pathlib import Path
 GOLD = Path(__file__).resolve().parent.parent.parent / "shared" / "gold"
 
 
-def dev_gold() -> list[dict]:
-    if not GOLD.exists():
-        sys.exit(f"needs {GOLD}")
-    built = subprocess.run([sys.executable, str(GOLD / "build.py"), str(GOLD / "dev.jsonl")], capture_output=True,
+def gold_texts(labels: Path) -> list[dict]:
+    """The documents of a label file, joined with their texts by the build.py beside it."""
+    if not labels.exists():
+        sys.exit(f"needs {labels}")
+    built = subprocess.run([sys.executable, str(labels.resolve().parent / "build.py"), str(labels)], capture_output=True,
                            text=True, check=True)
-    return [json.loads(line) for line in built.stdout.splitlines()]
+    return [json.loads(line) for line in built.stdout.splitlines() if line.strip()]
+
+
+def dev_gold() -> list[dict]:
+    return gold_texts(GOLD / "dev.jsonl")

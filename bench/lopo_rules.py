@@ -12,14 +12,16 @@ Label files are joined with their texts by ../shared/gold/build.py first.
 from __future__ import annotations
 
 import dataclasses
-import json
-import subprocess
 import sys
 from itertools import product
 from pathlib import Path
 
-from transforms.classify import classify, default_vocabulary
-from transforms.evaluate import publisher, publisher_country, score
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from gold_texts import gold_texts  # noqa: E402
+from transforms.classify import classify, default_vocabulary  # noqa: E402
+from transforms.evaluate import publisher, publisher_country, score  # noqa: E402
 
 WORDS = (400, 600, 1000, 1e9)
 POWERS = (0.3, 0.5)
@@ -27,17 +29,8 @@ LISTING = (3, 4, 1_000_000)
 LISTING_WEIGHTS = (0.3, 0.6)
 
 
-def gold_docs(label_files: list[str]) -> list[dict]:
-    docs = []
-    for labels in label_files:
-        build = Path(labels).resolve().parent / "build.py"
-        out = subprocess.run([sys.executable, str(build), labels], capture_output=True, text=True, check=True).stdout
-        docs += [json.loads(line) for line in out.splitlines() if line.strip()]
-    return docs
-
-
 def main(label_files: list[str]) -> None:
-    docs = gold_docs(label_files)
+    docs = [doc for labels in label_files for doc in gold_texts(Path(labels))]
     base = default_vocabulary()
     grid = list(product(WORDS, POWERS, LISTING, LISTING_WEIGHTS))
     predictions = {}

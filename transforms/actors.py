@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 from transforms.matcher import Match, fold, words
@@ -51,33 +51,32 @@ class WordSet:
         return cls(frozenset(e for e in entries if not e.endswith("*")), tuple(e[:-1] for e in entries if e.endswith("*")))
 
     def __contains__(self, word: str) -> bool:
-        return word in self.exact or word.startswith(self.prefixes) if self.prefixes else word in self.exact
+        return word in self.exact or word.startswith(self.prefixes)  # startswith(()) is False
+
+
+NOTHING = WordSet(frozenset(), ())
 
 
 @dataclass(frozen=True, slots=True)
 class Roles:
-    """The vocabulary of roles (cues.toml [roles])."""
+    """The vocabulary of roles (cues.toml [roles]); empty, no mention has a role."""
 
-    authority_after: WordSet  # a country word followed (within `authority_window`) by one of these is an authority
-    authority_modifiers: WordSet  # words allowed between ("Spanish National Police", "Indian External Affairs Minister")
-    authority_window: int
-    authority_before: dict[str, tuple[tuple[str, ...], ...]]  # "government of", "autoriteiten in" (by last word): then the country
-    place_before: WordSet  # prepositions of place: "in", "from", "uit"
-    place_fillers: WordSet  # words between the preposition and the place ("in the port of")
-    actions: WordSet  # what happens in a place ("arrested", "aangehouden", "extradited")
-    abroad_actions: WordSet  # actions that, abroad, are a request between two states (arrest, extradition)
-    transfers: WordSet  # actions that happen in a country named as an origin: "extradited from Thailand"
-    action_window: int  # words between a place and its action
-    conjunctions: WordSet  # "and", "en": joins parties
-    of_words: WordSet  # "of", "van": "Prime Minister Trudeau of Canada"
-    not_acting_before: WordSet  # "former", "bribing": the authority is no actor ("bribing Iraqi officials")
-    ambiguous: frozenset[str]  # folded country words that count only when the country is also named otherwise
-    max_partners: int  # more linked countries than this is a multilateral action
-
-    @classmethod
-    def empty(cls) -> Roles:
-        nothing = WordSet(frozenset(), ())
-        return cls(nothing, nothing, 0, {}, nothing, nothing, nothing, nothing, nothing, 0, nothing, nothing, nothing, frozenset(), 4)
+    authority_after: WordSet = NOTHING  # a country word followed (within `authority_window`) by one of these is an authority
+    authority_modifiers: WordSet = NOTHING  # words allowed between ("Spanish National Police", "Indian External Affairs Minister")
+    authority_window: int = 0
+    # "government of", "autoriteiten in" (by their last word): then the country
+    authority_before: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    place_before: WordSet = NOTHING  # prepositions of place: "in", "from", "uit"
+    place_fillers: WordSet = NOTHING  # words between the preposition and the place ("in the port of")
+    actions: WordSet = NOTHING  # what happens in a place ("arrested", "aangehouden", "extradited")
+    abroad_actions: WordSet = NOTHING  # actions that, abroad, are a request between two states (arrest, extradition)
+    transfers: WordSet = NOTHING  # actions that happen in a country named as an origin: "extradited from Thailand"
+    action_window: int = 0  # words between a place and its action
+    conjunctions: WordSet = NOTHING  # "and", "en": joins parties
+    of_words: WordSet = NOTHING  # "of", "van": "Prime Minister Trudeau of Canada"
+    not_acting_before: WordSet = NOTHING  # "former", "bribing": the authority is no actor ("bribing Iraqi officials")
+    ambiguous: frozenset[str] = frozenset()  # folded country words that count only when the country is also named otherwise
+    max_partners: int = 4  # more linked countries than this is a multilateral action
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,26 +198,29 @@ def _joined(roles: Roles, folded: Sequence[str], a: Mention, b: Mention) -> bool
     return len(between) <= 2 and all(w in roles.conjunctions or w in roles.place_fillers for w in between)
 
 
-def _along_lists(roles: Roles, folded: Sequence[str], mentions: list[Mention], original: Sequence[str]) -> list[Mention]:
-    out = sorted(mentions, key=lambda mt: mt.start)
+def _along_lists(roles: Roles, original: Sequence[str], folded: Sequence[str], mentions: list[Mention],
+                 last_of: Callable[[int], int]) -> list[Mention]:
+    """`mentions` (in text order) with a role said before a list of names given to each name
+    of the list; `last_of(i)` is the end of word i's sentence."""
+    out = list(mentions)
     for k in range(1, len(out)):
         prev, here = out[k - 1], out[k]
         if here.role is None and here.kind == "names" and prev.kind == "names" and prev.role in ("authority", "official") \
-                and _joined(roles, folded, prev, here) and not _authority_after(roles, original, folded, prev.end, len(folded)):
-            out[k] = Mention(here.code, here.kind, here.start, here.end, prev.role)
+                and _joined(roles, folded, prev, here) \
+                and not _authority_after(roles, original, folded, prev.end, last_of(prev.start)):
+            out[k] = replace(here, role=prev.role)
     return out
 
 
 def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], country_matches: Sequence[Match],
-                is_origin, cues: Sequence[Match], negative: Sequence[Match], spans: Sequence[Sentence],
-                publisher: str | None, quiet: frozenset[int] = frozenset(),
-                sentence_of: Sequence[int] | None = None) -> tuple[tuple[str, ...], tuple[DyadEvidence, ...]]:
+                is_origin: Callable[[int, int], bool], cues: Sequence[Match], negative: Sequence[Match],
+                spans: Sequence[Sentence], sentence_of: Sequence[int], publisher: str | None,
+                quiet: frozenset[int] = frozenset()) -> tuple[tuple[str, ...], tuple[DyadEvidence, ...]]:
     """(countries acting, sorted; the evidence of each dyad, one per pair). `country_matches`
-    are leftmost-longest country matches keyed ("country", code, kind); `is_origin(start, end)`
-    tells a nationality or an origin; `cues` are positive cooperation matches keyed ("coop",
-    term, weight), `negative` the multilateral ones; words in `quiet` (menus, appeals) bear no cue."""
-    if sentence_of is None:
-        sentence_of = sentence_index(spans, len(folded))
+    are leftmost-longest country matches keyed ("country", code, kind), in text order;
+    `is_origin(start, end)` tells a nationality or an origin; `cues` are positive cooperation
+    matches keyed ("coop", term, weight), `negative` the multilateral ones; `spans` the
+    sentences and `sentence_of` each word's; words in `quiet` (menus, appeals) bear no cue."""
     acts_in: dict[int, bool] = {}
 
     def acts(n: int) -> bool:  # whether sentence n tells an action of the case
@@ -226,17 +228,21 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
             s = spans[n]
             acts_in[n] = any(w in roles.actions for w in folded[s.first : s.last])
         return acts_in[n]
+
+    def last_of(i: int) -> int:  # the end of word i's sentence
+        return min(spans[sentence_of[i]].last, len(folded))
+
     mentions: list[Mention] = []
     for m in country_matches:
         _, code, kind = m.key
-        s = spans[sentence_of[m.start]] if folded else None
+        s = spans[sentence_of[m.start]]
         role = None
         if kind == "agencies":
             role = "agency"
-        elif kind in ("names", "adjectives", "cities") and s is not None:
+        elif kind in ("names", "adjectives", "cities"):
             if any(w in roles.not_acting_before for w in folded[max(s.first, m.start - 3) : m.start]):
                 role = None  # "five former Venezuelan government officials", "bribing Iraqi officials"
-            elif _authority_after(roles, original, folded, m.end, min(s.last, len(folded))) or (
+            elif _authority_after(roles, original, folded, m.end, last_of(m.start)) or (
                     kind != "adjectives" and _authority_before(roles, original, folded, m.start, s.first)):
                 # Its authorities doing something of a case ("the Spanish police arrested") act;
                 # its officials only spoken of ("the Turkish President says") act only where a
@@ -251,7 +257,7 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
 
     # "the governments of France and Germany", "leaders from France, Germany and the UK": a
     # role said before a list of names holds for each name of the list.
-    mentions = _along_lists(roles, folded, mentions, original)
+    mentions = _along_lists(roles, original, folded, mentions, last_of)
 
     # Ambiguous words (Georgia, Jordan, "Indian") count only where the country is also named otherwise.
     plain = {mt.code for mt in mentions if " ".join(folded[mt.start:mt.end]) not in roles.ambiguous}
@@ -264,20 +270,17 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
         if c.start not in quiet:
             cue_sentences[sentence_of[c.start]].append(c)
     blocked = {sentence_of[c.start] for c in negative}
-    by_start = sorted(mentions, key=lambda mt: mt.start)
-    parties: set[int] = set()
-    def joined(a: Mention, b: Mention) -> bool:
-        return _joined(roles, folded, a, b)
-
-    for k, (a, b) in enumerate(zip(by_start, by_start[1:])):
+    parties: set[int] = set()  # indexes in mentions
+    for k, (a, b) in enumerate(zip(mentions, mentions[1:])):
         if a.code == b.code or a.kind == "adjectives" or b.kind == "adjectives":
             continue
         # Two parties, not a list of countries ("Australia, Canada, the Czech Republic, Denmark").
-        in_list = (k > 0 and joined(by_start[k - 1], a)) or (k + 2 < len(by_start) and joined(b, by_start[k + 2]))
-        if joined(a, b) and not in_list and sentence_of[a.start] in cue_sentences and sentence_of[a.start] not in blocked:
-            parties.update((id(a), id(b)))
-    mentions = [Mention(mt.code, mt.kind, mt.start, mt.end, "party") if id(mt) in parties and mt.role is None else mt
-                for mt in mentions]
+        in_list = (k > 0 and _joined(roles, folded, mentions[k - 1], a)) or (
+            k + 2 < len(mentions) and _joined(roles, folded, b, mentions[k + 2]))
+        n = sentence_of[a.start]
+        if _joined(roles, folded, a, b) and not in_list and n in cue_sentences and n not in blocked:
+            parties.update((k, k + 1))
+    mentions = [replace(mt, role="party") if k in parties and mt.role is None else mt for k, mt in enumerate(mentions)]
 
     acting = {mt.code for mt in mentions if mt.role in ACTING_ROLES}
     if publisher:

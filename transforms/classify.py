@@ -17,16 +17,14 @@ import hashlib
 import json
 import math
 import os
-import re
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from itertools import combinations
 from pathlib import Path
 
 from schemas.records import Tags, ThemeScore
-from transforms.actors import Roles, WordSet, find_actors, sentence_index, sentences
+from transforms.actors import Roles, Sentence, WordSet, find_actors, sentence_index, sentences
 from transforms.matcher import Match, Matcher, Pattern, PatternError, compile_pattern, fold, words
 
 HERE = Path(__file__).resolve().parent
@@ -70,8 +68,6 @@ class Vocabulary:
     # ("theme", theme, term, weight), ("country", code, kind), ("coop", term, weight),
     # ("type", type, term, weight), ("appeal", term).
     matcher: Matcher
-    cooperation_threshold: float
-    max_partners: int
     type_threshold: float
     origin_before: frozenset[tuple[str, ...]]
     origin_after: frozenset[str]
@@ -79,7 +75,7 @@ class Vocabulary:
     nationality_window: int
     nationality_between: frozenset[str]
     tail_headings: frozenset[tuple[str, ...]] = frozenset()
-    roles: Roles = Roles.empty()
+    roles: Roles = Roles()
     long_words: float = 1e9
     long_power: float = 0.5
     languages: frozenset[str] = frozenset({"en", "nl"})  # the languages the vocabulary is written in
@@ -243,8 +239,6 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
         title_weight=float(_get(taxonomy, meta, "meta", "title_weight", "number", 3.0)),
         lead_weight=float(_get(taxonomy, meta, "meta", "lead_weight", "number", 2.0)),
         matcher=Matcher([*theme_patterns, *country_patterns, *coop_patterns, *type_patterns, *appeal_patterns]),
-        cooperation_threshold=float(_get(cues, coop, "cooperation", "threshold", "number", 3.0)),
-        max_partners=_get(cues, coop, "cooperation", "max_partners", "whole", 3),
         type_threshold=float(_get(cues, types, "types", "threshold", "number", 2.0)),
         origin_before=frozenset(tuple(fold(w) for w in words(p)) for p in _get(cues, actors, "actors", "origin_before", "strings", [])),
         origin_after=frozenset(folded("origin_after")),
@@ -311,7 +305,6 @@ def _position_weight(vocab: Vocabulary, index: int, title_len: int, menu: frozen
     return 1.0
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def _body_words(text: str, offset: int, tail: frozenset[tuple[str, ...]] = frozenset()) -> tuple[list[str], frozenset[int], list[str]]:
@@ -339,21 +332,14 @@ def _body_words(text: str, offset: int, tail: frozenset[tuple[str, ...]] = froze
     return out, frozenset(menu), lines
 
 
-def _appeals(matches: list[Match], lines: list[str], offset: int) -> frozenset[int]:
-    """The indexes of the words in sentences that appeal to the public ("call 101", "meld het
-    anoniem"): the stock paragraph asking readers to report crime names crimes in general,
-    not what the announcement is about. Sentences are only cut where there is an appeal."""
-    starts = sorted(m.start for m in matches if m.start >= offset)
-    if not starts:
-        return frozenset()
+def _appeals(matches: list[Match], spans: list[Sentence], sentence_of: list[int]) -> frozenset[int]:
+    """The indexes of the words in the text's sentences that appeal to the public ("call 101",
+    "meld het anoniem"): the stock paragraph asking readers to report crime names crimes in
+    general, not what the announcement is about."""
     quiet: set[int] = set()
-    index = offset
-    for line in lines:
-        for part in _SENTENCE_END.split(line):
-            n = len(words(part))
-            if any(index <= s < index + n for s in starts):
-                quiet.update(range(index, index + n))
-            index += n
+    for n in {sentence_of[m.start] for m in matches}:
+        if spans[n].where == "text":
+            quiet.update(range(spans[n].first, spans[n].last))
     return frozenset(quiet)
 
 
@@ -388,8 +374,10 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     found: dict[str, list[Match]] = defaultdict(list)
     for m in vocab.matcher.find(original, folded):
         found[m.key[0]].append(m)
+    spans = sentences(title, lines, title_len)
+    sentence_of = sentence_index(spans, len(original))
     if found["appeal"]:
-        menu = menu | _appeals(found["appeal"], lines, title_len)
+        menu = menu | _appeals(found["appeal"], spans, sentence_of)
 
     # Themes: weighted, position-aware, repeats decay, negatives cancel.
     # A word is evidence once per theme: where two of its terms match the same words ("fraude"
@@ -397,8 +385,6 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     # A sentence that names `listing_themes` or more themes is an enumeration ("fraude,
     # mensenhandel en witwassen"; a unit's remit, a briefing's agenda): it names topics in
     # passing, and its matches weigh `listing_weight`.
-    spans = sentences(title, lines, title_len)
-    sentence_of = sentence_index(spans, len(original))
     named_in: dict[int, set[str]] = defaultdict(set)
     for m in found["theme"]:
         if m.key[3] > 0:
@@ -406,7 +392,7 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     listing = {n for n, themes_here in named_in.items() if len(themes_here) >= vocab.listing_themes}
     per_theme: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     # The same undiscounted, where there is an enumeration (else it is per_theme itself).
-    named: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list)) if listing else per_theme
+    undiscounted: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list)) if listing else per_theme
     used: dict[str, set[int]] = defaultdict(set)
     for m in sorted(found["theme"], key=_heaviest_first):
         _, theme, term, weight = m.key
@@ -417,7 +403,7 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
             taken.update(range(m.start, m.end))
         at = weight * _position_weight(vocab, m.start, title_len, menu)
         if listing:
-            named[theme][term].append(at)
+            undiscounted[theme][term].append(at)
             if sentence_of[m.start] in listing:
                 at *= vocab.listing_weight
         per_theme[theme][term].append(at)
@@ -430,7 +416,7 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     # included: "money laundering, cocaine and firearms by organised crime groups" is about
     # those) that have no umbrella words of their own: the outcome does not depend on the
     # order themes are looked at.
-    specific = frozenset(t for t, terms in named.items() if not vocab.themes[t].umbrella
+    specific = frozenset(t for t, terms in undiscounted.items() if not vocab.themes[t].umbrella
                          and _decayed(terms) >= vocab.themes[t].threshold * scale)
     passed = set(reached)
     for theme in sorted(reached - specific):
@@ -448,12 +434,12 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
 
     # Countries acting, and the partnerships between them (transforms/actors.py).
     named = _longest(found["country"])
-    country_words = frozenset(i for m in named for i in range(m.start, m.end))
+    country_words = frozenset(i for m in named for i in range(m.start, m.end))  # for _is_origin
     coop = [m for m in found["coop"] if m.key[2] > 0]
     multilateral = [m for m in found["coop"] if m.key[2] < 0]
     countries, links = find_actors(vocab.roles, original, folded, named,
                                    lambda a, b: _is_origin(vocab, folded, a, b, country_words),
-                                   coop, multilateral, spans, publisher_country, menu, sentence_of)
+                                   coop, multilateral, spans, sentence_of, publisher_country, menu)
     dyads = tuple((d.country_a, d.country_b) for d in links)
     bilateral = bool(dyads)
 

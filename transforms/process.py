@@ -31,7 +31,7 @@ EXTRACTORS = {
 def process_page(fetched: Fetched, entry: FeedEntry | None, source: Source) -> Processed:
     try:
         article = EXTRACTORS[fetched.format](fetched, entry, source)
-        article = _with_original(article, fetched, entry, source)
+        article = _with_original(article, fetched, source)
         tags = tag(article.article_id, article.original_title or article.title, article.original_text or article.text,
                    source.country, article.language, article.original_url)
     except ExtractionError as exc:
@@ -41,7 +41,7 @@ def process_page(fetched: Fetched, entry: FeedEntry | None, source: Source) -> P
     return Processed(fetched.url, Status.FETCHED, article=article, tags=tags)
 
 
-def _with_original(article: Article, fetched: Fetched, entry: FeedEntry | None, source: Source) -> Article:
+def _with_original(article: Article, fetched: Fetched, source: Source) -> Article:
     """The article with its original's title and text, where a translation came with it; an
     original that holds no article is left out (the article is then marked no_vocabulary)."""
     if not (fetched.original_url and fetched.original_body) or fetched.format != govuk.FORMAT:
