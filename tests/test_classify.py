@@ -215,3 +215,53 @@ def test_dyad_evidence_offsets_cut_the_sentence_exactly():
     text = "Man held. Second one here, in Spain, arrested.  Third."
     tags = classify("a", "x", text, publisher_country="NL")
     assert [text[start:end] for _, _, start, end in tags.dyad_evidence] == ["Second one here, in Spain, arrested."]
+
+
+BRIEFING = """MR PRICE: Good afternoon. I have two things at the top.
+QUESTION: On Afghanistan: will the Special Representative travel to Kabul to meet the Afghan police?
+MR PRICE: He was in Kabul last week. The Spanish police arrested two suspects in Madrid, together with the FBI.
+QUESTION: And Russia? The Russian Government has detained an American citizen in Moscow.
+MR PRICE: We call on Moscow to release him.
+QUESTION: Thank you.
+MR PRICE: Thank you all."""
+
+
+def test_in_a_transcript_only_the_subject_of_the_title_and_its_relations_act():
+    plain = classify("a", "Department Press Briefing", BRIEFING.replace(":", " said."), publisher_country="US")
+    assert {"AF", "ES"} <= set(plain.countries)  # the same words, read as a press release
+    briefing = classify("a", "Department Press Briefing", BRIEFING, publisher_country="US")
+    assert briefing.countries == ("US",) and not briefing.bilateral
+    visit = classify("a", "Briefing on the Secretary's Travel to Spain", BRIEFING, publisher_country="US")
+    assert visit.countries == ("ES", "US") and visit.dyads == (("ES", "US"),)
+
+
+def test_a_phrase_counts_for_the_theme_that_names_it_most_fully():
+    tags = classify("a", "Man sentenced", "He downloaded images of the sexual exploitation of children and "
+                    "was sentenced for child sexual exploitation.", publisher_country="US")
+    assert themes(tags) == {"child_sexual_abuse"}
+
+
+def test_a_theme_word_in_the_name_of_the_prosecuting_office_weighs_little():
+    text = ("The company agreed to pay a penalty to resolve charges that it paid bribes to officials. "
+            "The case was prosecuted by the Fraud Section. Trial attorneys of the Fraud Section and the "
+            "Fraud Unit handled it.")
+    assert themes(classify("a", "Company resolves bribery charges", text, publisher_country="US")) == {"corruption"}
+    assert "fraud" in themes(classify("a", "Company resolves bribery charges", text.replace("Fraud Section", "fraud")
+                                      .replace("Fraud Unit", "fraud"), publisher_country="US"))
+
+
+def test_a_negated_cue_is_no_evidence_of_the_type():
+    said = "Er is nog geen aanhouding verricht. De politie heeft nog niemand aangehouden. Getuigen worden gezocht."
+    assert classify("a", "Overval op winkel", said, publisher_country="NL").announcement_type == "other"
+    done = "Er is een aanhouding verricht. De politie heeft een man aangehouden. Getuigen worden gezocht."
+    assert classify("a", "Overval op winkel", done, publisher_country="NL").announcement_type == "operation_result"
+
+
+def test_a_long_documents_type_is_read_from_its_title_and_lead_more_than_its_body():
+    policy = "Parliament debated the legislation, the bill, the policy and the reforms."
+    filler = "The speaker spoke of history, of courts and of judges in many places and times."
+    short = " ".join([filler] * 10 + [policy])
+    long = " ".join([filler] * 10 + [policy] + [filler] * 140)
+    title = "Annual lecture by the Attorney General"
+    assert classify("a", title, short, publisher_country="GB").announcement_type == "policy_legislation"
+    assert classify("a", title, long, publisher_country="GB").announcement_type == "statement"

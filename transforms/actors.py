@@ -215,12 +215,15 @@ def _along_lists(roles: Roles, original: Sequence[str], folded: Sequence[str], m
 def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], country_matches: Sequence[Match],
                 is_origin: Callable[[int, int], bool], cues: Sequence[Match], negative: Sequence[Match],
                 spans: Sequence[Sentence], sentence_of: Sequence[int], publisher: str | None,
-                quiet: frozenset[int] = frozenset()) -> tuple[tuple[str, ...], tuple[DyadEvidence, ...]]:
+                quiet: frozenset[int] = frozenset(), transcript: bool = False,
+                ) -> tuple[tuple[str, ...], tuple[DyadEvidence, ...]]:
     """(countries acting, sorted; the evidence of each dyad, one per pair). `country_matches`
     are leftmost-longest country matches keyed ("country", code, kind), in text order;
     `is_origin(start, end)` tells a nationality or an origin; `cues` are positive cooperation
     matches keyed ("coop", term, weight), `negative` the multilateral ones; `spans` the
-    sentences and `sentence_of` each word's; words in `quiet` (menus, appeals) bear no cue."""
+    sentences and `sentence_of` each word's; words in `quiet` (menus, appeals) bear no cue.
+    In a `transcript` (a press briefing, an interview) the questions range over the day's news:
+    a country acts there only when the title names it (the subject) or a relation links it."""
     acts_in: dict[int, bool] = {}
 
     def acts(n: int) -> bool:  # whether sentence n tells an action of the case
@@ -282,7 +285,12 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
             parties.update((k, k + 1))
     mentions = [replace(mt, role="party") if k in parties and mt.role is None else mt for k, mt in enumerate(mentions)]
 
-    acting = {mt.code for mt in mentions if mt.role in ACTING_ROLES}
+    title_end = spans[0].last if spans and spans[0].where == "title" else 0
+    subjects = {mt.code for mt in mentions if mt.start < title_end and not is_origin(mt.start, mt.end)}
+    if transcript:
+        acting = set(subjects)
+    else:
+        acting = {mt.code for mt in mentions if mt.role in ACTING_ROLES}
     if publisher:
         acting.add(publisher)
 
@@ -315,6 +323,8 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
             pairs = [tuple(sorted((publisher, c))) for c in foreign]
         else:  # the publisher not in it: "France and Spain signed an extradition treaty"
             pairs = list(combinations(sorted(linked), 2))
+        if transcript:  # a relation of the briefing's subject, not of a question's topic
+            pairs = [pair for pair in pairs if not set(pair).isdisjoint(subjects)]
         for a, b in pairs:
             evidence.setdefault((a, b), DyadEvidence(a, b, relation, s.where, s.start, s.end))
     # Countries linked by a relation act, also in a multilateral action (which has no dyads).

@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -37,6 +38,16 @@ LEAD_WORDS = 60  # the first words of the text weigh as the lead
 MENU_LINE_WORDS = 4  # a shorter line without sentence punctuation reads as navigation ...
 MENU_WEIGHT = 0.2  # ... and its matches count this much, as do those in appeals to the public
 REPEAT_DECAY = 0.5  # the n-th occurrence of one term counts DECAY**(n-1) of the first
+# A transcript (press briefing, interview, press availability) gives its speakers' turns as
+# lines that open with "QUESTION:", "MR PRICE:", "SECRETARY BLINKEN:"; this many make one.
+_SPEAKER_TURN = re.compile(
+    r"(?:QUESTION|MODERATOR|OPERATOR|PARTICIPANT|INTERVIEWER|Q"
+    r"|(?:MR|MRS|MS|DR|SECRETARY|MINISTER|AMBASSADOR|PRESIDENT|SENATOR|GENERAL|ADMIRAL|DIRECTOR|COMMISSIONER|SPOKESPERSON)"
+    r"\.?(?: [A-Z][A-Z'-]+){1,2}):")
+TRANSCRIPT_TURNS = 5
+# A theme word in the name of the office that prosecutes ("the Fraud Section", "the Human
+# Trafficking Unit") tells who handles the case, hardly what it is about: it weighs as a menu's.
+_UNIT_WORDS = frozenset({"Section", "Unit", "Division", "Squad", "Office", "Bureau", "Branch", "Team", "Taskforce"})
 
 
 class TaxonomyError(ValueError):
@@ -81,6 +92,10 @@ class Vocabulary:
     languages: frozenset[str] = frozenset({"en", "nl"})  # the languages the vocabulary is written in
     listing_themes: int = 1_000_000
     listing_weight: float = 1.0
+    # "no arrests were made", "er is nog geen aanhouding verricht": a type cue after one of
+    # these words (within `negation_window` words of its sentence) is no evidence.
+    type_negations: frozenset[str] = frozenset()
+    negation_window: int = 0
 
 
 _KINDS = {"table": "a table", "number": "a finite number", "whole": "a whole number", "text": "a string",
@@ -240,6 +255,8 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
         lead_weight=float(_get(taxonomy, meta, "meta", "lead_weight", "number", 2.0)),
         matcher=Matcher([*theme_patterns, *country_patterns, *coop_patterns, *type_patterns, *appeal_patterns]),
         type_threshold=float(_get(cues, types, "types", "threshold", "number", 2.0)),
+        type_negations=frozenset(fold(w) for w in _get(cues, types, "types", "negations", "strings", [])),
+        negation_window=_get(cues, types, "types", "negation_window", "whole", 0),
         origin_before=frozenset(tuple(fold(w) for w in words(p)) for p in _get(cues, actors, "actors", "origin_before", "strings", [])),
         origin_after=frozenset(folded("origin_after")),
         nationality=frozenset(folded("nationality")),
@@ -394,7 +411,12 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     # The same undiscounted, where there is an enumeration (else it is per_theme itself).
     undiscounted: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list)) if listing else per_theme
     used: dict[str, set[int]] = defaultdict(set)
+    # A phrase belongs to the theme that names it most fully: within "child sexual
+    # exploitation" (child abuse), "sexual exploitation" (trafficking) is no evidence.
+    covered = _covered_by_other_theme(found["theme"])
     for m in sorted(found["theme"], key=_heaviest_first):
+        if m in covered:
+            continue
         _, theme, term, weight = m.key
         if weight > 0:
             taken = used[theme]
@@ -402,6 +424,8 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
                 continue
             taken.update(range(m.start, m.end))
         at = weight * _position_weight(vocab, m.start, title_len, menu)
+        if weight > 0 and m.end < len(original) and original[m.end] in _UNIT_WORDS:
+            at *= MENU_WEIGHT
         if listing:
             undiscounted[theme][term].append(at)
             if sentence_of[m.start] in listing:
@@ -439,7 +463,8 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     multilateral = [m for m in found["coop"] if m.key[2] < 0]
     countries, links = find_actors(vocab.roles, original, folded, named,
                                    lambda a, b: _is_origin(vocab, folded, a, b, country_words),
-                                   coop, multilateral, spans, sentence_of, publisher_country, menu)
+                                   coop, multilateral, spans, sentence_of, publisher_country, menu,
+                                   _is_transcript(lines))
     dyads = tuple((d.country_a, d.country_b) for d in links)
     bilateral = bool(dyads)
 
@@ -447,7 +472,13 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     per_type: dict[str, dict[object, list[float]]] = defaultdict(lambda: defaultdict(list))
     for m in found["type"]:
         _, kind, term, weight = m.key
-        per_type[kind][term].append(weight * _position_weight(vocab, m.start, title_len, menu))
+        first = max(spans[sentence_of[m.start]].first, m.start - vocab.negation_window)
+        if not vocab.type_negations.isdisjoint(folded[first : m.start]):
+            continue
+        at = weight * _position_weight(vocab, m.start, title_len, menu)
+        if m.start >= title_len + LEAD_WORDS:
+            at /= scale  # a long document's body names many kinds of thing: its title and lead say what it is
+        per_type[kind][term].append(at)
     scored = {kind: _decayed(terms) for kind, terms in per_type.items()}
     best = max(scored, key=lambda k: (scored[k], k), default=None)
     announcement_type = best if best is not None and scored[best] >= vocab.type_threshold else "other"
@@ -455,6 +486,30 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     return Tags(article_id=article_id, taxonomy_version=vocab.version, themes=tuple(themes), countries=countries,
                 dyads=dyads, bilateral=bilateral, announcement_type=announcement_type,
                 dyad_evidence=tuple((d.relation, d.where, d.start, d.end) for d in links))
+
+
+def _is_transcript(lines: list[str]) -> bool:
+    turns = 0
+    for line in lines:
+        if line[:1].isupper() and _SPEAKER_TURN.match(line):
+            turns += 1
+            if turns == TRANSCRIPT_TURNS:
+                return True
+    return False
+
+
+def _covered_by_other_theme(matches: list[Match]) -> set[Match]:
+    """The positive theme matches lying inside a longer positive match of another theme."""
+    longer = [m for m in matches if m.end - m.start > 1 and m.key[3] > 0]
+    if not longer:
+        return set()
+    covering: dict[int, list[Match]] = defaultdict(list)
+    for m in longer:
+        for i in range(m.start, m.end):
+            covering[i].append(m)
+    return {m for m in matches if m.key[3] > 0 and m.start in covering and any(
+        c.key[1] != m.key[1] and c.start <= m.start and m.end <= c.end and c.end - c.start > m.end - m.start
+        for c in covering[m.start])}
 
 
 def _heaviest_first(m: Match) -> tuple[bool, float, int]:
