@@ -91,7 +91,7 @@ def measure(n: int) -> dict:
     from schemas.records import Fetched, Status
     from flows.batches import build_batch
     from transforms.classify import classify, default_vocabulary
-    from transforms.process import process_pages
+    from flows.process import process_pages
     from warehouse.db import connect
     from warehouse.load import load_batch, start_run
 

@@ -39,6 +39,7 @@ import duckdb  # noqa: E402
 from crawl_politeness import serve  # noqa: E402
 from perfdoc import measured, numbers, publish  # noqa: E402
 from transforms.evaluate import token_f1  # noqa: E402
+from transforms.errors import ParseError  # noqa: E402
 
 BENCH = REPO.parent / "shared" / "corpus" / "benchmark"
 SCRAPINGHUB = BENCH / "scrapinghub_aeb"
@@ -74,7 +75,7 @@ def quality() -> list[tuple[str, int, float, float]]:
     import trafilatura
 
     from schemas.records import Fetched, Source, Status
-    from transforms.extract import ExtractionError, extract_article
+    from transforms.extract import extract_article
 
     source = Source("bench", "feed", "https://bench.example/feed", "GB", "en", ("bench.example",))
     rows = []
@@ -84,7 +85,7 @@ def quality() -> list[tuple[str, int, float, float]]:
             try:
                 got = extract_article(Fetched("bench", url, Status.FETCHED, body=html, content_type="text/html"), None, source)
                 text = f"{got.title}\n{got.text}" if name == "fundus" else got.text
-            except ExtractionError:
+            except ParseError:
                 text = ""
             ours.append(token_f1(text, want))
             if name == "fundus":

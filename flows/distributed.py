@@ -26,7 +26,7 @@ from flows.http import Fetcher, FetchSettings
 from flows.kinds import KINDS
 from flows.warc import WarcReplayTransport
 from schemas.records import FeedEntry, Fetched, Processed, Source
-from transforms.process import process_pages
+from flows.process import process_pages
 from transforms.urls import url_host
 
 

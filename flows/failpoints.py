@@ -18,7 +18,7 @@ import os
 import time
 from pathlib import Path
 
-from transforms.process import process_pages
+from flows.process import process_pages
 
 POLL_S = 0.01
 
@@ -35,7 +35,7 @@ def hold(point: str, subject: str) -> None:
 
 
 def process_pages_held(batch: list) -> list:
-    """`transforms.process.process_pages`, with the `extract` failpoint before each page."""
+    """`flows.process.process_pages`, with the `extract` failpoint before each page."""
     if "SOCWATCH_FAILPOINT" in os.environ:
         for _fetched, entry, _source in batch:
             if entry is not None:

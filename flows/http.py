@@ -41,9 +41,11 @@ from protego import Protego
 
 from flows.warc import WarcRecorder
 from schemas.records import Fetched, Source, Status
+from transforms.errors import internal_error
 from transforms.urls import canonical_url, url_host
 
 PROJECT_URL = "https://github.com/socwatch/socwatch"
+_JITTER = random.Random()  # backoff jitter: our own, so a fetch never moves the global random state
 USER_AGENT = os.environ.get("SOCWATCH_USER_AGENT") or f"socwatch/0.1 (+{PROJECT_URL})"
 ROBOTS_AGENT = "socwatch"  # the token robots.txt rules are matched against
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -281,8 +283,8 @@ class Fetcher:
         try:
             return await self._fetch(url, source, expect, conditional)
         except Exception as exc:  # a bug must cost one URL, not the run: record it and go on
-            return Fetched(source=source.name, url=url, status=Status.CONNECTION_ERROR, fetched_at=datetime.now(UTC),
-                           error=f"internal error {type(exc).__name__}: {str(exc)[:160]}")
+            return Fetched(source=source.name, url=url, status=Status.INTERNAL_ERROR, fetched_at=datetime.now(UTC),
+                           error=internal_error(exc))
 
     async def _fetch(self, url: str, source: Source, expect: str, conditional: bool = True) -> Fetched:
         started = time.monotonic()
@@ -385,7 +387,7 @@ class Fetcher:
 
     async def _backoff(self, attempt: int, deadline: float) -> None:
         base = self.settings.retry_base_s * 2**attempt
-        delay = base + random.uniform(0, base)
+        delay = base + _JITTER.uniform(0, base)
         if time.monotonic() + delay >= deadline:
             raise TimeoutError
         await asyncio.sleep(delay)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 # What the extraction pool's fork server imports (and warms) before it forks any worker.
-EXTRACTION = "transforms.warm"
+EXTRACTION = "flows.warm"
 CHUNKS_PER_WORKER = 4  # a batch is cut finer than one part per worker, so no worker idles at its end
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from schemas.codes import ACTOR_CODES, ISO_639_1
-from schemas.records import SOURCE_KINDS, Source
+from schemas.records import Source
 from transforms.urls import canonical_url, url_host
 
 _NAME = re.compile(r"^[a-z0-9-]+$")
@@ -85,14 +85,12 @@ def _parse_entry(entry: dict, label: str) -> Source:
     name, kind, url = entry["name"], entry["kind"], entry["url"].strip()
     if not _NAME.match(name):
         raise fail("name", f"{name!r} must match [a-z0-9-]+")
-    if kind not in SOURCE_KINDS:
-        raise fail("kind", f"{kind!r} is not one of {', '.join(SOURCE_KINDS)}")
     # Imported here: the CLI reads this module before it starts Prefect's API, and the kinds
     # bring in httpx and trafilatura (a second of imports the API's start would wait for).
     from flows.kinds import KINDS
 
     if kind not in KINDS:
-        raise fail("kind", f"{kind!r} is not supported by this version of socwatch yet (use: {', '.join(KINDS)})")
+        raise fail("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
     host = url_host(url)
     if not url.lower().startswith(("http://", "https://")) or not host:
         raise fail("url", f"{url!r} is not an http(s) URL with a host")

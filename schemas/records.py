@@ -34,6 +34,7 @@ class Status(StrEnum):
     NO_CONTENT = "no_content"  # a page with no extractable article text
     EXTRACT_ERROR = "extract_error"  # the extractor failed on the page
     QUARANTINED = "quarantined"  # the article failed validation and was set aside
+    INTERNAL_ERROR = "internal_error"  # our own bug (an unexpected exception), not the input's fault
 
     @property
     def is_skip(self) -> bool:
@@ -56,11 +57,9 @@ _FAILURES = frozenset(
         Status.UNSAFE_XML,
         Status.EXTRACT_ERROR,
         Status.QUARANTINED,
+        Status.INTERNAL_ERROR,
     }
 )
-
-SOURCE_KINDS = ("feed", "govuk", "rijksoverheid", "sitemap")
-
 
 @dataclass(frozen=True, slots=True)
 class Source:

@@ -156,3 +156,13 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def prefect_api_url(prefect_harness) -> str:
+    """The session's Prefect API, for `socwatch` commands run as subprocesses: with it in
+    PREFECT_API_URL a command uses it instead of starting a temporary server of its own (about
+    8 s of a core each). A test of the command's own server leaves it out."""
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value()

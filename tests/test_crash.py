@@ -211,13 +211,21 @@ def _release_held_pages(request) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory) -> dict[str, str]:
+def own_api_env(tmp_path_factory) -> dict[str, str]:
     """The commands' environment: their own Prefect home (shared by the module's commands, as
-    on one machine), task lines logged, nothing from the caller's socwatch settings."""
+    on one machine), task lines logged, nothing from the caller's socwatch settings; each
+    command starts its own temporary Prefect API (and must take it down with it when killed)."""
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SOCWATCH_"))}
     return {**keep, "PREFECT_HOME": str(tmp_path_factory.mktemp("prefect")), "PREFECT_LOGGING_LEVEL": "INFO",
             "PREFECT_LOGGING_TO_API_ENABLED": "false", "PREFECT_UI_ENABLED": "false", "PYTHONUNBUFFERED": "1",
             "SOCWATCH_LOCK_WAIT_S": "60"}
+
+
+@pytest.fixture(scope="module")
+def env(own_api_env, prefect_api_url) -> dict[str, str]:
+    """The same, the commands using the session's Prefect API (as with a Prefect server
+    configured): no command waits for a server of its own to start."""
+    return {**own_api_env, "PREFECT_API_URL": prefect_api_url}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -656,12 +664,14 @@ def kill_during_publish(command: Command, site: Site, db: Path) -> str:
 
 
 @pytest.mark.parametrize("point", ["fetch", "extraction", "load", "publish"])
-def test_a_run_killed_midway_then_run_again_equals_an_uninterrupted_run(point, site, env, baseline, commands, tmp_path):
+def test_a_run_killed_midway_then_run_again_equals_an_uninterrupted_run(point, site, env, own_api_env, baseline, commands,
+                                                                        tmp_path):
     db = tmp_path / "w.duckdb"
     drive, held = {"fetch": (kill_during_fetch, (250,)), "extraction": (kill_during_extraction, (350,)),
                    "load": (kill_during_load, (350,)), "publish": (kill_during_publish, ())}[point]
     site.hold(*held)
-    run_env = env
+    # The run killed during a fetch started its own Prefect API: the kill must take it down too.
+    run_env = own_api_env if point == "fetch" else env
     if point == "extraction":
         run_env = {**env, "SOCWATCH_FAILPOINT": f"extract:{site.server.url(page_path(250))}",
                    "SOCWATCH_FAILPOINT_DIR": str(tmp_path.parent / f"{tmp_path.name}-failpoints")}
@@ -669,6 +679,8 @@ def test_a_run_killed_midway_then_run_again_equals_an_uninterrupted_run(point, s
     killed = commands("run", "--sources", site.sources(), "--db", db, env=run_env)
     how = drive(killed, site, db)
     stages = killed.stages()  # every line the run wrote before the kill has been read
+    if point == "fetch":  # its own API server was in the tree the kill ended
+        assert any("prefect.server.api.server:create_app" in p.cmdline for p in killed.tree), killed.tree
 
     # What the kill left: whole batches only, every row with its article, the run still "running".
     assert problems(db) == {}
@@ -824,7 +836,8 @@ def snapshot_state(path: Path) -> tuple:
         con.close()
 
 
-def test_two_runs_on_one_warehouse_take_turns_and_readers_see_the_last_finished_run(site, env, baseline, commands, tmp_path):
+def test_two_runs_on_one_warehouse_take_turns_and_readers_see_the_last_finished_run(site, env, own_api_env, baseline, commands,
+                                                                                   tmp_path):
     db, snapshot = tmp_path / "w.duckdb", tmp_path / "w.snapshot.duckdb"
     shutil.copyfile(baseline.db, db)
     shutil.copyfile(baseline.db.with_name("w.snapshot.duckdb"), snapshot)
@@ -853,7 +866,8 @@ def test_two_runs_on_one_warehouse_take_turns_and_readers_see_the_last_finished_
         first.wait_for("the first run's batch 3 held", lambda: site.has_arrived(250) and first.finished("validate-load") >= 2)
 
         # Meanwhile: a run that may wait 300 s for the warehouse, one that may wait 1 s, a reader.
-        patient = commands("run", "--sources", more, "--db", db, env={**env, "SOCWATCH_LOCK_WAIT_S": "300"})
+        # (The patient one starts its own Prefect API: the sign that it is up and waiting.)
+        patient = commands("run", "--sources", more, "--db", db, env={**own_api_env, "SOCWATCH_LOCK_WAIT_S": "300"})
         short = commands("run", "--sources", more, "--db", db, env={**env, "SOCWATCH_LOCK_WAIT_S": "1"})
 
         # `socwatch sql` reads the snapshot while the run holds the warehouse, and says so.

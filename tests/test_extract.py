@@ -8,8 +8,9 @@ import pytest
 from conftest import need_shared
 from schemas.records import FeedEntry, Fetched, Source, Status
 from transforms.evaluate import token_f1
-from transforms.extract import ExtractionError, content_hash, decode_html, extract_article
-from transforms.process import process_pages
+from transforms.extract import content_hash, decode_html, extract_article
+from flows.process import process_pages
+from transforms.errors import ParseError
 
 SOURCE = Source("src", "feed", "https://e.org/feed", "GB", "en", ("e.org",), title="Example publisher")
 
@@ -28,7 +29,7 @@ def test_article_text_matches_the_benchmark_ground_truth():
         body = gzip.decompress((folder / "html" / f"{page_id}.html.gz").read_bytes())
         try:
             text = extract_article(fetched(body, expected["url"]), None, SOURCE).text
-        except ExtractionError:
+        except ParseError:
             text = ""
         scores.append(token_f1(text, expected["articleBody"]))
     assert len(scores) == 181

@@ -4,7 +4,8 @@ import pytest
 
 from conftest import CORPUS, need_shared
 from schemas.records import Status
-from transforms.feeds import FeedError, parse_feed
+from transforms.feeds import parse_feed
+from transforms.errors import ParseError
 
 FEED_DIR = CORPUS / "feeds"
 REAL_FEEDS = sorted(p for p in FEED_DIR.glob("*/*") if p.suffix in (".xml", ".json") and p.parent.name != "rijksoverheid") if FEED_DIR.exists() else []
@@ -21,7 +22,7 @@ def test_every_real_feed_parses_or_fails_with_a_named_status(path):
         need_shared("corpus", "feeds")
     try:
         parsed = parse(path)
-    except FeedError as exc:
+    except ParseError as exc:
         assert exc.status in (Status.PARSE_ERROR, Status.UNSAFE_XML)
         assert exc.message
         return
@@ -55,7 +56,7 @@ def test_truncated_feed_yields_its_complete_entries_with_a_warning():
 
 @pytest.mark.corpus
 def test_unreadable_feed_fails_with_parse_error():
-    with pytest.raises(FeedError) as info:
+    with pytest.raises(ParseError) as info:
         parse(need_shared("corpus", "feeds", "feed_rs_fixtures", "rss_2.0_invalid_1.xml"))
     assert info.value.status is Status.PARSE_ERROR
 
@@ -91,14 +92,14 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 
 @pytest.mark.parametrize("body", [BILLION_LAUGHS, EXTERNAL_ENTITY], ids=["billion-laughs", "external-entity"])
 def test_entity_declarations_are_refused_unexpanded(body):
-    with pytest.raises(FeedError) as info:
+    with pytest.raises(ParseError) as info:
         parse_feed(body, source="s", feed_url="https://e.org/feed")
     assert info.value.status is Status.UNSAFE_XML
 
 
 @pytest.mark.parametrize("body", [b"", b"   \n", b"<html><body>not a feed</body></html>", b"{\"no\": \"items\"}", b"{broken json"])
 def test_non_feeds_fail_with_parse_error(body):
-    with pytest.raises(FeedError) as info:
+    with pytest.raises(ParseError) as info:
         parse_feed(body, source="s", feed_url="https://e.org/feed")
     assert info.value.status is Status.PARSE_ERROR
 

@@ -180,3 +180,13 @@ def test_a_robots_txt_redirect_to_nowhere_counts_as_no_robots_txt_and_is_asked_o
     results = fetch_all(source_for(loopback), [loopback.url(f"/p{i}") for i in range(3)])
     assert [r.status for r in results] == [Status.FETCHED] * 3
     assert loopback.requests.count("/robots.txt") == 1
+
+
+def test_our_own_bug_in_a_fetch_is_an_internal_error_not_a_dead_server(loopback, monkeypatch):
+    async def broken(self, url, source, expect, conditional=True):
+        raise KeyError("a bug of ours")
+
+    monkeypatch.setattr(Fetcher, "_fetch", broken)
+    [result] = fetch_all(source_for(loopback), [loopback.url("/page")])
+    assert result.status is Status.INTERNAL_ERROR and result.status.is_failure
+    assert result.error.startswith("KeyError: 'a bug of ours' at test_http.py:")

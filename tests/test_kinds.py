@@ -6,6 +6,7 @@ The registry drives this file: a kind registered in flows.kinds.KINDS without a 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 import gzip
 import json
 
@@ -15,7 +16,8 @@ from conftest import Route, need_shared
 from flows.http import Fetcher, FetchSettings
 from flows.kinds import KINDS
 from schemas.records import Source, Status
-from transforms.process import process_pages
+from flows.process import process_pages
+from transforms.errors import ParseError
 
 SETTINGS = FetchSettings(total_timeout_s=10, max_retries=0)
 
@@ -132,16 +134,15 @@ def test_kind(kind, loopback):
 
 
 def test_sitemap_bombs_and_entity_attacks_fail_with_their_status():
-    from transforms.feeds import FeedError
     from transforms.sitemaps import parse_sitemap
 
-    with pytest.raises(FeedError) as bomb:
+    with pytest.raises(ParseError) as bomb:
         parse_sitemap(gzip.compress(b"<urlset>" + b" " * 60_000_000 + b"</urlset>"), "s")
     assert bomb.value.status is Status.TOO_LARGE
-    with pytest.raises(FeedError) as laughs:
+    with pytest.raises(ParseError) as laughs:
         parse_sitemap(b"<!DOCTYPE u [<!ENTITY a 'b'>]><urlset>&a;</urlset>", "s")
     assert laughs.value.status is Status.UNSAFE_XML
-    with pytest.raises(FeedError) as encoding:
+    with pytest.raises(ParseError) as encoding:
         parse_sitemap(b'<?xml version="1.0" encoding="x-bogus"?><urlset></urlset>', "s")
     assert encoding.value.status is Status.PARSE_ERROR
 
@@ -199,3 +200,21 @@ def test_odd_content_items_name_no_original(body):
     from transforms.govuk import original_document_path
 
     assert original_document_path(body) is None
+
+
+def test_a_bug_of_ours_is_an_internal_error_and_bad_input_keeps_its_own_status():
+    from flows.kinds.base import parsed
+    from flows.process import process_page
+    from schemas.records import Fetched
+
+    fetched = Fetched("s", "https://example.org/feed", Status.FETCHED, body=b"<rss/>")
+    _, nothing = parsed(fetched, lambda f: {}["missing"])
+    failed, _ = parsed(fetched, lambda f: {}["missing"])
+    assert nothing is None and failed.status is Status.INTERNAL_ERROR and failed.error.startswith("KeyError: 'missing' at ")
+    refused, _ = parsed(fetched, lambda f: (_ for _ in ()).throw(ParseError(Status.UNSAFE_XML, "entities")))
+    assert (refused.status, refused.error) == (Status.UNSAFE_XML, "entities")
+    # A body in a format its kind has no extractor for is a bug of the kind, not a bad page.
+    src = Source("s", "feed", "https://example.org/feed", "GB", "en", ("example.org",))
+    page = Fetched("s", "https://example.org/a", Status.FETCHED, body=b"{}", format="govuk_content")
+    assert process_page(page, None, src).status is Status.INTERNAL_ERROR
+    assert process_page(page, None, replace(src, kind="govuk")).status is Status.NO_CONTENT  # its kind reads it: empty

@@ -12,22 +12,15 @@ import unicodedata
 import trafilatura
 
 from schemas.codes import language_code
-from schemas.records import Article, FeedEntry, Fetched, Source
+from schemas.records import Article, FeedEntry, Fetched, Source, Status
 from transforms.dates import parse_iso
 from transforms.urls import article_id
+from transforms.errors import ParseError
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _HTML_LANG = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?", re.IGNORECASE)
 _BLANK_LINES = re.compile(r"\n{3,}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-class ExtractionError(Exception):
-    """The page has no article to extract (`no_content`) or the extractor failed."""
-
-    def __init__(self, status: str, message: str):
-        super().__init__(message)
-        self.status = status
 
 
 def decode_html(body: bytes, content_type: str | None) -> str | bytes:
@@ -62,7 +55,7 @@ def content_hash(title: str, text: str) -> str:
 
 
 def extract_article(fetched: Fetched, entry: FeedEntry | None, source: Source) -> Article:
-    """Extract one page. Raises ExtractionError with a status for pages with no article."""
+    """Extract one page. Raises ParseError with a status for pages with no article."""
     markup = decode_html(fetched.body, fetched.content_type)
     try:
         doc = trafilatura.bare_extraction(
@@ -76,9 +69,9 @@ def extract_article(fetched: Fetched, entry: FeedEntry | None, source: Source) -
             fast=False,
         )
     except Exception as exc:  # trafilatura raises many kinds on hostile markup
-        raise ExtractionError("extract_error", f"{type(exc).__name__}: {str(exc)[:160]}") from None
+        raise ParseError(Status.EXTRACT_ERROR, f"{type(exc).__name__}: {str(exc)[:160]}") from None
     if doc is None or not (doc.text or "").strip():
-        raise ExtractionError("no_content", "no article text found on the page")
+        raise ParseError(Status.NO_CONTENT, "no article text found on the page")
     text = normalise_text(doc.text)
     title = normalise_text(doc.title or (entry.title if entry else "") or "")
     if not title:

@@ -1,10 +1,10 @@
 """Feed parsing: RSS 0.9x/1.0/2.0, Atom and JSON Feed bytes in, FeedEntry records out.
 
 XML is screened before any parser sees it: a document that declares entities (the
-"billion laughs" family, external entities) is refused with `FeedError(UNSAFE_XML)` and is
+"billion laughs" family, external entities) is refused with `ParseError(UNSAFE_XML)` and is
 never expanded. Parsing itself is done by feedparser, which is lenient with the real world
 (blank lines before the XML declaration, bad dates, HTML in odd places); a feed it cannot
-read at all fails with `FeedError(PARSE_ERROR)` and a message saying why.
+read at all fails with `ParseError(PARSE_ERROR)` and a message saying why.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from defusedxml import DefusedXmlException
 from schemas.records import FeedEntry, Status
 from transforms.dates import parse_iso
 from transforms.urls import canonical_url
+from transforms.errors import ParseError
 
 # feedparser must never go to the network or read files: we only hand it bytes.
 feedparser.RESOLVE_RELATIVE_URIS = True
@@ -31,15 +32,6 @@ feedparser.SANITIZE_HTML = True
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _BOM = b"\xef\xbb\xbf"
-
-
-class FeedError(Exception):
-    """A feed that cannot be read; `status` is the terminal status to record for it."""
-
-    def __init__(self, status: Status, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +45,7 @@ def parse_feed(data: bytes, *, source: str, feed_url: str, content_type: str | N
     """Parse feed bytes into entries with canonical URLs (deduplicated, feed order kept)."""
     body = data.lstrip(_BOM).lstrip()
     if not body:
-        raise FeedError(Status.PARSE_ERROR, "empty feed body")
+        raise ParseError(Status.PARSE_ERROR, "empty feed body")
     if body[:1] in (b"{", b"[") or (content_type or "").split(";")[0].strip().endswith("json"):
         return _parse_json_feed(body, source=source, feed_url=feed_url)
     _screen_xml(body)
@@ -67,13 +59,13 @@ def parse_feed(data: bytes, *, source: str, feed_url: str, content_type: str | N
     # Unknown encodings, hostile nesting; and feedparser's own slips: a stray </height> or </width>
     # makes it call int(None) (TypeError), &#99999999999999999999; chr() of it (OverflowError).
     except (LookupError, ValueError, RecursionError, TypeError, OverflowError) as exc:
-        raise FeedError(Status.PARSE_ERROR, f"not a readable feed: {type(exc).__name__}: {_describe(exc)}") from None
+        raise ParseError(Status.PARSE_ERROR, f"not a readable feed: {type(exc).__name__}: {_describe(exc)}") from None
     problem = parsed.get("bozo_exception")
     if not parsed.entries:
         if problem is not None:
-            raise FeedError(Status.PARSE_ERROR, f"not a readable feed: {_describe(problem)}")
+            raise ParseError(Status.PARSE_ERROR, f"not a readable feed: {_describe(problem)}")
         if not parsed.get("version"):
-            raise FeedError(Status.PARSE_ERROR, "not a feed (no RSS, Atom or JSON Feed root)")
+            raise ParseError(Status.PARSE_ERROR, "not a feed (no RSS, Atom or JSON Feed root)")
     entries, skipped = [], 0
     for item in parsed.entries:
         url = _entry_link(item)
@@ -92,7 +84,7 @@ def parse_feed(data: bytes, *, source: str, feed_url: str, content_type: str | N
             )
         )
     if problem is not None and not entries:
-        raise FeedError(Status.PARSE_ERROR, f"damaged feed with no readable entry: {_describe(problem)}")
+        raise ParseError(Status.PARSE_ERROR, f"damaged feed with no readable entry: {_describe(problem)}")
     notes = []
     if problem is not None:
         notes.append(f"feed damaged, read what could be read: {_describe(problem)}")
@@ -105,11 +97,11 @@ def parse_feed(data: bytes, *, source: str, feed_url: str, content_type: str | N
 def _screen_xml(body: bytes) -> None:
     """Refuse XML that declares entities; defusedxml confirms where the document is well formed."""
     if _ENTITY_DECL.search(body):
-        raise FeedError(Status.UNSAFE_XML, "feed declares XML entities (refused: entity expansion attack)")
+        raise ParseError(Status.UNSAFE_XML, "feed declares XML entities (refused: entity expansion attack)")
     try:
         safe_et.fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        raise FeedError(Status.UNSAFE_XML, f"unsafe XML refused: {type(exc).__name__}") from None
+        raise ParseError(Status.UNSAFE_XML, f"unsafe XML refused: {type(exc).__name__}") from None
     except (safe_et.ParseError, LookupError, ValueError):
         pass  # malformed (or an unknown encoding) but harmless: feedparser's lenient parser may still read it
 
@@ -118,9 +110,9 @@ def _parse_json_feed(body: bytes, *, source: str, feed_url: str) -> ParsedFeed:
     try:
         doc = json.loads(body)
     except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, a 5000-digit number, [[[[...
-        raise FeedError(Status.PARSE_ERROR, f"invalid JSON feed: {_describe(exc)}") from None
+        raise ParseError(Status.PARSE_ERROR, f"invalid JSON feed: {_describe(exc)}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
-        raise FeedError(Status.PARSE_ERROR, "JSON document is not a JSON Feed (no 'items' list)")
+        raise ParseError(Status.PARSE_ERROR, "JSON document is not a JSON Feed (no 'items' list)")
     entries = []
     for item in doc["items"]:
         if not isinstance(item, dict):

@@ -11,11 +11,12 @@ import json
 from urllib.parse import urlsplit
 
 from schemas.codes import language_code
-from schemas.records import Article, FeedEntry, Source
+from schemas.records import Article, FeedEntry, Source, Status
 from transforms.dates import parse_iso
-from transforms.extract import ExtractionError, content_hash, normalise_text
+from transforms.extract import content_hash, normalise_text
 from transforms.html_text import html_to_text
 from transforms.urls import article_id
+from transforms.errors import ParseError
 
 FORMAT = "govuk_content"
 
@@ -55,13 +56,13 @@ def original_document_path(body: bytes) -> str | None:
 
 
 def article_from_content_item(body: bytes, url: str, entry: FeedEntry | None, source: Source) -> Article:
-    """An Article from a Content API item; raises ExtractionError where it holds no article."""
+    """An Article from a Content API item; raises ParseError where it holds no article."""
     try:
         item = json.loads(body)
     except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, a 5000-digit number, [[[[...
-        raise ExtractionError("extract_error", f"Content API answer is not JSON: {str(exc)[:200]}") from None
+        raise ParseError(Status.EXTRACT_ERROR, f"Content API answer is not JSON: {str(exc)[:200]}") from None
     if not isinstance(item, dict):
-        raise ExtractionError("extract_error", "Content API answer is not a content item")
+        raise ParseError(Status.EXTRACT_ERROR, "Content API answer is not a content item")
     details = item.get("details") if isinstance(item.get("details"), dict) else {}
     body_html = details.get("body")
     if isinstance(body_html, list):  # multi-part bodies: [{content_type, content}, ...]
@@ -70,7 +71,7 @@ def article_from_content_item(body: bytes, url: str, entry: FeedEntry | None, so
     text = html_to_text(body_html if isinstance(body_html, str) else "")
     title = normalise_text(str(item.get("title") or (entry.title if entry else "") or ""))
     if not text or not title:
-        raise ExtractionError("no_content", f"content item ({item.get('document_type') or 'unknown type'}) has no body text")
+        raise ParseError(Status.NO_CONTENT, f"content item ({item.get('document_type') or 'unknown type'}) has no body text")
     links = item.get("links") if isinstance(item.get("links"), dict) else {}
     listed = links.get("organisations") if isinstance(links.get("organisations"), list) else ()
     # Every string that reaches the record is normalised: a JSON "\ud800" could not be stored.

@@ -15,10 +15,10 @@ from defusedxml import DefusedXmlException
 from schemas.codes import language_code
 from schemas.records import Article, FeedEntry, Source, Status
 from transforms.dates import parse_iso
-from transforms.extract import ExtractionError, content_hash, normalise_text
-from transforms.feeds import FeedError
+from transforms.extract import content_hash, normalise_text
 from transforms.html_text import html_to_text
 from transforms.urls import article_id, canonical_url
+from transforms.errors import ParseError
 
 FORMAT = "rijksoverheid_document"
 
@@ -27,9 +27,9 @@ def _parse(body: bytes):
     try:
         return safe_et.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        raise FeedError(Status.UNSAFE_XML, f"unsafe XML refused: {type(exc).__name__}") from None
+        raise ParseError(Status.UNSAFE_XML, f"unsafe XML refused: {type(exc).__name__}") from None
     except (safe_et.ParseError, LookupError, ValueError) as exc:  # malformed, or an unknown encoding
-        raise FeedError(Status.PARSE_ERROR, f"not well-formed XML: {exc}") from None
+        raise ParseError(Status.PARSE_ERROR, f"not well-formed XML: {exc}") from None
 
 
 def _text(element, tag: str) -> str | None:
@@ -39,10 +39,10 @@ def _text(element, tag: str) -> str | None:
 
 
 def parse_news_list(body: bytes, source: str) -> tuple[FeedEntry, ...]:
-    """The entries of one page of the news list; raises FeedError with a status."""
+    """The entries of one page of the news list; raises ParseError with a status."""
     root = _parse(body)
     if root.tag != "newsitems":
-        raise FeedError(Status.PARSE_ERROR, f"not a Rijksoverheid news list (root <{root.tag}>)")
+        raise ParseError(Status.PARSE_ERROR, f"not a Rijksoverheid news list (root <{root.tag}>)")
     entries = {}
     for item in root.iter("newsitem"):
         url = _text(item, "canonical")
@@ -73,19 +73,19 @@ def next_page_url(url: str, page_size: int) -> str:
 
 
 def article_from_document(body: bytes, url: str, entry: FeedEntry | None, source: Source) -> Article:
-    """An Article from an item <document>; raises ExtractionError where it holds none."""
+    """An Article from an item <document>; raises ParseError where it holds none."""
     try:
         root = _parse(body)
-    except FeedError as exc:
-        raise ExtractionError("extract_error", exc.message) from None
+    except ParseError as exc:
+        raise ParseError(Status.EXTRACT_ERROR, exc.message) from None
     if root.tag != "document":
-        raise ExtractionError("extract_error", f"not a Rijksoverheid document (root <{root.tag}>)")
+        raise ParseError(Status.EXTRACT_ERROR, f"not a Rijksoverheid document (root <{root.tag}>)")
     title = normalise_text(_text(root, "title") or (entry.title if entry else "") or "")
     parts = [html_to_text(_text(root, "introduction"))]
     parts += [html_to_text(p.text) for p in root.iter("paragraph") if p.text]
     text = normalise_text("\n".join(p for p in parts if p))
     if not title or not text:
-        raise ExtractionError("no_content", "document has no title or text")
+        raise ParseError(Status.NO_CONTENT, "document has no title or text")
     authorities = tuple(dict.fromkeys(d.text.strip() for d in root.findall("authorities/department") if d.text and d.text.strip()))
     published = parse_iso(_text(root, "available") or _text(root, "issued") or _text(root, "frontenddate"))
     feed_date = entry.published_at if entry else None

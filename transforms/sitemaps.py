@@ -15,8 +15,8 @@ from defusedxml import DefusedXmlException
 
 from schemas.records import FeedEntry, Status
 from transforms.dates import parse_iso
-from transforms.feeds import FeedError
 from transforms.urls import canonical_url
+from transforms.errors import ParseError
 
 MAX_DECOMPRESSED = 50 * 1024 * 1024  # the sitemap protocol's own limit per file
 NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
@@ -33,9 +33,9 @@ def gunzip(body: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
     try:
         out = decompressor.decompress(body, limit + 1)
     except zlib.error as exc:
-        raise FeedError(Status.PARSE_ERROR, f"broken gzip: {exc}") from None
+        raise ParseError(Status.PARSE_ERROR, f"broken gzip: {exc}") from None
     if len(out) > limit or decompressor.unconsumed_tail:
-        raise FeedError(Status.TOO_LARGE, f"sitemap decompresses to more than {limit} bytes")
+        raise ParseError(Status.TOO_LARGE, f"sitemap decompresses to more than {limit} bytes")
     return out
 
 
@@ -57,9 +57,9 @@ def parse_sitemap(body: bytes, source: str) -> Sitemap:
     try:
         root = safe_et.fromstring(body.lstrip(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        raise FeedError(Status.UNSAFE_XML, f"unsafe XML refused: {type(exc).__name__}") from None
+        raise ParseError(Status.UNSAFE_XML, f"unsafe XML refused: {type(exc).__name__}") from None
     except (safe_et.ParseError, LookupError, ValueError) as exc:  # malformed, or an unknown encoding
-        raise FeedError(Status.PARSE_ERROR, f"not well-formed XML: {exc}") from None
+        raise ParseError(Status.PARSE_ERROR, f"not well-formed XML: {exc}") from None
     kind = _local(root.tag)
     if kind == "sitemapindex":
         children = []
@@ -69,7 +69,7 @@ def parse_sitemap(body: bytes, source: str) -> Sitemap:
                 children.append((canonical_url(loc), parse_iso(_child_text(node, "lastmod"))))
         return Sitemap((), tuple(children))
     if kind != "urlset":
-        raise FeedError(Status.PARSE_ERROR, f"not a sitemap (root <{kind}>)")
+        raise ParseError(Status.PARSE_ERROR, f"not a sitemap (root <{kind}>)")
     entries: dict[str, FeedEntry] = {}
     for node in root:
         loc = _child_text(node, "loc")

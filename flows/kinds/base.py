@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from flows.http import Fetcher
-from schemas.records import FeedEntry, Fetched, Source, Status
+from schemas.records import Article, FeedEntry, Fetched, Source, Status
+from transforms.errors import ParseError, internal_error
+from transforms.extract import extract_article
+
+T = TypeVar("T")
+# Reads a fetched body into an Article (raising ParseError where it holds none).
+Extractor = Callable[[Fetched, FeedEntry | None, Source], Article]
 
 
 @dataclass(frozen=True)
@@ -16,6 +23,17 @@ class Discovery:
     source: str
     entries: tuple[FeedEntry, ...]
     events: tuple[Fetched, ...]
+
+
+def parsed(fetched: Fetched, parse: Callable[[Fetched], T]) -> tuple[Fetched, T | None]:
+    """A discovery document (feed, sitemap, list) read: the parsed document, or None and the
+    fetch with the status the input earned (ParseError), or `internal_error` for our own bug."""
+    try:
+        return fetched, parse(fetched)
+    except ParseError as exc:
+        return replace(fetched, status=exc.status, error=exc.message), None
+    except Exception as exc:  # a bug must cost this document, not the run
+        return replace(fetched, status=Status.INTERNAL_ERROR, error=internal_error(exc)), None
 
 
 async def fetch_page(entry: FeedEntry, source: Source, fetcher: Fetcher) -> Fetched:
@@ -38,8 +56,20 @@ async def fetch_document(entry: FeedEntry, source: Source, fetcher: Fetcher, *, 
     return replace(page, error="; ".join(x for x in (note, page.error) if x))
 
 
+def structured(reader: Callable[[bytes, str, FeedEntry | None, Source], Article]) -> Extractor:
+    """An extractor for a structured document format: `reader(body, url, entry, source)`."""
+    def extract(fetched: Fetched, entry: FeedEntry | None, source: Source) -> Article:
+        return reader(fetched.body, fetched.url, entry, source)
+    return extract
+
+
 @dataclass(frozen=True)
 class SourceKind:
+    """Everything of one kind of source, declared in one place: how it discovers its articles,
+    how it fetches each one, and which extractor reads each format its fetches return
+    (`Fetched.format`: "html" for a page, the kind's own name for its documents)."""
+
     name: str
     discover: Callable[[Source, Fetcher], Awaitable[Discovery]]
     fetch_article: Callable[[FeedEntry, Source, Fetcher], Awaitable[Fetched]] = fetch_page
+    extractors: Mapping[str, Extractor] = field(default_factory=lambda: {"html": extract_article})

@@ -12,10 +12,11 @@ from dataclasses import replace
 from urllib.parse import urljoin
 
 from flows.http import Fetcher
-from flows.kinds.base import Discovery, SourceKind, fetch_document
+from flows.kinds.base import Discovery, SourceKind, fetch_document, structured
 from flows.kinds.feed import read_feed
 from schemas.records import FeedEntry, Fetched, Source, Status
 from transforms import govuk
+from transforms.extract import extract_article
 
 
 async def discover(source: Source, fetcher: Fetcher) -> Discovery:
@@ -42,4 +43,5 @@ async def fetch_article(entry: FeedEntry, source: Source, fetcher: Fetcher) -> F
     return replace(fetched, error="; ".join(x for x in (fetched.error, note) if x))
 
 
-KIND = SourceKind("govuk", discover, fetch_article)
+KIND = SourceKind("govuk", discover, fetch_article,
+                  {"html": extract_article, govuk.FORMAT: structured(govuk.article_from_content_item)})

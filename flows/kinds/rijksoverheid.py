@@ -8,15 +8,14 @@ in June 2026; the kind reads archives and mirrors of it, and the RSS of the new 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import partial
 from urllib.parse import parse_qsl, urlsplit
 
 from flows.http import Fetcher
-from flows.kinds.base import Discovery, SourceKind, fetch_document
-from schemas.records import Source, Status
+from flows.kinds.base import Discovery, SourceKind, fetch_document, parsed, structured
+from schemas.records import Source
 from transforms import rijksoverheid
-from transforms.feeds import FeedError
+from transforms.extract import extract_article
 
 MAX_PAGES = 4
 DEFAULT_ROWS = 25
@@ -31,15 +30,10 @@ async def discover(source: Source, fetcher: Fetcher) -> Discovery:
         if not fetched.ok:
             events.append(fetched)
             break
-        try:
-            found = rijksoverheid.parse_news_list(fetched.body, source.name)
-        except FeedError as exc:
-            events.append(replace(fetched, status=exc.status, error=exc.message))
-            break
-        except Exception as exc:  # a parser failing on hostile input is this list's problem only
-            events.append(replace(fetched, status=Status.PARSE_ERROR, error=f"{type(exc).__name__}: {exc}"[:300]))
-            break
+        fetched, found = parsed(fetched, lambda f: rijksoverheid.parse_news_list(f.body, source.name))
         events.append(fetched)
+        if found is None:
+            break
         for entry in found:
             entries.setdefault(entry.url, entry)
         if len(found) < page_size:
@@ -48,4 +42,5 @@ async def discover(source: Source, fetcher: Fetcher) -> Discovery:
     return Discovery(source.name, tuple(entries.values()), tuple(events))
 
 
-KIND = SourceKind("rijksoverheid", discover, partial(fetch_document, format=rijksoverheid.FORMAT, expect="feed"))
+KIND = SourceKind("rijksoverheid", discover, partial(fetch_document, format=rijksoverheid.FORMAT, expect="feed"),
+                  {"html": extract_article, rijksoverheid.FORMAT: structured(rijksoverheid.article_from_document)})

@@ -6,13 +6,11 @@ MAX_CHILDREN; at most MAX_ENTRIES entries are kept, newest first.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from flows.http import Fetcher
-from flows.kinds.base import Discovery, SourceKind
-from schemas.records import FeedEntry, Fetched, Source, Status
-from transforms.feeds import FeedError
+from flows.kinds.base import Discovery, SourceKind, parsed
+from schemas.records import FeedEntry, Fetched, Source
 from transforms.sitemaps import Sitemap, parse_sitemap
 
 MAX_CHILDREN = 5
@@ -24,12 +22,7 @@ async def _read(url: str, source: Source, fetcher: Fetcher) -> tuple[Fetched, Si
     fetched = await fetcher.fetch(url, source, expect="sitemap")
     if not fetched.ok:
         return fetched, None
-    try:
-        return fetched, parse_sitemap(fetched.body, source.name)
-    except FeedError as exc:
-        return replace(fetched, status=exc.status, error=exc.message), None
-    except Exception as exc:  # a parser failing on hostile input is this sitemap's problem only
-        return replace(fetched, status=Status.PARSE_ERROR, error=f"{type(exc).__name__}: {exc}"[:300]), None
+    return parsed(fetched, lambda f: parse_sitemap(f.body, source.name))
 
 
 async def discover(source: Source, fetcher: Fetcher) -> Discovery:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import gc
 
+from flows.process import process_page
 from schemas.records import Fetched, Source, Status
-from transforms.process import process_page
 
 _PAGE = b"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>Warm-up page | socwatch</title><meta name="author" content="socwatch">

@@ -1,0 +1,2 @@
+-- Our own bugs get their own status, so that a bug never passes for a bad page or a dead server.
+COMMENT ON COLUMN crawl_events.status IS 'Terminal status: fetched, not_modified, robots_disallowed, http_error, timeout, connection_error, too_large, not_html, blocked_host, too_many_redirects, duplicate, parse_error, unsafe_xml, no_content, extract_error, quarantined, internal_error (an unexpected exception in socwatch itself: a bug to report, with where it was raised in error).';
