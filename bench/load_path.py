@@ -89,11 +89,12 @@ def distinct(processed, i: int):
 
 def measure(n: int) -> dict:
     from schemas.records import Fetched, Status
-    from flows.batches import build_batch
+    from flows.validate import build_batch
     from transforms.classify import classify, default_vocabulary
     from flows.process import process_pages
     from warehouse.db import connect
-    from warehouse.load import load_batch, start_run
+    from warehouse.ledger import start_run
+    from warehouse.load import load_batch
 
     extracted = min(n, EXTRACTED)
     items = pages(extracted)

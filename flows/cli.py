@@ -99,8 +99,10 @@ def _reading(db: Path) -> Iterator:
             if not snapshot.exists():
                 con = connect(db, read_only=True)  # no snapshot to fall back on: wait as a writer would
             else:
+                from warehouse.queries import last_finished_at
+
                 con = connect(snapshot, read_only=True)
-                finished = con.execute("SELECT max(finished_at) FROM runs WHERE status <> 'running'").fetchone()[0]
+                finished = last_finished_at(con)
                 when = f"{finished:%Y-%m-%d %H:%M} UTC" if finished else "its last run"
                 err.print(Text(f"note: {db} is busy with a run; reading its snapshot {snapshot} (as of {when})"),
                           highlight=False)
@@ -463,15 +465,10 @@ def serve(
 def status(db: DbOption = Path(DEFAULT_DB)) -> None:
     """Sources and their freshness; exit 4 when one is failing or silent (for cron or a monitor)."""
     with _reading(db) as con:
-        names, rows = _query(con, """
-            SELECT source, articles, strftime(last_success_at, '%Y-%m-%d %H:%M') AS last_success,
-                   strftime(last_published_at, '%Y-%m-%d %H:%M') AS last_published, round(cadence_h, 1) AS cadence_h,
-                   round(silent_for_h, 1) AS silent_h, failure_streak AS failed_runs, coalesce(alert, 'ok') AS alert
-            FROM source_health ORDER BY alert IS NULL, source""")
-        last = con.execute("SELECT command, status, strftime(finished_at, '%Y-%m-%d %H:%M'), run_id FROM runs "
-                           "WHERE status <> 'running' ORDER BY started_at DESC LIMIT 1").fetchone()
-        from warehouse.load import source_alerts
+        from warehouse.queries import SOURCE_HEALTH, last_run, source_alerts
 
+        names, rows = _query(con, SOURCE_HEALTH)
+        last = last_run(con)
         alerts = source_alerts(con)
     console.print(_rich_table(names, rows))
     if last:
@@ -523,11 +520,9 @@ def quarantine(
 ) -> None:
     """List records set aside by validation: table, check, reason (newest first)."""
     with _reading(db) as con:
-        names, rows = _query(con, (
-            'SELECT quarantine_id AS id, left(run_id, 8) AS run, table_name AS "table", record_key AS key, "check", reason, '
-            "resolved_at IS NOT NULL AS resolved FROM quarantine "
-            "WHERE ($run IS NULL OR starts_with(run_id, $run)) AND ($all OR resolved_at IS NULL) "
-            "ORDER BY created_at DESC, quarantine_id DESC"), {"run": run_id, "all": everything})
+        from warehouse.queries import QUARANTINE
+
+        names, rows = _query(con, QUARANTINE, {"run": run_id, "all": everything})
     if rows:
         console.print(_rich_table(names, rows))
     else:

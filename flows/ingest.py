@@ -16,7 +16,6 @@ import asyncio
 import contextvars
 import os
 import time
-import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
@@ -27,22 +26,23 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows.batches import BatchOutcome, build_batch, source_rows
-from flows.http import Fetcher, FetchSettings
-from flows.kinds import KINDS, Discovery
 from flows import progress
 from flows.distributed import dask_pipeline, dask_task_runner
+from flows.failpoints import process_pages_held
+from flows.http import Fetcher, FetchSettings
+from flows.kinds import KINDS, Discovery
 from flows.pool import EXTRACTION, map_batch, start_pool
 from flows.sources import ConfigError, load_sources
+from flows.validate import BatchOutcome, build_batch, source_rows
 from flows.warc import WarcRecorder, WarcReplayTransport
 from schemas.records import FeedEntry, Fetched, Processed, Source, SourceCounts, Status
 from transforms.classify import default_vocabulary
-from flows.failpoints import process_pages_held
 from transforms.urls import canonical_url
 from warehouse.db import connect
+from warehouse.ledger import recorded_run, upsert_sources
+from warehouse.load import load_batch
+from warehouse.queries import source_alerts, validators
 from warehouse.search import index_is_stale, rebuild_index
-from warehouse.snapshot import try_publish
-from warehouse.load import finish_run, load_batch, source_alerts, start_run, upsert_sources, validators
 
 
 @dataclass(frozen=True)
@@ -136,72 +136,68 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
     replay = [str(p) for p in replay or ()]
     transport = WarcReplayTransport(replay) if replay else None
     settings = replace(options.fetch, polite=False) if replay else options.fetch
-    run_id = str(uuid.uuid4())
     started = time.monotonic()
     counts = {s.name: SourceCounts() for s in sources}
     con = connect(db)
     recorder = WarcRecorder(record) if record else None
-    status, error, snapshot, alerts = "failed", None, None, []
+    alerts: list[tuple[str, str, str]] = []
     workers: set[str] = set() if options.task_runner == "dask" else {"in-process"}
-    try:
-        abandoned = start_run(con, run_id, "ingest", flow_run_id=str(flow_run.get_id() or ""), sources_file=str(sources_file),
-                              replay=replay, record=record, taxonomy_version=vocab.version)
-        if abandoned:
-            logger.warning("run=%s abandoned_runs=%d (earlier runs that did not finish)", run_id[:8], abandoned)
-        upsert_sources(con, source_rows(sources))
-        async with Fetcher(sources, settings, transport=transport, recorder=recorder) as fetcher:
-            run = _Run(run_id, {s.name: s for s in sources}, fetcher, con, options)
-            _enter(run)
-            discoveries = await asyncio.gather(*(discover(s) for s in sources))
-            discovery_urls = {canonical_url(s.url) for s in sources} | {e.url for d in discoveries for e in d.events}
-            entries = _plan(discoveries, counts, discovery_urls)
-            for c in counts.values():
-                c.seconds = time.monotonic() - started
-            if not replay and not record:
-                # Conditional GET for articles only: feeds are always read whole, so an entry
-                # that failed last time is tried again while its feed lists it. A recorded run
-                # asks unconditionally, so that its archive replays complete.
-                fetcher.validators.update(validators(con, [u for e in entries for u in (e.url, e.document_url) if u]))
-            feed_events = [event for d in discoveries for event in d.events]
-            outcome = await asyncio.to_thread(validate_load, feed_events, [], "feed")
-            outcome.add_to(counts)
-            if options.task_runner == "dask":
-                async def load(fetched, processed, batch):
-                    _loaded(await asyncio.to_thread(validate_load, fetched, processed), batch, counts, started)
 
-                progress.total("pages", len(entries))
-                workers = await dask_pipeline(entries, options.batch_size, sources, settings, dict(fetcher.validators),
-                                              replay, load, fetcher.host_delays())
-            else:
-                if len(entries) >= options.pool_min_pages and options.workers > 1:
-                    run.pool = start_pool(options.workers, EXTRACTION)
-                    workers = {f"process {n + 1} of {options.workers}" for n in range(options.workers)}
-                try:
-                    await _pipeline(entries, options.batch_size, counts, started)
-                finally:
-                    if run.pool is not None:
-                        run.pool.shutdown(wait=True, cancel_futures=True)
-        if index_is_stale(con):
-            await asyncio.to_thread(rebuild_index, con)
-        troubled = sum(c.failed + c.quarantined for c in counts.values())
-        status = "completed_with_errors" if troubled else "completed"
-    except BaseException as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
-        raise
-    finally:
-        if recorder is not None:
-            recorder.close()
-        totals = _totals(counts)
+    def warn_of_alerts(con: duckdb.DuckDBPyConnection) -> None:
+        alerts.extend(source_alerts(con))
+        for source, alert, reason in alerts:
+            logger.warning("run=%s source=%s alert=%s reason=%s", run_id[:8], source, alert, reason)
+
+    with recorded_run(con, db, "ingest", logger, after_publish=warn_of_alerts, flow_run_id=str(flow_run.get_id() or ""),
+                      sources_file=str(sources_file), replay=replay, record=record, taxonomy_version=vocab.version) as run:
+        run_id = run.run_id
         try:
-            finish_run(con, run_id, status, totals, error, _per_source(counts),
-                       runner=f"{options.task_runner} {options.dask_address or ''}".strip(), workers=sorted(workers))
-            if status != "failed":
-                snapshot = try_publish(con, db, logger)
-                alerts = source_alerts(con)
-                for source, alert, reason in alerts:
-                    logger.warning("run=%s source=%s alert=%s reason=%s", run_id[:8], source, alert, reason)
+            if run.abandoned:
+                logger.warning("run=%s abandoned_runs=%d (earlier runs that did not finish)", run_id[:8], run.abandoned)
+            upsert_sources(con, source_rows(sources))
+            async with Fetcher(sources, settings, transport=transport, recorder=recorder) as fetcher:
+                work = _Run(run_id, {s.name: s for s in sources}, fetcher, con, options)
+                _enter(work)
+                discoveries = await asyncio.gather(*(discover(s) for s in sources))
+                discovery_urls = {canonical_url(s.url) for s in sources} | {e.url for d in discoveries for e in d.events}
+                entries = _plan(discoveries, counts, discovery_urls)
+                for c in counts.values():
+                    c.seconds = time.monotonic() - started
+                if not replay and not record:
+                    # Conditional GET for articles only: feeds are always read whole, so an entry
+                    # that failed last time is tried again while its feed lists it. A recorded run
+                    # asks unconditionally, so that its archive replays complete.
+                    fetcher.validators.update(validators(con, [u for e in entries for u in (e.url, e.document_url) if u]))
+                feed_events = [event for d in discoveries for event in d.events]
+                outcome = await asyncio.to_thread(validate_load, feed_events, [], "feed")
+                outcome.add_to(counts)
+                if options.task_runner == "dask":
+                    async def load(fetched, processed, batch):
+                        _loaded(await asyncio.to_thread(validate_load, fetched, processed), batch, counts, started)
+
+                    progress.total("pages", len(entries))
+                    workers = await dask_pipeline(entries, options.batch_size, sources, settings, dict(fetcher.validators),
+                                                  replay, load, fetcher.host_delays())
+                else:
+                    if len(entries) >= options.pool_min_pages and options.workers > 1:
+                        work.pool = start_pool(options.workers, EXTRACTION)
+                        workers = {f"process {n + 1} of {options.workers}" for n in range(options.workers)}
+                    try:
+                        await _pipeline(entries, options.batch_size, counts, started)
+                    finally:
+                        if work.pool is not None:
+                            work.pool.shutdown(wait=True, cancel_futures=True)
+            if index_is_stale(con):
+                await asyncio.to_thread(rebuild_index, con)
+            troubled = sum(c.failed + c.quarantined for c in counts.values())
+            run.status = "completed_with_errors" if troubled else "completed"
         finally:
-            con.close()
+            if recorder is not None:
+                recorder.close()
+            run.totals, run.per_source = _totals(counts), _per_source(counts)
+            run.runner = f"{options.task_runner} {options.dask_address or ''}".strip()
+            run.workers = sorted(workers)
+    totals, status, snapshot = run.totals, run.status, run.snapshot
     for name, c in counts.items():
         logger.info("run=%s source=%s discovered=%d fetched=%d new=%d updated=%d unchanged=%d failed=%d quarantined=%d "
                     "seconds=%.1f", run_id[:8], name, c.discovered, c.fetched, c.new, c.updated, c.unchanged, c.failed,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
-import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -19,15 +18,16 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows.batches import tag_frames
 from flows import progress
 from flows.pool import map_batch, start_pool
+from flows.validate import tag_frames
 from schemas.records import Tags
 from schemas.tables import Reject, record_json
 from transforms.classify import classify_many, default_vocabulary
 from warehouse.db import connect
-from warehouse.snapshot import try_publish
-from warehouse.load import articles_to_classify, finish_run, replace_tags, start_run
+from warehouse.ledger import recorded_run
+from warehouse.load import replace_tags
+from warehouse.queries import articles_to_classify
 
 
 @dataclass(frozen=True)
@@ -52,51 +52,43 @@ async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
     logger = get_run_logger()
     vocab = default_vocabulary()
     con = connect(db)
-    run_id = str(uuid.uuid4())
-    done, quarantined, status, error, snapshot = 0, 0, "failed", None, None
-    pool = None
-    try:
-        start_run(con, run_id, "reclassify", flow_run_id=str(flow_run.get_id() or ""), taxonomy_version=vocab.version)
-        pending = con.execute(
-            "SELECT count(*) FROM articles a LEFT JOIN article_labels l USING (article_id) "
-            "WHERE ? OR l.taxonomy_version IS DISTINCT FROM ?", [options.everything, vocab.version]).fetchone()[0]
-        progress.total("articles", pending)
-        if pending >= options.pool_min_articles and options.workers > 1:
-            pool = start_pool(options.workers, "transforms.classify")
-            _POOL.set(pool)
-        after = ""
-        while True:
-            rows = articles_to_classify(con, vocab.version, after, options.batch_size, options.everything)
-            if not rows:
-                break
-            results = await classify_batch(rows, options.workers)
-            all_tags = [r for r in results if isinstance(r, Tags)]
-            failures = [r for r in results if not isinstance(r, Tags)]
-            frames, rejects = tag_frames(all_tags)
-            rejects += [Reject("article_labels", a_id, "classify_error", f"the classifier failed: {why}",
-                               record_json({"article_id": a_id})) for a_id, why in failures]
-            # Articles the classifier failed on keep their old tags (and are tried again next run).
-            await asyncio.to_thread(replace_tags, con, run_id, [t.article_id for t in all_tags], frames, rejects)
-            done += len(rows)
-            progress.advance("articles", len(rows))
-            quarantined += len(rejects)
-            after = rows[-1][0]
-        status = "completed_with_errors" if quarantined else "completed"
-    except BaseException as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
-        raise
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    with recorded_run(con, db, "reclassify", logger, flow_run_id=str(flow_run.get_id() or ""),
+                      taxonomy_version=vocab.version) as run:
+        run.totals = totals = {"updated": 0, "quarantined": 0}
+        pool = None
         try:
-            finish_run(con, run_id, status, {"updated": done, "quarantined": quarantined}, error)
-            if status != "failed":
-                snapshot = try_publish(con, db, logger)
+            pending = con.execute(
+                "SELECT count(*) FROM articles a LEFT JOIN article_labels l USING (article_id) "
+                "WHERE ? OR l.taxonomy_version IS DISTINCT FROM ?", [options.everything, vocab.version]).fetchone()[0]
+            progress.total("articles", pending)
+            if pending >= options.pool_min_articles and options.workers > 1:
+                pool = start_pool(options.workers, "transforms.classify")
+                _POOL.set(pool)
+            after = ""
+            while True:
+                rows = articles_to_classify(con, vocab.version, after, options.batch_size, options.everything)
+                if not rows:
+                    break
+                results = await classify_batch(rows, options.workers)
+                all_tags = [r for r in results if isinstance(r, Tags)]
+                failures = [r for r in results if not isinstance(r, Tags)]
+                frames, rejects = tag_frames(all_tags)
+                rejects += [Reject("article_labels", a_id, "classify_error", f"the classifier failed: {why}",
+                                   record_json({"article_id": a_id})) for a_id, why in failures]
+                # Articles the classifier failed on keep their old tags (and are tried again next run).
+                await asyncio.to_thread(replace_tags, con, run.run_id, [t.article_id for t in all_tags], frames, rejects)
+                totals["updated"] += len(rows)
+                totals["quarantined"] += len(rejects)
+                progress.advance("articles", len(rows))
+                after = rows[-1][0]
+            run.status = "completed_with_errors" if totals["quarantined"] else "completed"
         finally:
-            con.close()
-    logger.info("run=%s command=reclassify status=%s articles=%d taxonomy=%s", run_id[:8], status, done, vocab.version)
-    return {"run_id": run_id, "status": status, "reclassified": done, "quarantined": quarantined,
-            "taxonomy_version": vocab.version, "snapshot": snapshot}
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+    logger.info("run=%s command=reclassify status=%s articles=%d taxonomy=%s", run.run_id[:8], run.status, totals["updated"],
+                vocab.version)
+    return {"run_id": run.run_id, "status": run.status, "reclassified": totals["updated"], "quarantined": totals["quarantined"],
+            "taxonomy_version": vocab.version, "snapshot": run.snapshot}
 
 
 def run_reclassify(db, options: ReclassifyOptions | None = None) -> dict:

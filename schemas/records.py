@@ -15,6 +15,11 @@ from datetime import datetime
 from enum import StrEnum
 
 
+# The kinds of announcement, one per article: the type cues of transforms/cues.toml, the
+# announcement_type check of article_labels.
+ANNOUNCEMENT_TYPES = ("dialogue_meeting", "agreement", "operation_result", "policy_legislation", "funding", "statement", "other")
+
+
 class Status(StrEnum):
     """The terminal status of one URL in one run (exactly one per URL, see `crawl_events`)."""
 

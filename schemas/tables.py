@@ -36,7 +36,7 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from schemas.codes import ACTOR_CODES, ISO_639_1
-from schemas.records import Status
+from schemas.records import ANNOUNCEMENT_TYPES, Status
 
 UTC_TS = pl.Datetime("us", "UTC")
 EVIDENCE = pl.List(pl.Struct({"term": pl.Utf8, "count": pl.Int32}))
@@ -50,7 +50,8 @@ MAX_URL = 2048  # the sitemaps protocol's limit; browsers and most servers accep
 MAX_TITLE = 2000
 FUTURE_SLACK = timedelta(days=1)  # a date ahead of now by more than this is a parse or time-zone error
 SCORE_SLACK = 5e-4  # scores are stored rounded to 3 decimals
-ANNOUNCEMENT_TYPES = ("dialogue_meeting", "agreement", "operation_result", "policy_legislation", "funding", "statement", "other")
+# The tables of an article's tags, written and replaced together (a load, a reclassify).
+CHILD_TABLES = ("article_themes", "article_countries", "article_dyads", "article_labels")
 URL_KINDS = ("feed", "page")  # a discovery URL (feed, API listing, sitemap) or an article page
 CHANGES = ("new", "updated", "unchanged")
 STATUSES = tuple(s.value for s in Status)

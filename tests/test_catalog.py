@@ -11,7 +11,7 @@ from flows.cli import app
 from test_warehouse import load, make
 from warehouse import db as wdb
 from warehouse.catalog import dictionary_markdown, export_parquet, relations
-from warehouse.load import start_run
+from warehouse.ledger import start_run
 
 
 def test_docs_warehouse_md_is_current(tmp_path):

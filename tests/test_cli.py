@@ -21,7 +21,6 @@ def socwatch(*args: str, env: dict | None = None) -> subprocess.CompletedProcess
 
 @pytest.mark.e2e
 @pytest.mark.usefixtures("prefect_harness")
-@pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning")
 def test_demo_builds_the_promised_warehouse_and_a_second_demo_adds_nothing(tmp_path):
     db = tmp_path / "demo.duckdb"
     first = runner.invoke(app, ["demo", "--db", str(db)])

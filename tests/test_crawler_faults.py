@@ -19,7 +19,6 @@ from flows.ingest import IngestOptions, run_ingest
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.usefixtures("prefect_harness"),
-    pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"),
 ]
 
 SETTINGS = FetchSettings(read_timeout_s=1.0, connect_timeout_s=2.0, total_timeout_s=6.0, max_bytes=200_000,

@@ -16,7 +16,6 @@ from test_ingest_flow import benchmark_pages, rss, seed_page
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.usefixtures("prefect_harness"),
-    pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"),
 ]
 
 # What must be equal: every table's content that does not depend on when or in which run.

@@ -20,7 +20,6 @@ pytestmark = [
     # Prefect 3.9 reads the server's default result storage with a sync API client it never
     # closes (prefect/results.py, _read_server_default_result_storage_block_id): its socket to
     # the test API is reported at garbage collection. Ours are closed; that one is not ours.
-    pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"),
 ]
 
 

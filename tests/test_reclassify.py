@@ -12,7 +12,6 @@ from transforms.classify import TAXONOMY_FILE, default_vocabulary
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.usefixtures("prefect_harness"),
-    pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"),
 ]
 
 PAGE = (b"<html lang='en'><body><article><h1>Cocaine seized in the port</h1><p>"

@@ -18,7 +18,6 @@ from warehouse.report import CHART_IDS
 from warehouse.snapshot import snapshot_path
 
 runner = CliRunner()
-pytestmark = pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning")
 
 
 @pytest.fixture(scope="module")

@@ -35,9 +35,9 @@ REVIEWED_SQL = {
     "warehouse/catalog.py": {"_quote(rel.name)", "str(target).replace(chr(39), chr(39) * 2)",
                              "schema.replace(chr(39), chr(39) * 2)"},
     # Table and column names from schemas/tables.py FRAME_SCHEMAS and load.py's own constants
-    # (ARTICLE_COLUMNS, PER_SOURCE_TYPE), "?" placeholders, and names of relations it registers.
-    "warehouse/load.py": {"sets", "PER_SOURCE_TYPE", "cols", "updates", "table", "ids_relation",
-                          "', '.join(df.columns)", "extra", "values", "name"},
+    # (ARTICLE_COLUMNS; ledger.py's PER_SOURCE_TYPE), "?" placeholders, and names of relations it registers.
+    "warehouse/load.py": {"cols", "updates", "table", "ids_relation", "', '.join(df.columns)", "extra", "values", "name"},
+    "warehouse/ledger.py": {"sets", "PER_SOURCE_TYPE"},
     "warehouse/report.py": {"TOP_SOURCES", "LATEST_BILATERAL"},  # integer constants (LIMIT)
     "warehouse/search.py": {"INDEX_SCHEMA"},  # the FTS extension's schema name, a constant
 }
@@ -74,7 +74,6 @@ HOSTILE = [
 
 @pytest.mark.e2e
 @pytest.mark.usefixtures("prefect_harness")
-@pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning")
 def test_hostile_titles_urls_and_text_are_stored_as_data(loopback, tmp_path):
     from flows.ingest import run_ingest
 
@@ -136,7 +135,6 @@ def test_a_password_in_the_prefect_api_url_is_never_printed(tmp_path, monkeypatc
 
 
 @pytest.mark.usefixtures("prefect_harness")
-@pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning")
 def test_export_writes_only_files_named_by_our_tables(tmp_path):
     """Export paths come from the catalog's table names, never from content: a warehouse whose
     rows hold path-like text still exports to OUT/<table>.parquet and nothing else."""

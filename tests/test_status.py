@@ -20,7 +20,6 @@ runner = CliRunner()
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.usefixtures("prefect_harness"),
-    pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"),
 ]
 PAGE = ("<html lang='en'><head><title>{t}</title></head><body><main><article><h1>{t}</h1>"
         "<p>Customs officers seized a shipment of cocaine at the port and arrested two suspects.</p>"

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pytest
 
-from flows.batches import build_batch
+from flows.validate import build_batch
 from schemas.records import Article, Fetched, Processed, Status, Tags, ThemeScore
 from transforms.extract import content_hash
 from transforms.urls import article_id
 from warehouse import db as wdb
-from warehouse.load import finish_run, load_batch, start_run
+from warehouse.ledger import finish_run, start_run
+from warehouse.load import load_batch
 
 
 def make(url, title="Police seize cocaine", text="Officers seized cocaine at the port.", *, published=None, language="en"):

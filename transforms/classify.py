@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from schemas.records import Tags, ThemeScore
+from schemas.records import ANNOUNCEMENT_TYPES, Tags, ThemeScore
 from transforms.actors import Roles, Sentence, WordSet, find_actors, sentence_index, sentences
 from transforms.matcher import Match, Matcher, Pattern, PatternError, compile_pattern, fold, words
 
@@ -33,7 +33,6 @@ TAXONOMY_FILE = HERE / "taxonomy.toml"
 COUNTRIES_FILE = HERE / "countries.toml"
 CUES_FILE = HERE / "cues.toml"
 
-ANNOUNCEMENT_TYPES = ("dialogue_meeting", "agreement", "operation_result", "policy_legislation", "funding", "statement", "other")
 LEAD_WORDS = 60  # the first words of the text weigh as the lead
 MENU_LINE_WORDS = 4  # a shorter line without sentence punctuation reads as navigation ...
 MENU_WEIGHT = 0.2  # ... and its matches count this much, as do those in appeals to the public

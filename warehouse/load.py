@@ -24,10 +24,9 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
-from schemas.tables import Reject
+from schemas.tables import CHILD_TABLES, Reject
 from warehouse.db import transaction
 
-CHILD_TABLES = ("article_themes", "article_countries", "article_dyads", "article_labels")
 ARTICLE_COLUMNS = (
     "article_id", "url", "source", "publisher", "title", "text", "description", "author", "site_name", "language",
     "published_at", "feed_published_at", "page_published_at", "content_hash", "source_published_at", "updated_at",
@@ -66,61 +65,6 @@ class LoadResult:
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str, command: str, *, flow_run_id: str | None = None,
-              sources_file: str | None = None, replay: Iterable[str] = (), record: str | None = None,
-              taxonomy_version: str | None = None) -> int:
-    """Record a new run. Runs still marked running belong to processes that died (we hold the
-    write lock, so no other run is alive): they are marked abandoned. Returns how many."""
-    with transaction(con):
-        abandoned = con.execute(
-            "UPDATE runs SET status = 'abandoned', error = coalesce(error, 'the process ended before the run finished') "
-            "WHERE status = 'running' RETURNING run_id"
-        ).fetchall()
-        con.execute(
-            "INSERT INTO runs (run_id, flow_run_id, command, started_at, status, sources_file, replay, record, taxonomy_version) "
-            "VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
-            [run_id, flow_run_id, command, now(), sources_file, list(replay), record, taxonomy_version],
-        )
-    return len(abandoned)
-
-
-PER_SOURCE_TYPE = ("STRUCT(source VARCHAR, discovered INTEGER, fetched INTEGER, new INTEGER, updated INTEGER, "
-                   "unchanged INTEGER, skipped INTEGER, failed INTEGER, quarantined INTEGER, seconds DOUBLE)[]")
-
-
-def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: dict[str, int], error: str | None = None,
-               per_source: list[dict] | None = None, runner: str | None = None, workers: list[str] | None = None) -> None:
-    """Close the run's ledger row: its status, totals and (for ingest) the counts per source
-    and where the work ran."""
-    columns = ("n_sources", "n_discovered", "n_fetched", "n_new", "n_updated", "n_unchanged", "n_skipped", "n_failed",
-               "n_quarantined")
-    sets = ", ".join(f"{c} = ?" for c in columns)
-    con.execute(
-        f"UPDATE runs SET status = ?, finished_at = ?, error = ?, {sets}, per_source = ?::{PER_SOURCE_TYPE}, "
-        "task_runner = ?, workers = ? WHERE run_id = ?",
-        [status, now(), error, *(int(counts.get(c.removeprefix("n_"), 0)) for c in columns), per_source, runner, workers,
-         run_id],
-    )
-
-
-def upsert_sources(con: duckdb.DuckDBPyConnection, sources: pl.DataFrame) -> None:
-    """Record the sources a run read (columns: source, kind, url, country, language, title, expected_every_h)."""
-    stamp = now()
-    register(con, "batch_sources", sources.with_columns(pl.lit(stamp).alias("seen_at")))
-    try:
-        con.execute(
-            """
-            INSERT INTO sources (source, kind, url, country, language, title, expected_every_h, first_seen_at, last_seen_at)
-            SELECT source, kind, url, country, language, title, expected_every_h, seen_at, seen_at FROM batch_sources
-            ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, url = excluded.url, country = excluded.country,
-                language = excluded.language, title = excluded.title, expected_every_h = excluded.expected_every_h,
-                last_seen_at = excluded.last_seen_at
-            """
-        )
-    finally:
-        con.unregister("batch_sources")
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl.DataFrame],
@@ -267,40 +211,3 @@ def replace_tags(con: duckdb.DuckDBPyConnection, run_id: str, article_ids: list[
         _quarantine(con, run_id, rejects, stamp, register)
 
 
-def articles_to_classify(con: duckdb.DuckDBPyConnection, version: str, after: str, limit: int, everything: bool = False) -> list[tuple]:
-    """The next `limit` stored articles after `after` (by id) whose tags are not of `version`
-    (all of them with `everything`): (article_id, title, text, publisher country, language,
-    original url); a translation's title and text are its original's, which it is tagged from."""
-    return con.execute(
-        """
-        SELECT a.article_id, coalesce(a.original_title, a.title), coalesce(a.original_text, a.text), s.country,
-               a.language, a.original_url
-        FROM articles a
-        LEFT JOIN article_labels l USING (article_id)
-        LEFT JOIN sources s ON s.source = a.source
-        WHERE a.article_id > ? AND (? OR l.taxonomy_version IS DISTINCT FROM ?)
-        ORDER BY a.article_id
-        LIMIT ?
-        """,
-        [after, everything, version, limit],
-    ).fetchall()
-
-
-def source_alerts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
-    """(source, alert, reason) of every source source_health flags as failing or silent."""
-    return con.execute("SELECT source, alert, alert_reason FROM source_health WHERE alert IS NOT NULL ORDER BY source").fetchall()
-
-
-def validators(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
-    """(ETag, Last-Modified) stored for each of `urls` that has them."""
-    frame = pl.DataFrame({"url": list(urls)}, schema={"url": pl.Utf8})
-    if frame.height == 0:
-        return {}
-    register(con, "wanted_urls", frame)
-    try:
-        rows = con.execute(
-            "SELECT c.url, c.etag, c.last_modified FROM http_cache c JOIN wanted_urls w USING (url)"
-        ).fetchall()
-    finally:
-        con.unregister("wanted_urls")
-    return {url: (etag, modified) for url, etag, modified in rows}

@@ -14,11 +14,10 @@ from datetime import UTC, datetime
 import polars as pl
 
 from schemas.records import Fetched, Processed, Source, SourceCounts, Status, Tags
-from schemas.tables import Reject, frame, validate
+from schemas.tables import CHILD_TABLES, Reject, frame, validate
 from transforms.classify import default_vocabulary, score_bounds
 from transforms.urls import article_id
 
-CHILD_TABLES = ("article_themes", "article_countries", "article_dyads", "article_labels")
 
 
 @dataclass
