@@ -14,7 +14,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -148,6 +148,20 @@ def _writable(db: Path) -> None:
                           f"write to the warehouse it copies ({db.name.replace('.snapshot', '')})")
 
 
+def _preflight(db: Path, *checks: Callable[[], object]) -> list[object]:
+    """What every command that writes checks before it starts Prefect's flow: the warehouse is
+    not a snapshot, `checks` in order (their results are returned), the vocabulary loads, the
+    warehouse migrates and is not locked. A problem exits 2 naming the culprit."""
+    try:
+        _writable(db)
+        results = [check() for check in checks]
+        default_vocabulary()
+        connect(db).close()
+    except (ConfigError, TaxonomyError, WarehouseError, WarcError) as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    return results
+
+
 def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, runner: dict | None = None) -> dict:
     """Start Prefect's API early, check everything that can be checked, then run the flow.
     `runner`: the IngestOptions fields of the task runner (made once the API is starting)."""
@@ -156,21 +170,17 @@ def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, ru
 
 
 def _checked_ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, runner: dict, api) -> dict:
-    try:
-        _writable(db)
+    def archives() -> None:
         if runner.get("task_runner") == "dask" and record is not None:
             raise ConfigError("--record needs the default task runner (one process writes the archive)")
-        load_sources(sources)
-        default_vocabulary()
         for path in replay:
             if not path.is_file():
                 raise ConfigError(f"--replay {path}: no such file")
             check_archive(path)
         if record is not None and record.exists():
             raise ConfigError(f"--record {record} exists already: record to a new file")
-        connect(db).close()  # migrate (and check the lock) before Prefect starts
-    except (ConfigError, TaxonomyError, WarehouseError, WarcError) as exc:
-        raise _fail(str(exc), EXIT_CONFIG) from None
+
+    _preflight(db, lambda: load_sources(sources), archives)
     if runner.get("task_runner", "default") == "default" and not replay and (os.cpu_count() or 1) > 1:
         # The extraction workers' imports, while Prefect's API starts (not for a replay such as
         # the demo: too small for a pool, it would only take CPU from the API's start).
@@ -425,13 +435,7 @@ def serve(
         from prefect.settings import PREFECT_API_URL
 
         prefect_api = PREFECT_API_URL.value() or None
-    try:
-        _writable(db)
-        default_vocabulary()
-        connect(db).close()
-        deployments = build_deployments(sources, db, cron, interval)
-    except (ConfigError, TaxonomyError, WarehouseError) as exc:
-        raise _fail(str(exc), EXIT_CONFIG) from None
+    [deployments] = _preflight(db, lambda: build_deployments(sources, db, cron, interval))
     server = None
     if not prefect_api:
         console.print("starting a local Prefect server (set PREFECT_API_URL to use your own) ...", highlight=False)
@@ -537,12 +541,7 @@ def reclassify(
     """Re-tag stored articles with the current taxonomy (nothing is fetched)."""
     started = time.monotonic()
     with early_api() as api:  # Prefect's API comes up while the checks and imports run
-        try:
-            _writable(db)
-            default_vocabulary()
-            connect(db).close()
-        except (ConfigError, TaxonomyError, WarehouseError) as exc:
-            raise _fail(str(exc), EXIT_CONFIG) from None
+        _preflight(db)
         from flows.reclassify import ReclassifyOptions, run_reclassify
 
         try:

@@ -14,8 +14,8 @@ import trafilatura
 from schemas.codes import language_code
 from schemas.records import Article, FeedEntry, Fetched, Source, Status
 from transforms.dates import parse_iso
-from transforms.urls import article_id
 from transforms.errors import ParseError
+from transforms.urls import article_id
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _HTML_LANG = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?", re.IGNORECASE)
@@ -52,6 +52,19 @@ def normalise_text(text: str) -> str:
 def content_hash(title: str, text: str) -> str:
     """What makes a version: the title and text as extracted (normalised), nothing else."""
     return hashlib.sha256(f"{title}\n\n{text}".encode("utf-8")).hexdigest()
+
+
+def document_article(url: str, source: Source, entry: FeedEntry | None, *, title: str, text: str, language: str,
+                     published, organisations: tuple[str, ...], site_name: str, **fields) -> Article:
+    """An Article from a structured document (an API's item): its own date first, else the
+    feed's; its first organisation as publisher, else the source's title, else the site's name."""
+    feed_date = entry.published_at if entry else None
+    return Article(
+        article_id=article_id(url), url=url, source=source.name,
+        publisher=(organisations[0] if organisations else None) or source.title or site_name,
+        title=title, text=text, language=language, content_hash=content_hash(title, text),
+        published_at=published or feed_date, feed_published_at=feed_date, source_published_at=published,
+        site_name=site_name, organisations=organisations, **fields)
 
 
 def extract_article(fetched: Fetched, entry: FeedEntry | None, source: Source) -> Article:

@@ -13,10 +13,9 @@ from urllib.parse import urlsplit
 from schemas.codes import language_code
 from schemas.records import Article, FeedEntry, Source, Status
 from transforms.dates import parse_iso
-from transforms.extract import content_hash, normalise_text
-from transforms.html_text import html_to_text
-from transforms.urls import article_id
 from transforms.errors import ParseError
+from transforms.extract import document_article, normalise_text
+from transforms.html_text import html_to_text
 
 FORMAT = "govuk_content"
 
@@ -76,25 +75,12 @@ def article_from_content_item(body: bytes, url: str, entry: FeedEntry | None, so
     listed = links.get("organisations") if isinstance(links.get("organisations"), list) else ()
     # Every string that reaches the record is normalised: a JSON "\ud800" could not be stored.
     organisations = tuple(filter(None, (normalise_text(str(o["title"])) for o in listed if isinstance(o, dict) and o.get("title"))))
-    published = parse_iso(item.get("first_published_at"))
-    feed_date = entry.published_at if entry else None
-    locale = language_code(normalise_text(str(item.get("locale") or ""))) or source.language
-    return Article(
-        article_id=article_id(url),
-        url=url,
-        source=source.name,
-        publisher=(organisations[0] if organisations else None) or source.title or "GOV.UK",
-        title=title,
-        text=text,
-        language=locale,
-        content_hash=content_hash(title, text),
-        published_at=published or feed_date,
-        feed_published_at=feed_date,
-        source_published_at=published,
+    return document_article(
+        url, source, entry, title=title, text=text,
+        language=language_code(normalise_text(str(item.get("locale") or ""))) or source.language,
+        published=parse_iso(item.get("first_published_at")), organisations=organisations, site_name="GOV.UK",
         updated_at=parse_iso(item.get("public_updated_at")),
         description=normalise_text(str(item.get("description") or "")) or None,
-        site_name="GOV.UK",
         document_type=normalise_text(item["document_type"]) or None if isinstance(item.get("document_type"), str) else None,
-        organisations=organisations,
         withdrawn=bool(item.get("withdrawn_notice")),
     )

@@ -15,10 +15,10 @@ from defusedxml import DefusedXmlException
 from schemas.codes import language_code
 from schemas.records import Article, FeedEntry, Source, Status
 from transforms.dates import parse_iso
-from transforms.extract import content_hash, normalise_text
-from transforms.html_text import html_to_text
-from transforms.urls import article_id, canonical_url
 from transforms.errors import ParseError
+from transforms.extract import document_article, normalise_text
+from transforms.html_text import html_to_text
+from transforms.urls import canonical_url
 
 FORMAT = "rijksoverheid_document"
 
@@ -87,24 +87,11 @@ def article_from_document(body: bytes, url: str, entry: FeedEntry | None, source
     if not title or not text:
         raise ParseError(Status.NO_CONTENT, "document has no title or text")
     authorities = tuple(dict.fromkeys(d.text.strip() for d in root.findall("authorities/department") if d.text and d.text.strip()))
-    published = parse_iso(_text(root, "available") or _text(root, "issued") or _text(root, "frontenddate"))
-    feed_date = entry.published_at if entry else None
-    language = language_code(_text(root, "language")) or source.language
-    return Article(
-        article_id=article_id(url),
-        url=url,
-        source=source.name,
-        publisher=(authorities[0] if authorities else None) or source.title or "Rijksoverheid",
-        title=title,
-        text=text,
-        language=language,
-        content_hash=content_hash(title, text),
-        published_at=published or feed_date,
-        feed_published_at=feed_date,
-        source_published_at=published,
+    return document_article(
+        url, source, entry, title=title, text=text, language=language_code(_text(root, "language")) or source.language,
+        published=parse_iso(_text(root, "available") or _text(root, "issued") or _text(root, "frontenddate")),
+        organisations=authorities, site_name="Rijksoverheid",
         updated_at=parse_iso(_text(root, "lastmodified")),
         description=html_to_text(_text(root, "introduction")) or None,
-        site_name="Rijksoverheid",
         document_type=_text(root, "type"),
-        organisations=authorities,
     )
