@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from schemas.records import Fetched, Processed, Source, SourceCounts, Status, Tags
-from schemas.tables import CHILD_TABLES, Reject, frame, validate
+from schemas.records import Article, Fetched, Processed, Source, SourceCounts, Status, Tags
+from schemas.tables import CHILD_TABLES, TABLES, Reject, frame, validate
 from transforms.classify import default_vocabulary, score_bounds
 from transforms.urls import article_id
 
@@ -106,6 +106,12 @@ def tag_frames(all_tags: Sequence[Tags]) -> tuple[dict[str, pl.DataFrame], list[
     return frames, rejects
 
 
+def _article_row(article: Article) -> dict:
+    """The articles row of an Article: its fields named as the table's columns (tuples as lists)."""
+    row = {c: getattr(article, c) for c in TABLES["articles"].columns}
+    return {c: list(v) if isinstance(v, tuple) else v for c, v in row.items()}
+
+
 def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], url_kind: str = "page") -> Batch:
     rows: dict[str, list[dict]] = {t: [] for t in ("articles", *CHILD_TABLES)}
     by_url = {p.fetched_url: p for p in processed}
@@ -113,15 +119,7 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], url_
         if p.article is None or p.tags is None:
             continue
         a, tags = p.article, p.tags
-        rows["articles"].append({
-            "article_id": a.article_id, "url": a.url, "source": a.source, "publisher": a.publisher, "title": a.title,
-            "text": a.text, "description": a.description, "author": a.author, "site_name": a.site_name,
-            "language": a.language, "published_at": a.published_at, "feed_published_at": a.feed_published_at,
-            "page_published_at": a.page_published_at, "content_hash": a.content_hash,
-            "source_published_at": a.source_published_at, "updated_at": a.updated_at, "document_type": a.document_type,
-            "organisations": list(a.organisations), "withdrawn": a.withdrawn, "original_url": a.original_url,
-            "original_title": a.original_title, "original_text": a.original_text,
-        })
+        rows["articles"].append(_article_row(a))
         for table, table_rows in tag_rows(tags).items():
             rows[table].extend(table_rows)
 

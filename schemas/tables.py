@@ -344,40 +344,52 @@ class HttpCache(pa.DataFrameModel):
         strict = False
 
 
-# Column order and types of each table's frame (the load reads columns by name).
-FRAME_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "articles": {
+@dataclass(frozen=True)
+class TableSpec:
+    """One table the pipeline loads, declared once: its frame's columns and types (the load
+    reads columns by name; the table may have more, filled by the load), its key, how a load
+    writes it, its pandera model, and the column that names a record in quarantine. The
+    migrations stay hand-written SQL; tests/test_contracts.py checks each spec against them."""
+
+    name: str
+    columns: dict[str, pl.DataType]
+    key: tuple[str, ...]
+    load: str
+    model: type[pa.DataFrameModel]
+    record_key: str = "article_id"
+
+
+TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
+    TableSpec("articles", {
         "article_id": pl.Utf8, "url": pl.Utf8, "source": pl.Utf8, "publisher": pl.Utf8, "title": pl.Utf8,
         "text": pl.Utf8, "description": pl.Utf8, "author": pl.Utf8, "site_name": pl.Utf8, "language": pl.Utf8,
         "published_at": UTC_TS, "feed_published_at": UTC_TS, "page_published_at": UTC_TS, "content_hash": pl.Utf8,
         "source_published_at": UTC_TS, "updated_at": UTC_TS, "document_type": pl.Utf8,
         "organisations": pl.List(pl.Utf8), "withdrawn": pl.Boolean, "original_url": pl.Utf8, "original_title": pl.Utf8,
         "original_text": pl.Utf8,
-    },
-    "http_cache": {"url": pl.Utf8, "source": pl.Utf8, "etag": pl.Utf8, "last_modified": pl.Utf8},
-    "article_themes": {"article_id": pl.Utf8, "theme": pl.Utf8, "score": pl.Float64, "evidence": EVIDENCE, "taxonomy_version": pl.Utf8},
-    "article_countries": {"article_id": pl.Utf8, "country": pl.Utf8},
-    "article_dyads": {"article_id": pl.Utf8, "country_a": pl.Utf8, "country_b": pl.Utf8, "relation": pl.Utf8,
-                      "evidence_in": pl.Utf8, "evidence_start": pl.Int32, "evidence_end": pl.Int32},
-    "article_labels": {"article_id": pl.Utf8, "bilateral": pl.Boolean, "announcement_type": pl.Utf8, "taxonomy_version": pl.Utf8,
-                       "tag_basis": pl.Utf8},
-    "crawl_events": {
+    }, ("article_id",), "upsert: first_seen_at kept, the rest replaced; a new content_hash adds a version", Articles),
+    TableSpec("article_themes", {"article_id": pl.Utf8, "theme": pl.Utf8, "score": pl.Float64, "evidence": EVIDENCE,
+                                 "taxonomy_version": pl.Utf8},
+              ("article_id", "theme"), "the article's rows replaced", ArticleThemes),
+    TableSpec("article_countries", {"article_id": pl.Utf8, "country": pl.Utf8},
+              ("article_id", "country"), "the article's rows replaced", ArticleCountries),
+    TableSpec("article_dyads", {"article_id": pl.Utf8, "country_a": pl.Utf8, "country_b": pl.Utf8, "relation": pl.Utf8,
+                                "evidence_in": pl.Utf8, "evidence_start": pl.Int32, "evidence_end": pl.Int32},
+              ("article_id", "country_a", "country_b"), "the article's rows replaced", ArticleDyads),
+    TableSpec("article_labels", {"article_id": pl.Utf8, "bilateral": pl.Boolean, "announcement_type": pl.Utf8,
+                                 "taxonomy_version": pl.Utf8, "tag_basis": pl.Utf8},
+              ("article_id",), "replaced", ArticleLabels),
+    TableSpec("crawl_events", {
         "source": pl.Utf8, "url": pl.Utf8, "url_kind": pl.Utf8, "status": pl.Utf8, "http_status": pl.Int32,
         "error": pl.Utf8, "final_url": pl.Utf8, "content_type": pl.Utf8, "bytes": pl.Int64, "elapsed_ms": pl.Int32,
         "article_id": pl.Utf8, "change": pl.Utf8, "event_at": UTC_TS,
-    },
-}
-MODELS: dict[str, type[pa.DataFrameModel]] = {
-    "articles": Articles,
-    "article_themes": ArticleThemes,
-    "article_countries": ArticleCountries,
-    "article_dyads": ArticleDyads,
-    "article_labels": ArticleLabels,
-    "crawl_events": CrawlEvents,
-    "http_cache": HttpCache,
-}
-# The column that names a record in quarantine, per table.
-KEYS = {"crawl_events": "url", "http_cache": "url"}
+    }, ("run_id", "url"), "insert: one terminal status per URL per run", CrawlEvents, record_key="url"),
+    TableSpec("http_cache", {"url": pl.Utf8, "source": pl.Utf8, "etag": pl.Utf8, "last_modified": pl.Utf8},
+              ("url",), "upsert the validators of answers that loaded", HttpCache, record_key="url"),
+)}
+# The same, by what the code asks for.
+FRAME_SCHEMAS: dict[str, dict[str, pl.DataType]] = {name: spec.columns for name, spec in TABLES.items()}
+MODELS: dict[str, type[pa.DataFrameModel]] = {name: spec.model for name, spec in TABLES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,7 +509,7 @@ def validate(table: str, df: pl.DataFrame, themes: ThemeRanges | None = None) ->
             else:
                 reason = f"{case['column']}: {check} failed for {_shown(case['failure_case'])!r}"
             reasons.setdefault(case["index"], []).append((check, reason))
-    key_column = KEYS.get(table, "article_id")
+    key_column = TABLES[table].record_key
     rejects = []
     for index in sorted(reasons):
         row = df.row(index, named=True)

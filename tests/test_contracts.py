@@ -27,7 +27,7 @@ from transforms.extract import content_hash
 from transforms.urls import article_id
 from warehouse import db as wdb
 from warehouse.ledger import start_run
-from warehouse.load import load_batch
+from warehouse.load import load_batch, register
 
 CHILD_TABLES = tables.CHILD_TABLES
 # The columns that tell the rows of a table apart, to see which rows were loaded.
@@ -300,7 +300,7 @@ def test_a_row_breaking_a_check_is_quarantined_with_its_reason_and_the_rest_load
     assert len(quarantined) == 1, quarantined
     table_name, record_key, check, reason, record = quarantined[0]
     assert table_name == case.table
-    assert record_key == bad[tables.KEYS.get(case.table, "article_id")]
+    assert record_key == bad[tables.TABLES[case.table].record_key]
     assert check == case.check, reason  # exactly this check failed
     assert reason.count(" failed for ") == 1 and reason.startswith(f"{case.column or 'row'}: {case.check}"), reason
     assert json.loads(record) == json.loads(record_json(bad))
@@ -343,6 +343,31 @@ def test_every_check_of_every_model_has_a_case():
 
 def test_every_table_the_load_writes_has_a_model():
     assert {"articles", "crawl_events", "http_cache", *tables.CHILD_TABLES} == set(tables.MODELS)
+
+
+def test_each_table_spec_matches_the_migrated_table(tmp_path):
+    """The specs and the hand-written migrations say the same: every column of a spec is a
+    column of its table with the same DuckDB type as its frame's, and the spec's key is the
+    table's primary key (or, for crawl_events, its unique key)."""
+    con = wdb.connect(tmp_path / "w.duckdb")
+    try:
+        for name, spec in tables.TABLES.items():
+            columns = {row[0]: row[1] for row in con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?", [name]).fetchall()}
+            assert set(spec.columns) <= set(columns), (name, set(spec.columns) - set(columns))
+            register(con, "spec_frame", tables.frame(name, []))
+            try:
+                frame_types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE spec_frame)").fetchall())
+            finally:
+                con.unregister("spec_frame")
+            differing = {c: (frame_types[c], columns[c]) for c in spec.columns if frame_types[c] != columns[c]}
+            assert differing == {}, (name, differing)
+            keys = [tuple(k) for (k,) in con.execute(
+                "SELECT constraint_column_names FROM duckdb_constraints() WHERE table_name = ? "
+                "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')", [name]).fetchall()]
+            assert spec.key in keys, (name, spec.key, keys)
+    finally:
+        con.close()
 
 
 # --- The vocabularies the checks share with the code that makes the rows. ----------------------------

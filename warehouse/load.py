@@ -1,17 +1,8 @@
 """Loads: one transaction per batch, Arrow frames in, upserts keyed by the tables' keys.
 
-Load rules, declared beside the tables they serve:
-
-| table             | key                        | rule                                               |
-|-------------------|----------------------------|----------------------------------------------------|
-| articles          | article_id                 | upsert; first_seen_at kept, the rest replaced      |
-| article_versions  | article_id, content_hash   | insert new versions only                           |
-| article_themes,   | article_id (+ theme, ...)  | replace the article's rows                          |
-| _countries,_dyads |                            |                                                    |
-| article_labels    | article_id                 | replace                                            |
-| crawl_events      | run_id, url                | insert (one terminal status per URL per run)       |
-| quarantine        | sequence                   | append; earlier rows of a now-loaded key resolved  |
-| http_cache        | url                        | upsert the validators of answers that loaded       |
+Each table's key and load rule is declared once, in its `TableSpec` (schemas/tables.py);
+besides those, a load appends the new `article_versions` (article_id, content_hash) and the
+`quarantine` rows of the batch, resolving earlier quarantine rows of keys that now load.
 """
 
 from __future__ import annotations
@@ -24,14 +15,10 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
-from schemas.tables import CHILD_TABLES, Reject
+from schemas.tables import CHILD_TABLES, TABLES, Reject
 from warehouse.db import transaction
 
-ARTICLE_COLUMNS = (
-    "article_id", "url", "source", "publisher", "title", "text", "description", "author", "site_name", "language",
-    "published_at", "feed_published_at", "page_published_at", "content_hash", "source_published_at", "updated_at",
-    "document_type", "organisations", "withdrawn", "original_url", "original_title", "original_text",
-)
+ARTICLE_COLUMNS = tuple(TABLES["articles"].columns)  # those the pipeline writes (first_seen_at etc. are the load's)
 
 
 class ArrowStream:
