@@ -14,7 +14,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -148,18 +148,23 @@ def _writable(db: Path) -> None:
                           f"write to the warehouse it copies ({db.name.replace('.snapshot', '')})")
 
 
-def _preflight(db: Path, *checks: Callable[[], object]) -> list[object]:
-    """What every command that writes checks before it starts Prefect's flow: the warehouse is
-    not a snapshot, `checks` in order (their results are returned), the vocabulary loads, the
-    warehouse migrates and is not locked. A problem exits 2 naming the culprit."""
+@contextlib.contextmanager
+def _config_checks() -> Iterator[None]:
+    """A bad configuration found in the block exits 2, naming the culprit."""
     try:
-        _writable(db)
-        results = [check() for check in checks]
-        default_vocabulary()
-        connect(db).close()
+        yield
     except (ConfigError, TaxonomyError, WarehouseError, WarcError) as exc:
         raise _fail(str(exc), EXIT_CONFIG) from None
-    return results
+
+
+def _preflight(db: Path) -> None:
+    """What every command that writes checks before it starts Prefect's flow, after its own
+    checks: the warehouse is not a snapshot, the vocabulary loads, the warehouse migrates and
+    is not locked."""
+    with _config_checks():
+        _writable(db)
+        default_vocabulary()
+        connect(db).close()
 
 
 def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, runner: dict | None = None) -> dict:
@@ -170,7 +175,8 @@ def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, ru
 
 
 def _checked_ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, runner: dict, api) -> dict:
-    def archives() -> None:
+    with _config_checks():
+        load_sources(sources)
         if runner.get("task_runner") == "dask" and record is not None:
             raise ConfigError("--record needs the default task runner (one process writes the archive)")
         for path in replay:
@@ -179,8 +185,7 @@ def _checked_ingest(sources: Path, db: Path, replay: list[Path], record: Path | 
             check_archive(path)
         if record is not None and record.exists():
             raise ConfigError(f"--record {record} exists already: record to a new file")
-
-    _preflight(db, lambda: load_sources(sources), archives)
+    _preflight(db)
     if runner.get("task_runner", "default") == "default" and not replay and (os.cpu_count() or 1) > 1:
         # The extraction workers' imports, while Prefect's API starts (not for a replay such as
         # the demo: too small for a pool, it would only take CPU from the API's start).
@@ -435,7 +440,9 @@ def serve(
         from prefect.settings import PREFECT_API_URL
 
         prefect_api = PREFECT_API_URL.value() or None
-    [deployments] = _preflight(db, lambda: build_deployments(sources, db, cron, interval))
+    with _config_checks():
+        deployments = build_deployments(sources, db, cron, interval)
+    _preflight(db)
     server = None
     if not prefect_api:
         console.print("starting a local Prefect server (set PREFECT_API_URL to use your own) ...", highlight=False)

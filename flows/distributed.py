@@ -24,9 +24,9 @@ from prefect.futures import PrefectFuture, as_completed
 
 from flows.http import Fetcher, FetchSettings
 from flows.kinds import KINDS
+from flows.process import process_pages
 from flows.warc import WarcReplayTransport
 from schemas.records import FeedEntry, Fetched, Processed, Source
-from flows.process import process_pages
 from transforms.urls import url_host
 
 

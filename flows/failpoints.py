@@ -18,26 +18,19 @@ import os
 import time
 from pathlib import Path
 
-from flows.process import process_pages
-
 POLL_S = 0.01
+
+
+def armed() -> bool:
+    """Whether any failpoint is armed (checked once before a loop of holds)."""
+    return "SOCWATCH_FAILPOINT" in os.environ
 
 
 def hold(point: str, subject: str) -> None:
     """Stop here while the failpoint `point` is armed for `subject` and not yet released."""
-    armed = os.environ.get("SOCWATCH_FAILPOINT")
-    if armed != f"{point}:{subject}":
+    if os.environ.get("SOCWATCH_FAILPOINT") != f"{point}:{subject}":
         return
     folder = Path(os.environ.get("SOCWATCH_FAILPOINT_DIR") or ".")
     (folder / f"{point}.reached").write_text(f"{os.getpid()}\n", encoding="utf-8")
     while not (folder / f"{point}.release").exists():
         time.sleep(POLL_S)
-
-
-def process_pages_held(batch: list) -> list:
-    """`flows.process.process_pages`, with the `extract` failpoint before each page."""
-    if "SOCWATCH_FAILPOINT" in os.environ:
-        for _fetched, entry, _source in batch:
-            if entry is not None:
-                hold("extract", entry.url)
-    return process_pages(batch)

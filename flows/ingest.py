@@ -28,17 +28,16 @@ from prefect.runtime import flow_run
 
 from flows import progress
 from flows.distributed import dask_pipeline, dask_task_runner
-from flows.failpoints import process_pages_held
 from flows.http import Fetcher, FetchSettings
 from flows.kinds import KINDS, Discovery
 from flows.pool import EXTRACTION, map_batch, start_pool
+from flows.process import process_pages
 from flows.sources import ConfigError, load_sources
 from flows.validate import BatchOutcome, build_batch, source_rows
 from flows.warc import WarcRecorder, WarcReplayTransport
 from schemas.records import FeedEntry, Fetched, Processed, Source, SourceCounts, Status
 from transforms.classify import default_vocabulary
 from transforms.urls import canonical_url
-from warehouse.db import connect
 from warehouse.ledger import recorded_run, upsert_sources
 from warehouse.load import load_batch
 from warehouse.queries import source_alerts, validators
@@ -103,7 +102,7 @@ async def extract_classify(fetched: Sequence[Fetched], entries: Sequence[FeedEnt
     items = [(f, e, run.sources[e.source]) for f, e in zip(fetched, entries, strict=True) if f.ok]
     if not items:
         return []
-    return await map_batch(run.pool, process_pages_held, items, run.options.workers)
+    return await map_batch(run.pool, process_pages, items, run.options.workers)
 
 
 @task(name="validate-load", cache_policy=NO_CACHE)
@@ -138,20 +137,20 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
     settings = replace(options.fetch, polite=False) if replay else options.fetch
     started = time.monotonic()
     counts = {s.name: SourceCounts() for s in sources}
-    con = connect(db)
-    recorder = WarcRecorder(record) if record else None
+    recorder = None
     alerts: list[tuple[str, str, str]] = []
     workers: set[str] = set() if options.task_runner == "dask" else {"in-process"}
 
-    def warn_of_alerts(con: duckdb.DuckDBPyConnection) -> None:
+    def warn_of_alerts(con: duckdb.DuckDBPyConnection) -> None:  # once the run is recorded: its sources' health
         alerts.extend(source_alerts(con))
         for source, alert, reason in alerts:
-            logger.warning("run=%s source=%s alert=%s reason=%s", run_id[:8], source, alert, reason)
+            logger.warning("run=%s source=%s alert=%s reason=%s", run.run_id[:8], source, alert, reason)
 
-    with recorded_run(con, db, "ingest", logger, after_publish=warn_of_alerts, flow_run_id=str(flow_run.get_id() or ""),
+    with recorded_run(db, "ingest", logger, after_publish=warn_of_alerts, flow_run_id=str(flow_run.get_id() or ""),
                       sources_file=str(sources_file), replay=replay, record=record, taxonomy_version=vocab.version) as run:
-        run_id = run.run_id
+        run_id, con = run.run_id, run.con
         try:
+            recorder = WarcRecorder(record) if record else None
             if run.abandoned:
                 logger.warning("run=%s abandoned_runs=%d (earlier runs that did not finish)", run_id[:8], run.abandoned)
             upsert_sources(con, source_rows(sources))
@@ -197,14 +196,13 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             run.totals, run.per_source = _totals(counts), _per_source(counts)
             run.runner = f"{options.task_runner} {options.dask_address or ''}".strip()
             run.workers = sorted(workers)
-    totals, status, snapshot = run.totals, run.status, run.snapshot
     for name, c in counts.items():
         logger.info("run=%s source=%s discovered=%d fetched=%d new=%d updated=%d unchanged=%d failed=%d quarantined=%d "
                     "seconds=%.1f", run_id[:8], name, c.discovered, c.fetched, c.new, c.updated, c.unchanged, c.failed,
                     c.quarantined, c.seconds)
-    logger.info("run=%s status=%s %s", run_id[:8], status, " ".join(f"{k}={v}" for k, v in totals.items()))
-    return {"run_id": run_id, "status": status, "totals": totals, "snapshot": snapshot, "alerts": alerts,
-            "workers": sorted(workers),
+    logger.info("run=%s status=%s %s", run_id[:8], run.status, " ".join(f"{k}={v}" for k, v in run.totals.items()))
+    return {"run_id": run_id, "status": run.status, "totals": run.totals, "snapshot": run.snapshot, "alerts": alerts,
+            "workers": run.workers,
             "sources": {name: asdict(c) for name, c in counts.items()}}
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from flows.failpoints import armed, hold
 from flows.kinds import KINDS
+from flows.kinds.base import Extractor
 from schemas.records import Article, FeedEntry, Fetched, Processed, Source, Status
 from transforms.classify import tag
 from transforms.errors import ParseError, internal_error
@@ -18,7 +20,7 @@ from transforms.errors import ParseError, internal_error
 def process_page(fetched: Fetched, entry: FeedEntry | None, source: Source) -> Processed:
     try:
         extract = KINDS[source.kind].extractors[fetched.format]
-        article = _with_original(extract(fetched, entry, source), fetched, source)
+        article = _with_original(extract(fetched, entry, source), fetched, source, extract)
         tags = tag(article.article_id, article.original_title or article.title, article.original_text or article.text,
                    source.country, article.language, article.original_url)
     except ParseError as exc:
@@ -28,13 +30,12 @@ def process_page(fetched: Fetched, entry: FeedEntry | None, source: Source) -> P
     return Processed(fetched.url, Status.FETCHED, article=article, tags=tags)
 
 
-def _with_original(article: Article, fetched: Fetched, source: Source) -> Article:
+def _with_original(article: Article, fetched: Fetched, source: Source, extract: Extractor) -> Article:
     """The article with its original's title and text, where a translation came with its
     original (a document of the same format); an original that holds no article is left out
     (the article is then marked no_vocabulary)."""
     if not (fetched.original_url and fetched.original_body):
         return article
-    extract = KINDS[source.kind].extractors[fetched.format]
     try:
         original = extract(replace(fetched, url=fetched.original_url, body=fetched.original_body), None, source)
     except ParseError:
@@ -43,4 +44,10 @@ def _with_original(article: Article, fetched: Fetched, source: Source) -> Articl
 
 
 def process_pages(batch: list[tuple[Fetched, FeedEntry | None, Source]]) -> list[Processed]:
+    """A chunk of pages, in order; a test may hold the worker before a page (the `extract`
+    failpoint, flows/failpoints.py), whichever runner sent the chunk."""
+    if armed():
+        for _fetched, entry, _source in batch:
+            if entry is not None:
+                hold("extract", entry.url)
     return [process_page(fetched, entry, source) for fetched, entry, source in batch]

@@ -24,10 +24,9 @@ from flows.validate import tag_frames
 from schemas.records import Tags
 from schemas.tables import Reject, record_json
 from transforms.classify import classify_many, default_vocabulary
-from warehouse.db import connect
 from warehouse.ledger import recorded_run
 from warehouse.load import replace_tags
-from warehouse.queries import articles_to_classify
+from warehouse.queries import articles_to_classify, count_to_classify
 
 
 @dataclass(frozen=True)
@@ -51,15 +50,13 @@ async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
     options = options or ReclassifyOptions()
     logger = get_run_logger()
     vocab = default_vocabulary()
-    con = connect(db)
-    with recorded_run(con, db, "reclassify", logger, flow_run_id=str(flow_run.get_id() or ""),
+    with recorded_run(db, "reclassify", logger, flow_run_id=str(flow_run.get_id() or ""),
                       taxonomy_version=vocab.version) as run:
+        con = run.con
         run.totals = totals = {"updated": 0, "quarantined": 0}
         pool = None
         try:
-            pending = con.execute(
-                "SELECT count(*) FROM articles a LEFT JOIN article_labels l USING (article_id) "
-                "WHERE ? OR l.taxonomy_version IS DISTINCT FROM ?", [options.everything, vocab.version]).fetchone()[0]
+            pending = count_to_classify(con, vocab.version, options.everything)
             progress.total("articles", pending)
             if pending >= options.pool_min_articles and options.workers > 1:
                 pool = start_pool(options.workers, "transforms.classify")

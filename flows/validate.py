@@ -19,7 +19,6 @@ from transforms.classify import default_vocabulary, score_bounds
 from transforms.urls import article_id
 
 
-
 @dataclass
 class BatchOutcome:
     """Per-source counters of one loaded batch."""

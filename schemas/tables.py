@@ -387,9 +387,6 @@ TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
     TableSpec("http_cache", {"url": pl.Utf8, "source": pl.Utf8, "etag": pl.Utf8, "last_modified": pl.Utf8},
               ("url",), "upsert the validators of answers that loaded", HttpCache, record_key="url"),
 )}
-# The same, by what the code asks for.
-FRAME_SCHEMAS: dict[str, dict[str, pl.DataType]] = {name: spec.columns for name, spec in TABLES.items()}
-MODELS: dict[str, type[pa.DataFrameModel]] = {name: spec.model for name, spec in TABLES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,7 +402,7 @@ class Reject:
 
 def frame(table: str, rows: list[dict]) -> pl.DataFrame:
     """A typed frame for `table` from plain rows (missing keys become NULL)."""
-    schema = FRAME_SCHEMAS[table]
+    schema = TABLES[table].columns
     return pl.DataFrame([{name: row.get(name) for name in schema} for row in rows], schema=schema, orient="row")
 
 
@@ -445,7 +442,7 @@ class _Verdict:
 @lru_cache(maxsize=None)
 def _verdict(table: str) -> _Verdict | None:
     """None when the model has a check the builders above did not make (then pandera decides alone)."""
-    model = MODELS[table]
+    model = TABLES[table].model
     schema = model.to_schema()
     rules = tuple(getattr(v, _RULE) for v in vars(model).values() if hasattr(v, _RULE))
     column_checks = sum(len(columns) for columns, _, row in rules if not row)
@@ -489,7 +486,7 @@ def validate(table: str, df: pl.DataFrame, themes: ThemeRanges | None = None) ->
     try:
         if _all_pass(table, df):
             return df, []
-        return MODELS[table].validate(df, lazy=True), []
+        return TABLES[table].model.validate(df, lazy=True), []
     except SchemaErrors as errors:
         cases = errors.failure_cases
     finally:

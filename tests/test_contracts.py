@@ -239,7 +239,7 @@ def broken_rows(case: Case) -> list[dict]:
 def model_checks() -> set[tuple[str, str | None, str]]:
     """(table, column or None for a row check, check name) of every check the models define."""
     found = set()
-    for table, model in tables.MODELS.items():
+    for table, model in ((name, spec.model) for name, spec in tables.TABLES.items()):
         schema = model.to_schema()
         for name, column in schema.columns.items():
             if not column.nullable:
@@ -325,7 +325,7 @@ def test_the_one_pass_verdict_is_pandera_s(table):
     token = tables._THEMES.set(themes())
     try:
         assert tables._all_pass(table, df)
-        tables.MODELS[table].validate(df, lazy=True)  # raises if pandera disagrees
+        tables.TABLES[table].model.validate(df, lazy=True)  # raises if pandera disagrees
         for case in (c for c in CASES if c.table == table):  # and the pass fails every broken batch
             assert not tables._all_pass(table, frame(table, broken_rows(case))), case.id
     finally:
@@ -333,7 +333,7 @@ def test_the_one_pass_verdict_is_pandera_s(table):
 
 
 def test_every_check_of_every_model_has_a_case():
-    assert set(tables.MODELS) == set(VALID) == set(ROW_KEYS)
+    assert set(tables.TABLES) == set(VALID) == set(ROW_KEYS)
     covered = {(c.table, c.column, c.check) for c in CASES}
     defined = model_checks()
     assert defined - covered == set(), "checks without a case in CASES"
@@ -342,7 +342,7 @@ def test_every_check_of_every_model_has_a_case():
 
 
 def test_every_table_the_load_writes_has_a_model():
-    assert {"articles", "crawl_events", "http_cache", *tables.CHILD_TABLES} == set(tables.MODELS)
+    assert {"articles", "crawl_events", "http_cache", *tables.CHILD_TABLES} == set(tables.TABLES)
 
 
 def test_each_table_spec_matches_the_migrated_table(tmp_path):

@@ -6,11 +6,11 @@ import json
 import pytest
 
 from conftest import need_shared
+from flows.process import process_pages
 from schemas.records import FeedEntry, Fetched, Source, Status
 from transforms.evaluate import token_f1
-from transforms.extract import content_hash, decode_html, extract_article
-from flows.process import process_pages
 from transforms.errors import ParseError
+from transforms.extract import content_hash, decode_html, extract_article
 
 SOURCE = Source("src", "feed", "https://e.org/feed", "GB", "en", ("e.org",), title="Example publisher")
 

@@ -4,8 +4,8 @@ import pytest
 
 from conftest import CORPUS, need_shared
 from schemas.records import Status
-from transforms.feeds import parse_feed
 from transforms.errors import ParseError
+from transforms.feeds import parse_feed
 
 FEED_DIR = CORPUS / "feeds"
 REAL_FEEDS = sorted(p for p in FEED_DIR.glob("*/*") if p.suffix in (".xml", ".json") and p.parent.name != "rijksoverheid") if FEED_DIR.exists() else []

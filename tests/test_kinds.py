@@ -6,18 +6,19 @@ The registry drives this file: a kind registered in flows.kinds.KINDS without a 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 import gzip
 import json
+from dataclasses import replace
 
 import pytest
 
 from conftest import Route, need_shared
 from flows.http import Fetcher, FetchSettings
 from flows.kinds import KINDS
-from schemas.records import Source, Status
 from flows.process import process_pages
+from schemas.records import Source, Status
 from transforms.errors import ParseError
+from transforms.feeds import parse_feed
 
 SETTINGS = FetchSettings(total_timeout_s=10, max_retries=0)
 
@@ -65,9 +66,9 @@ def feed_kind(loopback):
     body = need_shared("corpus", "feeds", "gov_scot", "news_gov_scot_rss_2017_excerpt.xml").read_bytes()
     body = body.replace(b"https://news.gov.scot/", loopback.url("/").encode())
     loopback.routes["/feed.xml"] = Route(200, body, {"Content-Type": "application/rss+xml"})
-    discovery, _, _ = crawl(source(loopback, "feed", "/feed.xml"))
-    pages = real_pages(len(discovery.entries))
-    for entry, (html, _) in zip(discovery.entries, pages, strict=True):
+    listed = parse_feed(body, source="test-feed", feed_url=loopback.url("/feed.xml")).entries
+    pages = real_pages(len(listed))
+    for entry, (html, _) in zip(listed, pages, strict=True):
         loopback.routes[entry.url.removeprefix(loopback.url(""))] = Route(200, html)
     discovery, fetched, processed = crawl(source(loopback, "feed", "/feed.xml"))
     assert [e.status for e in discovery.events] == [Status.FETCHED]
@@ -234,11 +235,13 @@ def test_a_bug_of_ours_is_an_internal_error_and_bad_input_keeps_its_own_status()
     from flows.process import process_page
     from schemas.records import Fetched
 
+    def refuse(_fetched):
+        raise ParseError(Status.UNSAFE_XML, "entities")
+
     fetched = Fetched("s", "https://example.org/feed", Status.FETCHED, body=b"<rss/>")
-    _, nothing = parsed(fetched, lambda f: {}["missing"])
-    failed, _ = parsed(fetched, lambda f: {}["missing"])
+    failed, nothing = parsed(fetched, lambda f: {}["missing"])
     assert nothing is None and failed.status is Status.INTERNAL_ERROR and failed.error.startswith("KeyError: 'missing' at ")
-    refused, _ = parsed(fetched, lambda f: (_ for _ in ()).throw(ParseError(Status.UNSAFE_XML, "entities")))
+    refused, _ = parsed(fetched, refuse)
     assert (refused.status, refused.error) == (Status.UNSAFE_XML, "entities")
     # A body in a format its kind has no extractor for is a bug of the kind, not a bad page.
     src = Source("s", "feed", "https://example.org/feed", "GB", "en", ("example.org",))

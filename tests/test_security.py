@@ -34,7 +34,7 @@ REVIEWED_SQL = {
     # are string literals with their quotes doubled.
     "warehouse/catalog.py": {"_quote(rel.name)", "str(target).replace(chr(39), chr(39) * 2)",
                              "schema.replace(chr(39), chr(39) * 2)"},
-    # Table and column names from schemas/tables.py FRAME_SCHEMAS and load.py's own constants
+    # Table and column names from schemas/tables.py's table specs and load.py's own constants
     # (ARTICLE_COLUMNS; ledger.py's PER_SOURCE_TYPE), "?" placeholders, and names of relations it registers.
     "warehouse/load.py": {"cols", "updates", "table", "ids_relation", "', '.join(df.columns)", "extra", "values", "name"},
     "warehouse/ledger.py": {"sets", "PER_SOURCE_TYPE"},

@@ -35,7 +35,6 @@ from transforms.matcher import Match, fold, words
 
 ACTING_ROLES = frozenset({"agency", "authority", "place", "party"})
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +96,14 @@ def sentences(title: str, lines: Sequence[str], title_len: int) -> list[Sentence
         # (end of a sentence, start of the next) at each run of whitespace after . ! ?
         cuts = [m.span() for m in _SENTENCE_END.finditer(line)] if ("." in line or "!" in line or "?" in line) else ()
         if not cuts:
-            n = len(_WORD.findall(line))
+            n = len(words(line))
             if n:
                 out.append(Sentence("text", offset, offset + len(line), index, index + n))
                 index += n
         else:
             cut = 0
             for piece, after in (*cuts, (len(line), len(line))):
-                n = len(_WORD.findall(line, cut, piece))
+                n = len(words(line[cut:piece]))
                 if n:
                     out.append(Sentence("text", offset + cut, offset + piece, index, index + n))
                     index += n

@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from schemas.records import ANNOUNCEMENT_TYPES, Tags, ThemeScore
+from transforms.errors import internal_error
 from transforms.actors import Roles, Sentence, WordSet, find_actors, sentence_index, sentences
 from transforms.matcher import Match, Matcher, Pattern, PatternError, compile_pattern, fold, words
 
@@ -321,8 +322,6 @@ def _position_weight(vocab: Vocabulary, index: int, title_len: int, menu: frozen
     return 1.0
 
 
-
-
 def _body_words(text: str, offset: int, tail: frozenset[tuple[str, ...]] = frozenset()) -> tuple[list[str], frozenset[int], list[str]]:
     """The words of the text up to a line that opens a page's tail ("Related posts", "Lees
     ook": links to other announcements, not this one's content) in the second half of the
@@ -568,5 +567,5 @@ def classify_many(rows: list[tuple]) -> list[Tags | tuple[str, str]]:
         try:
             out.append(tag(article_id, title or "", text or "", country, language, original_url, vocab))
         except Exception as exc:
-            out.append((article_id, f"{type(exc).__name__}: {str(exc)[:200]}"))
+            out.append((article_id, internal_error(exc)))
     return out

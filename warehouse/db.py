@@ -15,8 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    import polars as pl
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
@@ -141,6 +145,31 @@ def connect(path: Path | str, *, read_only: bool = False, wait_s: float | None =
         con.close()
         raise
     return con
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ArrowStream:
+    """A polars frame as DuckDB reads it: through the Arrow C stream interface, one new
+    stream per scan. Given the frame itself, DuckDB converts it with pyarrow, which brings
+    pyarrow's libraries and memory pool into the run: loads alone of 30,000 documents ended
+    at 432 MB of RSS that way and at 387 MB this way, and took 23 s instead of 20 s. So pyarrow
+    is not a dependency."""
+
+    __slots__ = ("frame",)
+
+    def __init__(self, frame: pl.DataFrame):
+        self.frame = frame
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        return self.frame.__arrow_c_stream__(requested_schema)
+
+
+def register(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Make `frame` readable as the view `name` on `con` (until unregistered)."""
+    con.register(name, ArrowStream(frame))
 
 
 @contextmanager

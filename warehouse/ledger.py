@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from warehouse.db import transaction
-from warehouse.load import now, register
+from warehouse.db import connect, now, register, transaction
 from warehouse.snapshot import try_publish
 
 
@@ -76,8 +75,9 @@ class RunRecord:
     """What a flow tells the ledger about its run, filled in as it goes."""
 
     run_id: str
+    con: duckdb.DuckDBPyConnection  # the run's writer connection, open while the block runs
     abandoned: int = 0  # earlier runs found still running: their processes died
-    status: str = "failed"  # until the flow says otherwise
+    status: str | None = None  # completed or completed_with_errors, set by the flow at its end
     error: str | None = None
     totals: dict[str, int] = field(default_factory=dict)
     per_source: list[dict] | None = None
@@ -87,18 +87,22 @@ class RunRecord:
 
 
 @contextmanager
-def recorded_run(con: duckdb.DuckDBPyConnection, db: str, command: str, logger,
+def recorded_run(db: str, command: str, logger,
                  after_publish: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
                  **start: object) -> Iterator[RunRecord]:
-    """A run from its `runs` row to its end: the row is opened (earlier runs left running are
-    marked abandoned), the block does the work and sets `status` and the counts; whatever
-    happens the row is closed with them (an exception: `failed`, its message kept, and it
-    propagates), a run that did not fail publishes the readers' snapshot (then
-    `after_publish`), and the connection is closed."""
-    run = RunRecord(str(uuid.uuid4()))
+    """A run from its `runs` row to its end, on a writer connection of its own (`run.con`):
+    the row is opened (earlier runs left running are marked abandoned), the block does the
+    work and sets `status` and the counts; whatever happens the row is closed with them (an
+    exception: `failed`, its message kept, and it propagates; no status: `failed`, saying so),
+    a run that did not fail publishes the readers' snapshot (then `after_publish`), and the
+    connection is closed."""
+    con = connect(db)
+    run = RunRecord(str(uuid.uuid4()), con)
     try:
         run.abandoned = start_run(con, run.run_id, command, **start)
         yield run
+        if run.status is None:
+            run.status, run.error = "failed", f"the {command} flow ended without a status"
     except BaseException as exc:
         run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
         raise

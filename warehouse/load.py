@@ -10,36 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import duckdb
 import polars as pl
 
 from schemas.tables import CHILD_TABLES, TABLES, Reject
-from warehouse.db import transaction
+from warehouse.db import now, register, transaction
 
 ARTICLE_COLUMNS = tuple(TABLES["articles"].columns)  # those the pipeline writes (first_seen_at etc. are the load's)
-
-
-class ArrowStream:
-    """A polars frame as DuckDB reads it: through the Arrow C stream interface, one new
-    stream per scan. Given the frame itself, DuckDB converts it with pyarrow, which brings
-    pyarrow's libraries and memory pool into the run: loads alone of 30,000 documents ended
-    at 432 MB of RSS that way and at 387 MB this way, and took 23 s instead of 20 s. So pyarrow
-    is not a dependency."""
-
-    __slots__ = ("frame",)
-
-    def __init__(self, frame: pl.DataFrame):
-        self.frame = frame
-
-    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
-        return self.frame.__arrow_c_stream__(requested_schema)
-
-
-def register(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
-    """Make `frame` readable as the view `name` on `con` (until unregistered)."""
-    con.register(name, ArrowStream(frame))
 
 
 @dataclass
@@ -48,10 +27,6 @@ class LoadResult:
 
     changes: dict[str, str] = field(default_factory=dict)
     quarantined: int = 0
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl.DataFrame],

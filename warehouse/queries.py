@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import duckdb
-import polars as pl
 
-from warehouse.load import register
+from warehouse.db import register
 
 
 def articles_to_classify(con: duckdb.DuckDBPyConnection, version: str, after: str, limit: int, everything: bool = False) -> list[tuple]:
@@ -29,6 +28,13 @@ def articles_to_classify(con: duckdb.DuckDBPyConnection, version: str, after: st
     ).fetchall()
 
 
+def count_to_classify(con: duckdb.DuckDBPyConnection, version: str, everything: bool = False) -> int:
+    """How many stored articles `articles_to_classify` will give, from the start."""
+    return con.execute(
+        "SELECT count(*) FROM articles a LEFT JOIN article_labels l USING (article_id) "
+        "WHERE ? OR l.taxonomy_version IS DISTINCT FROM ?", [everything, version]).fetchone()[0]
+
+
 def source_alerts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
     """(source, alert, reason) of every source source_health flags as failing or silent."""
     return con.execute("SELECT source, alert, alert_reason FROM source_health WHERE alert IS NOT NULL ORDER BY source").fetchall()
@@ -36,6 +42,7 @@ def source_alerts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
 
 def validators(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
     """(ETag, Last-Modified) stored for each of `urls` that has them."""
+    import polars as pl  # not at the top: the CLI's read commands import this module
     frame = pl.DataFrame({"url": list(urls)}, schema={"url": pl.Utf8})
     if frame.height == 0:
         return {}

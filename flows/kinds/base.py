@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from flows.http import Fetcher
 from schemas.records import Article, FeedEntry, Fetched, Source, Status
 from transforms.errors import ParseError, internal_error
 from transforms.extract import extract_article
 
+if TYPE_CHECKING:  # annotations only: the extraction workers import the kinds, not httpx
+    from flows.http import Fetcher
+
 T = TypeVar("T")
 # Reads a fetched body into an Article (raising ParseError where it holds none).
 Extractor = Callable[[Fetched, FeedEntry | None, Source], Article]
+HTML: Mapping[str, Extractor] = {"html": extract_article}  # every kind reads pages; some also their documents
 
 
 @dataclass(frozen=True)
@@ -72,4 +75,4 @@ class SourceKind:
     name: str
     discover: Callable[[Source, Fetcher], Awaitable[Discovery]]
     fetch_article: Callable[[FeedEntry, Source, Fetcher], Awaitable[Fetched]] = fetch_page
-    extractors: Mapping[str, Extractor] = field(default_factory=lambda: {"html": extract_article})
+    extractors: Mapping[str, Extractor] = field(default_factory=lambda: dict(HTML))

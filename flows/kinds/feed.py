@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from flows.http import Fetcher
 from flows.kinds.base import Discovery, SourceKind, parsed
 from schemas.records import Source
 from transforms.feeds import parse_feed
+
+if TYPE_CHECKING:  # annotations only: the extraction workers import the kinds, not httpx
+    from flows.http import Fetcher
 
 
 async def read_feed(source: Source, fetcher: Fetcher) -> tuple[Discovery, object]:

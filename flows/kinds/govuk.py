@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from urllib.parse import urljoin
+from typing import TYPE_CHECKING
 
-from flows.http import Fetcher
-from flows.kinds.base import Discovery, SourceKind, fetch_document, structured
+from flows.kinds.base import HTML, Discovery, SourceKind, fetch_document, structured
 from flows.kinds.feed import read_feed
 from schemas.records import FeedEntry, Fetched, Source, Status
 from transforms import govuk
-from transforms.extract import extract_article
+
+if TYPE_CHECKING:  # annotations only: the extraction workers import the kinds, not httpx
+    from flows.http import Fetcher
 
 
 async def discover(source: Source, fetcher: Fetcher) -> Discovery:
@@ -44,4 +46,4 @@ async def fetch_article(entry: FeedEntry, source: Source, fetcher: Fetcher) -> F
 
 
 KIND = SourceKind("govuk", discover, fetch_article,
-                  {"html": extract_article, govuk.FORMAT: structured(govuk.article_from_content_item)})
+                  {**HTML, govuk.FORMAT: structured(govuk.article_from_content_item)})

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from functools import partial
 from urllib.parse import parse_qsl, urlsplit
+from typing import TYPE_CHECKING
 
-from flows.http import Fetcher
-from flows.kinds.base import Discovery, SourceKind, fetch_document, parsed, structured
+from flows.kinds.base import HTML, Discovery, SourceKind, fetch_document, parsed, structured
 from schemas.records import Source
 from transforms import rijksoverheid
-from transforms.extract import extract_article
+
+if TYPE_CHECKING:  # annotations only: the extraction workers import the kinds, not httpx
+    from flows.http import Fetcher
 
 MAX_PAGES = 4
 DEFAULT_ROWS = 25
@@ -43,4 +45,4 @@ async def discover(source: Source, fetcher: Fetcher) -> Discovery:
 
 
 KIND = SourceKind("rijksoverheid", discover, partial(fetch_document, format=rijksoverheid.FORMAT, expect="feed"),
-                  {"html": extract_article, rijksoverheid.FORMAT: structured(rijksoverheid.article_from_document)})
+                  {**HTML, rijksoverheid.FORMAT: structured(rijksoverheid.article_from_document)})

@@ -7,11 +7,14 @@ MAX_CHILDREN; at most MAX_ENTRIES entries are kept, newest first.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from flows.http import Fetcher
 from flows.kinds.base import Discovery, SourceKind, parsed
 from schemas.records import FeedEntry, Fetched, Source
 from transforms.sitemaps import Sitemap, parse_sitemap
+
+if TYPE_CHECKING:  # annotations only: the extraction workers import the kinds, not httpx
+    from flows.http import Fetcher
 
 MAX_CHILDREN = 5
 MAX_ENTRIES = 2000
