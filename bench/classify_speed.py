@@ -16,15 +16,16 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from gold_texts import dev_gold  # noqa: E402
-from transforms.classify import classify, default_vocabulary  # noqa: E402
+from transforms.classify import classify  # noqa: E402
 from transforms.evaluate import publisher_country  # noqa: E402
+from transforms.vocabulary import vocabulary  # noqa: E402
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     docs = dev_gold()
     corpus = [docs[i % len(docs)] for i in range(n)]
-    vocab = default_vocabulary()
+    vocab = vocabulary()
     started = time.perf_counter()
     for i, d in enumerate(corpus):
         classify(str(i), d["title"], d["text"], publisher_country(d["url"]), vocab)

@@ -90,7 +90,8 @@ def distinct(processed, i: int):
 def measure(n: int) -> dict:
     from schemas.records import Fetched, Status
     from flows.validate import build_batch
-    from transforms.classify import classify, default_vocabulary
+    from transforms.classify import classify, score_bounds
+    from transforms.vocabulary import vocabulary
     from flows.process import process_pages
     from warehouse.db import connect
     from warehouse.ledger import start_run
@@ -105,7 +106,7 @@ def measure(n: int) -> dict:
         processed = [p for part in pool.map(process_pages, batches) for p in part]
     extract_s = time.perf_counter() - started
 
-    vocab = default_vocabulary()
+    vocab = vocabulary()
     texts = [(p.article.article_id, p.article.title, p.article.text) for p in processed if p.article]
     started = time.perf_counter()
     for a_id, title, text in texts:
@@ -124,7 +125,7 @@ def measure(n: int) -> dict:
             fetched = [Fetched("bench", d.fetched_url, Status.FETCHED, content_type="text/html; charset=utf-8", http_status=200,
                                cache_url=d.fetched_url) for d in docs]
             t = time.perf_counter()
-            built = build_batch(fetched, docs)
+            built = build_batch(fetched, docs, score_bounds(vocab))
             validate_s += time.perf_counter() - t
             load_batch(con, "bench", built.frames, built.rejects, built.seen_unchanged)
         load_s = time.perf_counter() - load_started - validate_s

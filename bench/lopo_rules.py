@@ -20,8 +20,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from gold_texts import gold_texts  # noqa: E402
-from transforms.classify import classify, default_vocabulary  # noqa: E402
+from transforms.classify import classify  # noqa: E402
 from transforms.evaluate import publisher, publisher_country, score  # noqa: E402
+from transforms.vocabulary import vocabulary  # noqa: E402
 
 WORDS = (400, 600, 1000, 1e9)
 POWERS = (0.3, 0.5)
@@ -31,7 +32,7 @@ LISTING_WEIGHTS = (0.3, 0.6)
 
 def main(label_files: list[str]) -> None:
     docs = [doc for labels in label_files for doc in gold_texts(Path(labels))]
-    base = default_vocabulary()
+    base = vocabulary()
     grid = list(product(WORDS, POWERS, LISTING, LISTING_WEIGHTS))
     predictions = {}
     for words, power, listing, weight in grid:

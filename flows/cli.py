@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -32,14 +33,14 @@ from flows.pool import EXTRACTION, start_forkserver
 from flows.prefect_api import ApiStartError, early_api, using
 from flows.sources import ConfigError, load_sources
 from flows.warc import WarcError, check_archive
-from transforms.classify import TaxonomyError, default_vocabulary
+from transforms.vocabulary import TaxonomyError, vocabulary
 from warehouse.db import WarehouseError, WarehouseLocked, connect
 from warehouse.snapshot import is_snapshot, snapshot_path
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_PARTIAL, EXIT_ALERT = 0, 1, 2, 3, 4
-DEFAULT_DB = "socwatch.duckdb"
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
-DEFAULT_SOURCES = Path("sources.toml")
+DEFAULT_DB = Path(settings.DEFAULTS.db)
+DEFAULT_SOURCES = Path(settings.DEFAULTS.sources)
 
 app = typer.Typer(
     name="socwatch",
@@ -77,11 +78,18 @@ def _settings(
         console.print(ctx.get_help(), highlight=False)
         raise typer.Exit(EXIT_OK)
     try:
-        _LOADED = settings.load(config)
+        _LOADED = settings.load(config, os.environ)
     except ConfigError as exc:
         raise _fail(str(exc), EXIT_CONFIG) from None
     commands = {name: [p.name for p in cmd.params] for name, cmd in ctx.command.commands.items()}
     ctx.default_map = settings.default_map(_LOADED, commands)
+
+
+def _resolved(**given: object) -> settings.Settings:
+    """The command's settings, resolved once: its options' values as given, the others from
+    the environment, the config file or the defaults (a bad value exits 2 naming it)."""
+    with _config_checks():
+        return settings.resolve(_LOADED or settings.load(None, os.environ), os.environ, **given)
 
 
 READ_WAIT_S = 2.0  # how long a reader waits for a writer before it reads the snapshot instead
@@ -96,8 +104,8 @@ def _reading(db: Path) -> Iterator:
             con = connect(db, read_only=True, wait_s=READ_WAIT_S)
         except WarehouseLocked:
             snapshot = snapshot_path(db)
-            if not snapshot.exists():
-                con = connect(db, read_only=True)  # no snapshot to fall back on: wait as a writer would
+            if not snapshot.exists():  # no snapshot to fall back on: wait as a writer would
+                con = connect(db, read_only=True, wait_s=_resolved(db=db).lock_wait_s)
             else:
                 from warehouse.queries import last_finished_at
 
@@ -157,26 +165,26 @@ def _config_checks() -> Iterator[None]:
         raise _fail(str(exc), EXIT_CONFIG) from None
 
 
-def _preflight(db: Path) -> None:
+def _preflight(cfg: settings.Settings) -> None:
     """What every command that writes checks before it starts Prefect's flow, after its own
     checks: the warehouse is not a snapshot, the vocabulary loads, the warehouse migrates and
     is not locked."""
     with _config_checks():
-        _writable(db)
-        default_vocabulary()
-        connect(db).close()
+        _writable(Path(cfg.db))
+        vocabulary(cfg.taxonomy)
+        connect(cfg.db, access=cfg.access).close()
 
 
-def _ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, runner: dict | None = None) -> dict:
+def _ingest(cfg: settings.Settings, replay: list[Path], record: Path | None, runner: dict | None = None) -> dict:
     """Start Prefect's API early, check everything that can be checked, then run the flow.
     `runner`: the IngestOptions fields of the task runner (made once the API is starting)."""
     with early_api() as api:
-        return _checked_ingest(sources, db, replay, record, runner or {}, api)
+        return _checked_ingest(cfg, replay, record, runner or {}, api)
 
 
-def _checked_ingest(sources: Path, db: Path, replay: list[Path], record: Path | None, runner: dict, api) -> dict:
+def _checked_ingest(cfg: settings.Settings, replay: list[Path], record: Path | None, runner: dict, api) -> dict:
     with _config_checks():
-        load_sources(sources)
+        load_sources(cfg.sources)
         if runner.get("task_runner") == "dask" and record is not None:
             raise ConfigError("--record needs the default task runner (one process writes the archive)")
         for path in replay:
@@ -185,7 +193,7 @@ def _checked_ingest(sources: Path, db: Path, replay: list[Path], record: Path | 
             check_archive(path)
         if record is not None and record.exists():
             raise ConfigError(f"--record {record} exists already: record to a new file")
-    _preflight(db)
+    _preflight(cfg)
     if runner.get("task_runner", "default") == "default" and not replay and (os.cpu_count() or 1) > 1:
         # The extraction workers' imports, while Prefect's API starts (not for a replay such as
         # the demo: too small for a pool, it would only take CPU from the API's start).
@@ -195,10 +203,10 @@ def _checked_ingest(sources: Path, db: Path, replay: list[Path], record: Path | 
             pass
     from flows.ingest import IngestOptions, run_ingest  # Prefect is imported only when a flow runs
 
-    options = IngestOptions(**runner)
+    options = IngestOptions(**runner, taxonomy=cfg.taxonomy, access=cfg.access)
     try:
         with using(api), progress.bars(console):
-            return run_ingest(sources, db, replay, record, options)
+            return run_ingest(cfg.sources, cfg.db, replay, record, options)
     except (WarehouseError, WarcError) as exc:
         raise _fail(str(exc), EXIT_FAILED) from None
     except ApiStartError as exc:
@@ -210,23 +218,24 @@ def _checked_ingest(sources: Path, db: Path, replay: list[Path], record: Path | 
 
 @app.command()
 def run(
-    db: DbOption = Path(DEFAULT_DB),
+    db: DbOption = DEFAULT_DB,
     sources: SourcesOption = DEFAULT_SOURCES,
     replay: Annotated[list[Path] | None, typer.Option("--replay", help="Serve responses from this WARC archive instead of the network (repeatable).")] = None,
     record: Annotated[Path | None, typer.Option("--record", help="Keep every response in this WARC archive (.warc.gz).")] = None,
     task_runner: Annotated[str, typer.Option("--task-runner", envvar="SOCWATCH_TASK_RUNNER",
-                                             help="default (a local process pool) or dask (fetch and extract on a Dask cluster).")] = "default",
+                                             help="default (a local process pool) or dask (fetch and extract on a Dask cluster).")] = settings.DEFAULTS.task_runner,
     dask_address: Annotated[str | None, typer.Option("--dask-address", envvar="SOCWATCH_DASK_ADDRESS",
                                                      help="A running Dask scheduler (tcp://host:8786); else a local cluster.")] = None,
     dask_workers: Annotated[int, typer.Option("--dask-workers", min=1, help="Workers of the local Dask cluster.")] = 2,
 ) -> None:
     """Crawl the sources into the warehouse (the ingest flow)."""
-    if task_runner not in ("default", "dask"):
+    if task_runner not in settings.TASK_RUNNERS:
         raise _fail(f"--task-runner must be default or dask, not {task_runner!r}", EXIT_CONFIG)
     if dask_address and task_runner != "dask":
         raise _fail("--dask-address needs --task-runner dask", EXIT_CONFIG)
     started = time.monotonic()
-    summary = _ingest(sources, db, list(replay or ()), record,
+    cfg = _resolved(db=db, sources=sources, task_runner=task_runner, dask_address=dask_address)
+    summary = _ingest(cfg, list(replay or ()), record,
                       {"task_runner": task_runner, "dask_address": dask_address, "dask_workers": dask_workers})
     console.print(_summary_table(summary, time.monotonic() - started))
     if summary.get("snapshot"):
@@ -252,10 +261,10 @@ DEMO_QUERIES = (
 
 
 @app.command()
-def demo(db: DbOption = Path(DEFAULT_DB)) -> None:
+def demo(db: DbOption = DEFAULT_DB) -> None:
     """Build the warehouse offline from the bundled sample archive (invented sample data)."""
     started = time.monotonic()
-    summary = _ingest(DEMO_DIR / "sources.toml", db, [DEMO_DIR / "sample.warc.gz"], None)
+    summary = _ingest(_resolved(db=db, sources=DEMO_DIR / "sources.toml"), [DEMO_DIR / "sample.warc.gz"], None)
     console.print(_summary_table(summary, time.monotonic() - started))
     console.print(f"Warehouse: [bold]{db}[/] (sample data: every demo article is invented)")
     if summary.get("snapshot"):
@@ -315,7 +324,7 @@ def _rich_table(names: list[str], rows: list[tuple]) -> Table:
 @app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
-    db: DbOption = Path(DEFAULT_DB),
+    db: DbOption = DEFAULT_DB,
     format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
 ) -> None:
     """Run an ad-hoc SQL query (read-only) and print the result."""
@@ -344,7 +353,7 @@ def sql(
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="Words to look for (BM25 over title and text; accents and case ignored).")],
-    db: DbOption = Path(DEFAULT_DB),
+    db: DbOption = DEFAULT_DB,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many results.")] = 20,
     theme: Annotated[str | None, typer.Option("--theme", help="Only articles tagged with this theme slug.")] = None,
     country: Annotated[str | None, typer.Option("--country", help="Only articles where this country acts (ISO alpha-2, or EU).")] = None,
@@ -356,8 +365,8 @@ def search(
 
     if theme is not None:
         try:
-            themes = default_vocabulary().themes
-        except TaxonomyError as exc:  # a taxonomy of the user's own (SOCWATCH_TAXONOMY) that cannot be used
+            themes = vocabulary(_resolved(db=db).taxonomy).themes
+        except TaxonomyError as exc:  # a taxonomy of the user's own (the taxonomy setting) that cannot be used
             raise _fail(str(exc), EXIT_CONFIG) from None
         if theme not in themes:
             raise _fail(f"unknown theme {theme!r}; themes: {', '.join(sorted(themes))}", EXIT_CONFIG)
@@ -375,7 +384,7 @@ def search(
 
 @app.command()
 def schema(
-    db: DbOption = Path(DEFAULT_DB),
+    db: DbOption = DEFAULT_DB,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the data dictionary as Markdown (docs/warehouse.md).")] = False,
 ) -> None:
     """Print every table, view and column of the warehouse with its meaning."""
@@ -397,7 +406,7 @@ def schema(
 @app.command()
 def export(
     out: Annotated[Path, typer.Option("--out", help="Folder for the Parquet files (created where missing).")],
-    db: DbOption = Path(DEFAULT_DB),
+    db: DbOption = DEFAULT_DB,
 ) -> None:
     """Write every table and view as Parquet, one file each, named after it."""
     from warehouse.catalog import export_parquet
@@ -416,16 +425,16 @@ def export(
 @app.command()
 def serve(
     ctx: typer.Context,
-    db: DbOption = Path(DEFAULT_DB),
+    db: DbOption = DEFAULT_DB,
     sources: SourcesOption = DEFAULT_SOURCES,
-    cron: Annotated[str, typer.Option("--cron", envvar="SOCWATCH_CRON", help="Schedule of the ingest deployment (cron, UTC).")] = "*/30 * * * *",
+    cron: Annotated[str, typer.Option("--cron", envvar="SOCWATCH_CRON", help="Schedule of the ingest deployment (cron, UTC).")] = settings.DEFAULTS.cron,
     interval: Annotated[float | None, typer.Option("--interval", envvar="SOCWATCH_INTERVAL",
                                                    help="Run ingest every this many seconds instead of on --cron.")] = None,
     prefect_api: Annotated[str | None, typer.Option("--prefect-api", envvar="PREFECT_API_URL",
                                                     help="A Prefect server's API URL; without one, a local server is started.")] = None,
 ) -> None:
     """Serve the ingest (scheduled) and reclassify (on demand) deployments until stopped."""
-    from flows.serve import build_deployments, start_local_server
+    from flows.serve import SERVE_LOCK_WAIT_S, build_deployments, start_local_server
     from flows.serve import serve as run_serve
 
     # The schedule given by the more direct means wins: a --cron flag over an interval from the
@@ -440,9 +449,12 @@ def serve(
         from prefect.settings import PREFECT_API_URL
 
         prefect_api = PREFECT_API_URL.value() or None
+    cfg = _resolved(db=db, sources=sources, cron=cron, interval=interval, prefect_api=prefect_api)
+    if settings.origins(_LOADED or settings.load(None, os.environ), os.environ)["lock_wait_s"] == "default":
+        cfg = replace(cfg, lock_wait_s=SERVE_LOCK_WAIT_S)  # served runs take turns: they wait longer
     with _config_checks():
-        deployments = build_deployments(sources, db, cron, interval)
-    _preflight(db)
+        deployments = build_deployments(cfg)
+    _preflight(cfg)
     server = None
     if not prefect_api:
         console.print("starting a local Prefect server (set PREFECT_API_URL to use your own) ...", highlight=False)
@@ -473,7 +485,7 @@ def serve(
 
 
 @app.command()
-def status(db: DbOption = Path(DEFAULT_DB)) -> None:
+def status(db: DbOption = DEFAULT_DB) -> None:
     """Sources and their freshness; exit 4 when one is failing or silent (for cron or a monitor)."""
     with _reading(db) as con:
         from warehouse.queries import SOURCE_HEALTH, last_run, source_alerts
@@ -492,7 +504,7 @@ def status(db: DbOption = Path(DEFAULT_DB)) -> None:
 @app.command()
 def report(
     out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
-    db: DbOption = Path(DEFAULT_DB),
+    db: DbOption = DEFAULT_DB,
     png: Annotated[Path | None, typer.Option("--screenshot", help="Also write a PNG of the page (needs Debian's chromium).")] = None,
 ) -> None:
     """Write a self-contained HTML report with charts of themes, partners and sources."""
@@ -525,7 +537,7 @@ def report(
 
 @app.command()
 def quarantine(
-    db: DbOption = Path(DEFAULT_DB),
+    db: DbOption = DEFAULT_DB,
     run_id: Annotated[str | None, typer.Option("--run", help="Only records this run set aside (a run id or its first characters).")] = None,
     everything: Annotated[bool, typer.Option("--all", help="Also records already resolved by a later load.")] = False,
 ) -> None:
@@ -542,18 +554,20 @@ def quarantine(
 
 @app.command()
 def reclassify(
-    db: DbOption = Path(DEFAULT_DB),
+    db: DbOption = DEFAULT_DB,
     everything: Annotated[bool, typer.Option("--all", help="Re-tag every article, also those already at the current version.")] = False,
 ) -> None:
     """Re-tag stored articles with the current taxonomy (nothing is fetched)."""
     started = time.monotonic()
+    cfg = _resolved(db=db)
     with early_api() as api:  # Prefect's API comes up while the checks and imports run
-        _preflight(db)
+        _preflight(cfg)
         from flows.reclassify import ReclassifyOptions, run_reclassify
 
+        options = ReclassifyOptions(everything=everything, taxonomy=cfg.taxonomy, access=cfg.access)
         try:
             with using(api), progress.bars(console):
-                summary = run_reclassify(db, ReclassifyOptions(everything=everything))
+                summary = run_reclassify(db, options)
         except (WarehouseError, ApiStartError) as exc:
             raise _fail(str(exc), EXIT_FAILED) from None
     console.print(f"reclassify {summary['status']}: {summary['reclassified']} article(s) re-tagged with taxonomy "
@@ -575,7 +589,7 @@ def evaluate(
 
     docs: list[dict] = []
     try:
-        vocab = default_vocabulary()
+        vocab = vocabulary(_resolved().taxonomy)
         for path in gold:
             lines = path.read_text(encoding="utf-8").splitlines()
             for number, line in enumerate(lines, start=1):
@@ -637,15 +651,17 @@ def show_config(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of {setting, value, from}.")] = False,
 ) -> None:
     """Print the settings in effect (with no flags given) and where each value comes from."""
-    loaded = _LOADED or settings.load(None)
+    loaded = _LOADED or settings.load(None, os.environ)
+    with _config_checks():
+        rows = settings.effective(loaded, os.environ)
     if as_json:
-        rows = [{"setting": n, "value": v, "from": o} for n, v, o in settings.effective(loaded)]
+        rows = [{"setting": n, "value": v, "from": o} for n, v, o in rows]
         sys.stdout.write(json.dumps(rows, default=str) + "\n")
         return
     table = Table(box=box.SIMPLE, title=f"config file: {loaded.path or 'none'}", title_justify="left")
     for name in ("setting", "value", "from", "meaning"):
         table.add_column(name, overflow="fold")
-    for name, value, origin in settings.effective(loaded):
+    for name, value, origin in rows:
         table.add_row(name, Text("-" if value is None else str(value)), Text(origin), settings.BY_NAME[name].help)
     console.print(table)
 

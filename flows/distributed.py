@@ -44,10 +44,11 @@ def dask_task_runner(address: str | None, workers: int):
 @task(name="fetch-extract-batch", cache_policy=NO_CACHE)
 def fetch_extract_batch(entries: list[FeedEntry], sources: list[Source], settings: FetchSettings,
                         validators: dict[str, tuple[str | None, str | None]], replay: list[str],
-                        delays: dict[str, float] | None = None) -> tuple[list[Fetched], list[Processed], str]:
+                        delays: dict[str, float] | None = None, taxonomy: str | None = None,
+                        ) -> tuple[list[Fetched], list[Processed], str]:
     """On a worker: fetch one host's batch of pages, then extract and classify them. Also
     says which worker it ran on. `delays`: per host, as the run has learnt them (Crawl-delay)."""
-    fetched, processed = asyncio.run(_fetch_extract(entries, sources, settings, validators, replay, delays))
+    fetched, processed = asyncio.run(_fetch_extract(entries, sources, settings, validators, replay, delays, taxonomy))
     return fetched, processed, _worker()
 
 
@@ -60,7 +61,7 @@ def _worker() -> str:
         return "local"
 
 
-async def _fetch_extract(entries, sources, settings, validators, replay, delays=None):
+async def _fetch_extract(entries, sources, settings, validators, replay, delays=None, taxonomy=None):
     by_name = {s.name: s for s in sources}
     transport = WarcReplayTransport(replay) if replay else None
     async with Fetcher(sources, settings, transport=transport) as fetcher:
@@ -69,7 +70,7 @@ async def _fetch_extract(entries, sources, settings, validators, replay, delays=
         fetched = list(await asyncio.gather(*(
             KINDS[by_name[e.source].kind].fetch_article(e, by_name[e.source], fetcher) for e in entries)))
     items = [(f, e, by_name[e.source]) for f, e in zip(fetched, entries, strict=True) if f.ok]
-    processed = process_pages(items) if items else []
+    processed = process_pages(items, taxonomy) if items else []
     return [f.without_body() for f in fetched], processed  # the bodies stay in the worker
 
 
@@ -85,7 +86,7 @@ def host_batches(entries: Sequence[FeedEntry], batch_size: int) -> dict[str, deq
 async def dask_pipeline(entries: Sequence[FeedEntry], batch_size: int, sources: list[Source], settings: FetchSettings,
                         validators: dict, replay: list[str],
                         load: Callable[[list[Fetched], list[Processed], list[FeedEntry]], Awaitable[None]],
-                        delays: dict[str, float] | None = None) -> set[str]:
+                        delays: dict[str, float] | None = None, taxonomy: str | None = None) -> set[str]:
     """Fetch and extract on the cluster, one batch per host at a time; load each batch here
     as it comes back. On an error, the batches still running are waited for, not loaded.
     Returns the addresses of the workers that ran batches."""
@@ -98,7 +99,8 @@ async def dask_pipeline(entries: Sequence[FeedEntry], batch_size: int, sources: 
     def submit(host: str) -> None:
         if queues[host]:
             batch = queues[host].popleft()
-            running[fetch_extract_batch.submit(batch, sources, settings, _subset(validators, batch), replay, delays)] = (host, batch)
+            running[fetch_extract_batch.submit(batch, sources, settings, _subset(validators, batch), replay, delays,
+                                                taxonomy)] = (host, batch)
 
     for host in queues:
         submit(host)

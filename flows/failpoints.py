@@ -2,7 +2,7 @@
 the run at a chosen stage by construction instead of racing the clock.
 
 A failpoint is armed by the environment of the command (and so of its extraction workers,
-which take the owner's SOCWATCH_* settings):
+which take the owner's HOOKS):
 
 - `SOCWATCH_FAILPOINT=extract:URL`: the worker that is about to extract the page at URL
   stops there;
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 POLL_S = 0.01
+HOOKS = ("SOCWATCH_FAILPOINT", "SOCWATCH_FAILPOINT_DIR")  # the environment variables a test arms them with
 
 
 def armed() -> bool:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import ipaddress
-import os
 import random
 import socket
 import time
@@ -46,7 +45,7 @@ from transforms.urls import canonical_url, url_host
 
 PROJECT_URL = "https://github.com/socwatch/socwatch"
 _JITTER = random.Random()  # backoff jitter: our own, so a fetch never moves the global random state
-USER_AGENT = os.environ.get("SOCWATCH_USER_AGENT") or f"socwatch/0.1 (+{PROJECT_URL})"
+USER_AGENT = f"socwatch/0.1 (+{PROJECT_URL})"
 ROBOTS_AGENT = "socwatch"  # the token robots.txt rules are matched against
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 FEED_TYPES = ("xml", "rss", "atom", "json", "text/plain")  # substrings of feed content types

@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -36,8 +37,10 @@ from flows.sources import ConfigError, load_sources
 from flows.validate import BatchOutcome, build_batch, source_rows
 from flows.warc import WarcRecorder, WarcReplayTransport
 from schemas.records import FeedEntry, Fetched, Processed, Source, SourceCounts, Status
-from transforms.classify import default_vocabulary
+from transforms.classify import score_bounds
+from transforms.vocabulary import vocabulary
 from transforms.urls import canonical_url
+from warehouse.db import Access
 from warehouse.ledger import recorded_run, upsert_sources
 from warehouse.load import load_batch
 from warehouse.queries import source_alerts, validators
@@ -55,6 +58,8 @@ class IngestOptions:
     task_runner: str = "default"
     dask_address: str | None = None
     dask_workers: int = 2
+    taxonomy: str | None = None  # a taxonomy file of the user's own (the `taxonomy` setting), else the shipped one
+    access: Access = field(default_factory=Access)  # the warehouse's lock wait and memory
 
 
 @dataclass
@@ -64,6 +69,7 @@ class _Run:
     fetcher: Fetcher
     con: duckdb.DuckDBPyConnection
     options: IngestOptions
+    bounds: dict[str, tuple[float, float]]  # per theme, the scores its tags may carry (the vocabulary in use)
     pool: ProcessPoolExecutor | None = None
 
 
@@ -102,13 +108,13 @@ async def extract_classify(fetched: Sequence[Fetched], entries: Sequence[FeedEnt
     items = [(f, e, run.sources[e.source]) for f, e in zip(fetched, entries, strict=True) if f.ok]
     if not items:
         return []
-    return await map_batch(run.pool, process_pages, items, run.options.workers)
+    return await map_batch(run.pool, partial(process_pages, taxonomy=run.options.taxonomy), items, run.options.workers)
 
 
 @task(name="validate-load", cache_policy=NO_CACHE)
 def validate_load(fetched: Sequence[Fetched], processed: Sequence[Processed], url_kind: str = "page") -> BatchOutcome:
     run = _current()
-    batch = build_batch(fetched, processed, url_kind)
+    batch = build_batch(fetched, processed, run.bounds, url_kind)
     result = load_batch(run.con, run.run_id, batch.frames, batch.rejects, batch.seen_unchanged)
     logger = get_run_logger()
     for event in batch.events:  # one greppable line per URL that failed
@@ -131,7 +137,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
     options = options or IngestOptions()
     logger = get_run_logger()
     sources = select_sources(load_sources(sources_file), select)  # a bad file stops here, before anything is fetched
-    vocab = default_vocabulary()
+    vocab = vocabulary(options.taxonomy)
     replay = [str(p) for p in replay or ()]
     transport = WarcReplayTransport(replay) if replay else None
     settings = replace(options.fetch, polite=False) if replay else options.fetch
@@ -146,7 +152,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
         for source, alert, reason in alerts:
             logger.warning("run=%s source=%s alert=%s reason=%s", run.run_id[:8], source, alert, reason)
 
-    with recorded_run(db, "ingest", logger, after_publish=warn_of_alerts, flow_run_id=str(flow_run.get_id() or ""),
+    with recorded_run(db, "ingest", logger, after_publish=warn_of_alerts, access=options.access, flow_run_id=str(flow_run.get_id() or ""),
                       sources_file=str(sources_file), replay=replay, record=record, taxonomy_version=vocab.version) as run:
         run_id, con = run.run_id, run.con
         try:
@@ -155,7 +161,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
                 logger.warning("run=%s abandoned_runs=%d (earlier runs that did not finish)", run_id[:8], run.abandoned)
             upsert_sources(con, source_rows(sources))
             async with Fetcher(sources, settings, transport=transport, recorder=recorder) as fetcher:
-                work = _Run(run_id, {s.name: s for s in sources}, fetcher, con, options)
+                work = _Run(run_id, {s.name: s for s in sources}, fetcher, con, options, score_bounds(vocab))
                 _enter(work)
                 discoveries = await asyncio.gather(*(discover(s) for s in sources))
                 discovery_urls = {canonical_url(s.url) for s in sources} | {e.url for d in discoveries for e in d.events}
@@ -176,7 +182,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
 
                     progress.total("pages", len(entries))
                     workers = await dask_pipeline(entries, options.batch_size, sources, settings, dict(fetcher.validators),
-                                                  replay, load, fetcher.host_delays())
+                                                  replay, load, fetcher.host_delays(), options.taxonomy)
                 else:
                     if len(entries) >= options.pool_min_pages and options.workers > 1:
                         work.pool = start_pool(options.workers, EXTRACTION)

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
+from flows.failpoints import HOOKS as TEST_HOOKS
+
 # What the extraction pool's fork server imports (and warms) before it forks any worker.
 EXTRACTION = "flows.warm"
 CHUNKS_PER_WORKER = 4  # a batch is cut finer than one part per worker, so no worker idles at its end
@@ -35,23 +37,18 @@ def start_pool(workers: int, preload: str) -> ProcessPoolExecutor:
     """A process pool whose workers fork from a clean server that imported `preload` once
     (forkserver: no fork of this threaded process, and no import per worker). A fork server
     already running is reused as it is."""
-    settings = {k: v for k, v in os.environ.items() if k.startswith("SOCWATCH_")}
+    hooks = {k: v for k, v in os.environ.items() if k in TEST_HOOKS}
     return ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver(preload), initializer=_start_worker,
-                               initargs=(os.getpid(), settings))
+                               initargs=(os.getpid(), hooks))
 
 
-def _start_worker(owner: int, settings: dict[str, str]) -> None:
-    """In each worker: take the owner's SOCWATCH_* settings (a worker inherits the environment
-    of the fork server, which may have started before a setting changed: the taxonomy file, say),
-    and end with the owner."""
-    taxonomy = os.environ.get("SOCWATCH_TAXONOMY")
-    for key in [k for k in os.environ if k.startswith("SOCWATCH_") and k not in settings]:
-        del os.environ[key]
-    os.environ.update(settings)
-    if os.environ.get("SOCWATCH_TAXONOMY") != taxonomy:  # the fork server's warm-up loaded another
-        from transforms.classify import default_vocabulary
-
-        default_vocabulary.cache_clear()
+def _start_worker(owner: int, hooks: dict[str, str]) -> None:
+    """In each worker: take the owner's test hooks (a worker inherits the environment of the
+    fork server, which may have started before a test set them), and end with the owner.
+    Settings are not in the environment: each task is handed what it needs."""
+    for key in TEST_HOOKS:
+        os.environ.pop(key, None)
+    os.environ.update(hooks)
     _end_with(owner)
 
 

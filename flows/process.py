@@ -14,15 +14,16 @@ from flows.kinds import KINDS
 from flows.kinds.base import Extractor
 from schemas.records import Article, FeedEntry, Fetched, Processed, Source, Status
 from transforms.classify import tag
+from transforms.vocabulary import Vocabulary, vocabulary
 from transforms.errors import ParseError, internal_error
 
 
-def process_page(fetched: Fetched, entry: FeedEntry | None, source: Source) -> Processed:
+def process_page(fetched: Fetched, entry: FeedEntry | None, source: Source, vocab: Vocabulary | None = None) -> Processed:
     try:
         extract = KINDS[source.kind].extractors[fetched.format]
         article = _with_original(extract(fetched, entry, source), fetched, source, extract)
         tags = tag(article.article_id, article.original_title or article.title, article.original_text or article.text,
-                   source.country, article.language, article.original_url)
+                   source.country, article.language, article.original_url, vocab)
     except ParseError as exc:
         return Processed(fetched.url, exc.status, error=exc.message)
     except Exception as exc:  # our own bug: it costs this page, not the batch, and says it is ours
@@ -43,11 +44,13 @@ def _with_original(article: Article, fetched: Fetched, source: Source, extract: 
     return replace(article, original_url=fetched.original_url, original_title=original.title, original_text=original.text)
 
 
-def process_pages(batch: list[tuple[Fetched, FeedEntry | None, Source]]) -> list[Processed]:
-    """A chunk of pages, in order; a test may hold the worker before a page (the `extract`
-    failpoint, flows/failpoints.py), whichever runner sent the chunk."""
+def process_pages(batch: list[tuple[Fetched, FeedEntry | None, Source]], taxonomy: str | None = None) -> list[Processed]:
+    """A chunk of pages, in order, tagged with the vocabulary of `taxonomy` (the setting: a
+    file of the user's own, else the shipped one); a test may hold the worker before a page
+    (the `extract` failpoint, flows/failpoints.py), whichever runner sent the chunk."""
+    vocab = vocabulary(taxonomy)
     if armed():
         for _fetched, entry, _source in batch:
             if entry is not None:
                 hold("extract", entry.url)
-    return [process_page(fetched, entry, source) for fetched, entry, source in batch]
+    return [process_page(fetched, entry, source, vocab) for fetched, entry, source in batch]

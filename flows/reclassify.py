@@ -12,7 +12,8 @@ import asyncio
 import contextvars
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -23,7 +24,9 @@ from flows.pool import map_batch, start_pool
 from flows.validate import tag_frames
 from schemas.records import Tags
 from schemas.tables import Reject, record_json
-from transforms.classify import classify_many, default_vocabulary
+from transforms.classify import classify_many, score_bounds
+from transforms.vocabulary import vocabulary
+from warehouse.db import Access
 from warehouse.ledger import recorded_run
 from warehouse.load import replace_tags
 from warehouse.queries import articles_to_classify, count_to_classify
@@ -35,22 +38,25 @@ class ReclassifyOptions:
     workers: int = max(1, os.cpu_count() or 1)
     pool_min_articles: int = 5000  # fewer are classified in-process (no pool start-up)
     everything: bool = False  # re-tag articles already at the current version too
+    taxonomy: str | None = None  # a taxonomy file of the user's own (the `taxonomy` setting), else the shipped one
+    access: Access = field(default_factory=Access)  # the warehouse's lock wait and memory
 
 
 _POOL: contextvars.ContextVar[ProcessPoolExecutor | None] = contextvars.ContextVar("socwatch_reclassify_pool", default=None)
 
 
 @task(name="classify-batch", cache_policy=NO_CACHE)
-async def classify_batch(rows: list[tuple], workers: int) -> list[Tags | tuple[str, str]]:
-    return await map_batch(_POOL.get(), classify_many, rows, workers)
+async def classify_batch(rows: list[tuple], workers: int, taxonomy: str | None) -> list[Tags | tuple[str, str]]:
+    return await map_batch(_POOL.get(), partial(classify_many, taxonomy=taxonomy), rows, workers)
 
 
 @flow(name="reclassify", log_prints=False)
 async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
     options = options or ReclassifyOptions()
     logger = get_run_logger()
-    vocab = default_vocabulary()
-    with recorded_run(db, "reclassify", logger, flow_run_id=str(flow_run.get_id() or ""),
+    vocab = vocabulary(options.taxonomy)
+    bounds = score_bounds(vocab)
+    with recorded_run(db, "reclassify", logger, access=options.access, flow_run_id=str(flow_run.get_id() or ""),
                       taxonomy_version=vocab.version) as run:
         con = run.con
         run.totals = totals = {"updated": 0, "quarantined": 0}
@@ -66,10 +72,10 @@ async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
                 rows = articles_to_classify(con, vocab.version, after, options.batch_size, options.everything)
                 if not rows:
                     break
-                results = await classify_batch(rows, options.workers)
+                results = await classify_batch(rows, options.workers, options.taxonomy)
                 all_tags = [r for r in results if isinstance(r, Tags)]
                 failures = [r for r in results if not isinstance(r, Tags)]
-                frames, rejects = tag_frames(all_tags)
+                frames, rejects = tag_frames(all_tags, bounds)
                 rejects += [Reject("article_labels", a_id, "classify_error", f"the classifier failed: {why}",
                                    record_json({"article_id": a_id})) for a_id, why in failures]
                 # Articles the classifier failed on keep their old tags (and are tried again next run).

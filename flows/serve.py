@@ -21,15 +21,15 @@ with a message that names the holder if it is held longer.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
+from dataclasses import asdict
 from pathlib import Path
 
 from flows.prefect_api import ApiProcess
+from flows.settings import Settings
 from flows.sources import ConfigError, cron_problem, load_sources
 
-DEFAULT_CRON = "*/30 * * * *"
-SERVE_LOCK_WAIT_S = 900
+SERVE_LOCK_WAIT_S = 900  # the lock wait under serve where none is set
 SERVER_START_TIMEOUT_S = 120
 
 
@@ -40,22 +40,30 @@ def start_local_server(timeout: float = SERVER_START_TIMEOUT_S) -> ApiProcess:
     return server
 
 
-def build_deployments(sources_file: Path, db: Path, cron: str | None = DEFAULT_CRON, interval: float | None = None) -> list:
-    """The RunnerDeployments to serve (checked: a bad sources file or schedule raises ConfigError)."""
+def build_deployments(settings: Settings) -> list:
+    """The RunnerDeployments to serve (checked: a bad sources file or schedule raises ConfigError).
+    Their runs are handed the settings they need as parameters (the warehouse's lock wait and
+    memory, the taxonomy file)."""
+    cron, interval = settings.cron, settings.interval
     if interval is None:
         problem = cron_problem(cron)
         if problem:
             raise ConfigError(f"--cron: {problem}")
     elif interval <= 0:
         raise ConfigError(f"--interval: {interval!r} must be a number of seconds above 0")
-    sources = load_sources(sources_file)
+    sources = load_sources(settings.sources)
     from prefect.deployments.runner import EntrypointType
 
     from flows.ingest import ingest
     from flows.reclassify import reclassify
 
     common = {"concurrency_limit": 1, "tags": ["socwatch"], "entrypoint_type": EntrypointType.MODULE_PATH}
-    paths = {"sources_file": str(sources_file.resolve()), "db": str(db.resolve())}
+    taxonomy = str(Path(settings.taxonomy).resolve()) if settings.taxonomy else None
+    # The fields of IngestOptions and ReclassifyOptions set by settings; the others keep their
+    # defaults (the cores of the machine the run runs on, say).
+    options = {"taxonomy": taxonomy, "access": asdict(settings.access)}
+    paths = {"sources_file": str(Path(settings.sources).resolve()), "db": str(Path(settings.db).resolve()),
+             "options": options}
     own = [s for s in sources if s.schedule]
     when = {"interval": interval} if interval is not None else {"cron": cron}
     deployments = [ingest.to_deployment(
@@ -65,7 +73,7 @@ def build_deployments(sources_file: Path, db: Path, cron: str | None = DEFAULT_C
         name=f"ingest-{s.name}", parameters={**paths, "select": s.name}, cron=s.schedule, **common,
         description=f"Crawl the source {s.name} on its own schedule.") for s in own]
     deployments.append(reclassify.to_deployment(
-        name="reclassify", parameters={"db": paths["db"]}, **common,
+        name="reclassify", parameters={"db": paths["db"], "options": options}, **common,
         description="Re-tag stored articles with the current taxonomy (on demand, nothing is fetched)."))
     return deployments
 
@@ -75,7 +83,6 @@ def serve(deployments: list, api_url: str | None, on_ready=None) -> None:
     SIGTERM); the schedules are paused on the way out."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    os.environ.setdefault("SOCWATCH_LOCK_WAIT_S", str(SERVE_LOCK_WAIT_S))  # runs inherit it
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         with temporary_settings(updates={PREFECT_API_URL: api_url} if api_url else {}):

@@ -1,64 +1,109 @@
 """Settings: flags, then environment variables, then a config file, then defaults.
 
 The config file is TOML with flat keys (`db = "data/socwatch.duckdb"`), found at `--config`,
-else $SOCWATCH_CONFIG, else `./socwatch.toml` where it exists. Settings that are command-line
-options reach the commands as Click's default map (so a flag or an environment variable still
-wins); the others (`lock_wait_s`, `taxonomy`, `db_memory`) are read from the environment by the layers that
-use them, so a value from the file is put into the environment where none is set there.
+else $SOCWATCH_CONFIG, else `./socwatch.toml` where it exists. Each setting is declared once,
+as a field of `Settings` (its default) and a row of SETTINGS (its environment variable and
+meaning). The command line resolves them once per command (`resolve`) into a frozen `Settings`
+and hands the layers below plain values (a connection's lock wait and memory, the taxonomy
+file); nothing below the command line reads or writes the environment for a setting.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from flows.sources import ConfigError, cron_problem, read_toml
+from warehouse.db import DEFAULT_LOCK_WAIT_S, DEFAULT_WRITER_MEMORY, Access, memory_size_problem
 
 CONFIG_ENV = "SOCWATCH_CONFIG"
 DEFAULT_CONFIG = Path("socwatch.toml")
+TASK_RUNNERS = ("default", "dask")
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: str = "socwatch.duckdb"
+    sources: str = "sources.toml"
+    cron: str = "*/30 * * * *"
+    interval: float | None = None
+    prefect_api: str | None = None
+    task_runner: str = "default"
+    dask_address: str | None = None
+    lock_wait_s: float = DEFAULT_LOCK_WAIT_S
+    taxonomy: str | None = None
+    db_memory: str = DEFAULT_WRITER_MEMORY
+
+    @property
+    def access(self) -> Access:
+        """How a command that writes opens the warehouse."""
+        return Access(lock_wait_s=self.lock_wait_s, memory=self.db_memory)
+
+
+DEFAULTS = Settings()
+_KIND = {f.name: (float if "float" in str(f.type) else str) for f in fields(Settings)}
 
 
 @dataclass(frozen=True)
 class Setting:
     name: str  # the key in the config file (and the command-line option's name, --with-dashes)
     env: str
-    default: object
-    kind: type
     help: str
     option: bool = True  # a command-line option of some commands (else only environment and file)
 
+    @property
+    def default(self) -> object:
+        return getattr(DEFAULTS, self.name)
+
+    @property
+    def kind(self) -> type:
+        return _KIND[self.name]
+
 
 SETTINGS = (
-    Setting("db", "SOCWATCH_DB", "socwatch.duckdb", str, "the warehouse file"),
-    Setting("sources", "SOCWATCH_SOURCES", "sources.toml", str, "the sources file (run, serve)"),
-    Setting("cron", "SOCWATCH_CRON", "*/30 * * * *", str, "schedule of the ingest deployment (serve)"),
-    Setting("interval", "SOCWATCH_INTERVAL", None, float, "seconds between ingest runs instead of cron (serve)"),
-    Setting("prefect_api", "PREFECT_API_URL", None, str, "a Prefect server's API (serve; else a local one starts)"),
-    Setting("task_runner", "SOCWATCH_TASK_RUNNER", "default", str, "default (local process pool) or dask (run)"),
-    Setting("dask_address", "SOCWATCH_DASK_ADDRESS", None, str, "a Dask scheduler for --task-runner dask (run)"),
-    Setting("lock_wait_s", "SOCWATCH_LOCK_WAIT_S", 30.0, float, "seconds a run waits for the warehouse lock", option=False),
-    Setting("taxonomy", "SOCWATCH_TAXONOMY", None, str, "a taxonomy file of your own", option=False),
-    Setting("db_memory", "SOCWATCH_DB_MEMORY", "128MB", str, "memory DuckDB may use in a command that writes the warehouse "
+    Setting("db", "SOCWATCH_DB", "the warehouse file"),
+    Setting("sources", "SOCWATCH_SOURCES", "the sources file (run, serve)"),
+    Setting("cron", "SOCWATCH_CRON", "schedule of the ingest deployment (serve)"),
+    Setting("interval", "SOCWATCH_INTERVAL", "seconds between ingest runs instead of cron (serve)"),
+    Setting("prefect_api", "PREFECT_API_URL", "a Prefect server's API (serve; else a local one starts)"),
+    Setting("task_runner", "SOCWATCH_TASK_RUNNER", "default (local process pool) or dask (run)"),
+    Setting("dask_address", "SOCWATCH_DASK_ADDRESS", "a Dask scheduler for --task-runner dask (run)"),
+    Setting("lock_wait_s", "SOCWATCH_LOCK_WAIT_S", "seconds a run waits for the warehouse lock", option=False),
+    Setting("taxonomy", "SOCWATCH_TAXONOMY", "a taxonomy file of your own", option=False),
+    Setting("db_memory", "SOCWATCH_DB_MEMORY", "memory DuckDB may use in a command that writes the warehouse "
             "(beyond it, it spills to disk)", option=False),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
+assert set(BY_NAME) == {f.name for f in fields(Settings)}, "every Settings field is declared in SETTINGS"
 
 
 @dataclass(frozen=True)
 class Loaded:
     path: Path | None  # the config file read, if any
     values: dict[str, object]  # what it sets
-    put_in_env: frozenset[str]  # environment variables set from it (they were unset)
 
 
-def config_path(flag: Path | None) -> Path | None:
+def config_path(flag: Path | None, environ: Mapping[str, str]) -> Path | None:
     if flag is not None:
         return flag
-    if os.environ.get(CONFIG_ENV):
-        return Path(os.environ[CONFIG_ENV])
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV])
     return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
+def _problem(name: str, value: object) -> str | None:
+    """Why `value` cannot be the setting `name`, or None."""
+    if name == "cron":
+        return cron_problem(value)
+    if name in ("interval", "lock_wait_s") and (value < 0 or (name == "interval" and value == 0)):
+        return f"{value!r} must be a number of seconds above 0"
+    if name == "db_memory":
+        return memory_size_problem(value)
+    if name == "task_runner" and value not in TASK_RUNNERS:
+        return f"{value!r} must be default or dask"
+    return None
 
 
 def read_config(path: Path | None) -> dict[str, object]:
@@ -74,32 +119,51 @@ def read_config(path: Path | None) -> dict[str, object]:
             value = float(value)
         if not isinstance(value, setting.kind):
             raise ConfigError(f"{path}: key {key!r}: {value!r} must be a {'number' if setting.kind is float else 'string'}")
-        if key == "cron" and (problem := cron_problem(value)):
-            raise ConfigError(f"{path}: key 'cron': {problem}")
-        if key in ("interval", "lock_wait_s") and (value < 0 or (key == "interval" and value == 0)):
-            raise ConfigError(f"{path}: key {key!r}: {value!r} must be a number of seconds above 0")
-        if key == "db_memory":
-            from warehouse.db import memory_size_problem
-
-            if problem := memory_size_problem(value):
-                raise ConfigError(f"{path}: key 'db_memory': {problem}")
-        if key == "task_runner" and value not in ("default", "dask"):
-            raise ConfigError(f"{path}: key 'task_runner': {value!r} must be default or dask")
+        if problem := _problem(key, value):
+            raise ConfigError(f"{path}: key {key!r}: {problem}")
         values[key] = value
     return values
 
 
-def load(flag: Path | None) -> Loaded:
-    """Read the config file and put its environment-only settings into the environment."""
-    path = config_path(flag)
-    values = read_config(path)
-    put = set()
-    for key, value in values.items():
-        setting = BY_NAME[key]
-        if not setting.option and setting.env not in os.environ:
-            os.environ[setting.env] = str(value)
-            put.add(setting.env)
-    return Loaded(path, values, frozenset(put))
+def load(flag: Path | None, environ: Mapping[str, str]) -> Loaded:
+    """Read the config file (a bad one raises ConfigError naming the file and the key)."""
+    path = config_path(flag, environ)
+    return Loaded(path, read_config(path))
+
+
+def _from_environment(setting: Setting, raw: str) -> object:
+    value: object = raw
+    if setting.kind is float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{setting.env}={raw!r} is not a number") from None
+    if problem := _problem(setting.name, value):
+        raise ConfigError(f"{setting.env}: {problem}")
+    return value
+
+
+def origins(loaded: Loaded, environ: Mapping[str, str]) -> dict[str, str]:
+    """Where each setting's value comes from when no flag is given."""
+    return {s.name: f"environment {s.env}" if environ.get(s.env) else
+            f"config file {loaded.path}" if s.name in loaded.values else "default" for s in SETTINGS}
+
+
+def resolve(loaded: Loaded, environ: Mapping[str, str], **given: object) -> Settings:
+    """The settings of one command: `given` are its options' values as the command line parsed
+    them (a flag, else its environment variable, else the file's value: Click's default map),
+    the others come from the environment, then the file, then the defaults. A bad value raises
+    ConfigError naming the variable or the file's key."""
+    values: dict[str, object] = {}
+    for s in SETTINGS:
+        if s.name in given:
+            value = given[s.name]
+            values[s.name] = str(value) if isinstance(value, Path) else value
+        elif environ.get(s.env):
+            values[s.name] = _from_environment(s, environ[s.env])
+        elif s.name in loaded.values:
+            values[s.name] = loaded.values[s.name]
+    return replace(DEFAULTS, **values)
 
 
 def default_map(loaded: Loaded, commands: dict[str, list[str]]) -> dict[str, dict[str, object]]:
@@ -108,18 +172,11 @@ def default_map(loaded: Loaded, commands: dict[str, list[str]]) -> dict[str, dic
             for name, params in commands.items()}
 
 
-def effective(loaded: Loaded) -> list[tuple[str, object, str]]:
+def effective(loaded: Loaded, environ: Mapping[str, str]) -> list[tuple[str, object, str]]:
     """(setting, value, where it came from) for every setting, as a command sees it with no flags;
     a password in a URL (a Prefect server's, say) is shown as ***."""
-    rows = []
-    for s in SETTINGS:
-        if s.env in os.environ and s.env not in loaded.put_in_env:
-            rows.append((s.name, redact(os.environ[s.env]), f"environment {s.env}"))
-        elif s.name in loaded.values:
-            rows.append((s.name, redact(loaded.values[s.name]), f"config file {loaded.path}"))
-        else:
-            rows.append((s.name, s.default, "default"))
-    return rows
+    resolved, where = resolve(loaded, environ), origins(loaded, environ)
+    return [(s.name, redact(getattr(resolved, s.name)), where[s.name]) for s in SETTINGS]
 
 
 _USERINFO = re.compile(r"(?<=://)([^/@:\s]*):[^/@\s]*@")

@@ -15,7 +15,6 @@ import polars as pl
 
 from schemas.records import Article, Fetched, Processed, Source, SourceCounts, Status, Tags
 from schemas.tables import CHILD_TABLES, TABLES, Reject, frame, validate
-from transforms.classify import default_vocabulary, score_bounds
 from transforms.urls import article_id
 
 
@@ -91,16 +90,16 @@ def tag_rows(tags: Tags) -> dict[str, list[dict]]:
     }
 
 
-def tag_frames(all_tags: Sequence[Tags]) -> tuple[dict[str, pl.DataFrame], list[Reject]]:
-    """Validated frames of the tag tables for many articles, and the rows set aside."""
+def tag_frames(all_tags: Sequence[Tags], bounds: dict[str, tuple[float, float]]) -> tuple[dict[str, pl.DataFrame], list[Reject]]:
+    """Validated frames of the tag tables for many articles, and the rows set aside; `bounds`:
+    per theme of the taxonomy in use, the scores a tag may carry (classify.score_bounds)."""
     rows: dict[str, list[dict]] = {t: [] for t in CHILD_TABLES}
     for tags in all_tags:
         for table, table_rows in tag_rows(tags).items():
             rows[table].extend(table_rows)
     frames, rejects = {}, []
-    themes = score_bounds(default_vocabulary())  # article_themes is checked against the taxonomy in use
     for table in CHILD_TABLES:
-        frames[table], table_rejects = validate(table, frame(table, rows[table]), themes)
+        frames[table], table_rejects = validate(table, frame(table, rows[table]), bounds)
         rejects.extend(table_rejects)
     return frames, rejects
 
@@ -111,7 +110,8 @@ def _article_row(article: Article) -> dict:
     return {c: list(v) if isinstance(v, tuple) else v for c, v in row.items()}
 
 
-def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], url_kind: str = "page") -> Batch:
+def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], bounds: dict[str, tuple[float, float]],
+                url_kind: str = "page") -> Batch:
     rows: dict[str, list[dict]] = {t: [] for t in ("articles", *CHILD_TABLES)}
     by_url = {p.fetched_url: p for p in processed}
     for p in processed:
@@ -126,10 +126,9 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], url_
     articles, rejects = validate("articles", frame("articles", rows["articles"]))
     frames["articles"] = articles
     rejected = {r.record_key: r for r in rejects}
-    themes = score_bounds(default_vocabulary())  # article_themes is checked against the taxonomy in use
-    for table in CHILD_TABLES:
+    for table in CHILD_TABLES:  # article_themes is checked against the taxonomy in use
         df = frame(table, [r for r in rows[table] if r["article_id"] not in rejected])
-        frames[table], child_rejects = validate(table, df, themes)
+        frames[table], child_rejects = validate(table, df, bounds)
         rejects.extend(child_rejects)
 
     events = []

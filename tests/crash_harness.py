@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import html
-import json
 import os
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys

@@ -3,8 +3,9 @@
 import pytest
 
 from conftest import SEED, need_shared
-from transforms.classify import CUES_FILE, COUNTRIES_FILE, TAXONOMY_FILE, TaxonomyError, classify, default_vocabulary, load_vocabulary
+from transforms.classify import classify
 from transforms.matcher import Matcher, PatternError, compile_pattern, fold, words
+from transforms.vocabulary import COUNTRIES_FILE, CUES_FILE, TAXONOMY_FILE, TaxonomyError, load_vocabulary, vocabulary
 
 
 def themes(tags):
@@ -12,7 +13,7 @@ def themes(tags):
 
 
 def test_the_vocabulary_has_the_thirteen_themes_of_the_guide():
-    vocab = default_vocabulary()
+    vocab = vocabulary()
     assert set(vocab.themes) == {
         "illicit_finance", "drugs", "firearms", "organised_immigration_crime", "human_trafficking", "fraud", "cybercrime",
         "child_sexual_abuse", "corruption", "offender_management", "organised_property_crime", "environmental_crime",
@@ -138,7 +139,7 @@ def test_the_version_follows_the_content(tmp_path):
     copy = tmp_path / "taxonomy.toml"
     copy.write_text(TAXONOMY_FILE.read_text(encoding="utf-8") + "\n# a comment changes nothing\n", encoding="utf-8")
     same = load_vocabulary(copy, COUNTRIES_FILE, CUES_FILE)
-    assert same.version == default_vocabulary().version
+    assert same.version == vocabulary().version
     copy.write_text(TAXONOMY_FILE.read_text(encoding="utf-8").replace("title_weight = 3.0", "title_weight = 3.1", 1), encoding="utf-8")
     assert load_vocabulary(copy, COUNTRIES_FILE, CUES_FILE).version != same.version
 

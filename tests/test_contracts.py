@@ -25,6 +25,7 @@ from schemas.tables import frame, record_json, validate
 from transforms import classify
 from transforms.extract import content_hash
 from transforms.urls import article_id
+from transforms.vocabulary import CUES_FILE, TAXONOMY_FILE, vocabulary
 from warehouse import db as wdb
 from warehouse.ledger import start_run
 from warehouse.load import load_batch, register
@@ -48,7 +49,7 @@ IDS = [article_id(u) for u in URLS]
 
 def themes() -> dict[str, tuple[float, float]]:
     """The ranges the pipeline checks article_themes against: those of the taxonomy in use."""
-    return classify.score_bounds(classify.default_vocabulary())
+    return classify.score_bounds(vocabulary())
 
 
 # --- Valid batches (text written for these tests). -----------------------------------------------
@@ -375,7 +376,7 @@ def test_each_table_spec_matches_the_migrated_table(tmp_path):
 def test_code_lists_match_their_producers():
     from schemas.records import Status
 
-    cues = tomllib.loads(classify.CUES_FILE.read_text(encoding="utf-8"))["types"]
+    cues = tomllib.loads(CUES_FILE.read_text(encoding="utf-8"))["types"]
     assert {name for name, value in cues.items() if isinstance(value, dict)} == set(tables.ANNOUNCEMENT_TYPES)
     assert set(tables.STATUSES) == {s.value for s in Status}
     assert len(tables.ISO_639_1) == 183 and all(len(c) == 2 and c.islower() for c in tables.ISO_639_1)
@@ -392,7 +393,7 @@ def test_a_date_less_than_a_day_ahead_passes():
 
 
 def test_score_bounds_hold_what_the_classifier_produces():
-    vocab = classify.default_vocabulary()
+    vocab = vocabulary()
     bounds = classify.score_bounds(vocab)
     assert set(bounds) == set(vocab.themes)
     assert all(vocab.themes[s].threshold == low < high for s, (low, high) in bounds.items())
@@ -401,7 +402,7 @@ def test_score_bounds_hold_what_the_classifier_produces():
             "through shell companies, and cash couriers moved the criminal cash. ") * 5
     tags = classify.classify(IDS[0], title, text, "GB")
     assert tags.themes
-    frames, rejects = tag_frames([tags])
+    frames, rejects = tag_frames([tags], bounds)
     assert rejects == [] and frames["article_themes"].height == len(tags.themes)
 
 
@@ -410,23 +411,18 @@ def test_validating_themes_needs_the_taxonomy_in_use():
         validate("article_themes", frame("article_themes", themes_rows()))
 
 
-def test_themes_are_checked_against_the_loaded_taxonomy_not_a_fixed_list(tmp_path, monkeypatch):
-    """An analyst's own taxonomy (SOCWATCH_TAXONOMY): its slugs pass, the shipped ones it
+def test_themes_are_checked_against_the_loaded_taxonomy_not_a_fixed_list(tmp_path):
+    """An analyst's own taxonomy (the taxonomy setting): its slugs pass, the shipped ones it
     does not define are set aside, as reclassify would see them."""
-    shipped = classify.TAXONOMY_FILE.read_text(encoding="utf-8")
+    shipped = TAXONOMY_FILE.read_text(encoding="utf-8")
     own = tmp_path / "taxonomy.toml"
     own.write_text(shipped.replace("[themes.drugs", "[themes.narcotics"), encoding="utf-8")
-    monkeypatch.setenv("SOCWATCH_TAXONOMY", str(own))
-    classify.default_vocabulary.cache_clear()
-    try:
-        low = classify.default_vocabulary().themes["narcotics"].threshold
-        tags = [Tags(article_id=a_id, taxonomy_version="tx-own", themes=(ThemeScore(theme, low + 2, (("cocaine", 1),)),),
-                     countries=(), dyads=(), bilateral=False, announcement_type="other")
-                for a_id, theme in ((IDS[0], "narcotics"), (IDS[1], "drugs"))]
-        frames, rejects = tag_frames(tags)
-    finally:
-        monkeypatch.delenv("SOCWATCH_TAXONOMY")
-        classify.default_vocabulary.cache_clear()
+    vocab = vocabulary(own)
+    low = vocab.themes["narcotics"].threshold
+    tags = [Tags(article_id=a_id, taxonomy_version="tx-own", themes=(ThemeScore(theme, low + 2, (("cocaine", 1),)),),
+                 countries=(), dyads=(), bilateral=False, announcement_type="other")
+            for a_id, theme in ((IDS[0], "narcotics"), (IDS[1], "drugs"))]
+    frames, rejects = tag_frames(tags, classify.score_bounds(vocab))
     assert frames["article_themes"]["theme"].to_list() == ["narcotics"]
     assert [(r.record_key, r.check) for r in rejects] == [(IDS[1], "taxonomy_theme")]
 
@@ -446,7 +442,7 @@ def test_build_batch_sets_aside_a_bad_cache_row_and_loads_the_rest(con):
         return Processed(url, Status.FETCHED, article=article, tags=tags)
 
     pages = [(fetched(URLS[0], '"v1"'), processed(URLS[0])), (fetched(URLS[1], "   "), processed(URLS[1]))]
-    batch = build_batch([f for f, _ in pages], [p for _, p in pages])
+    batch = build_batch([f for f, _ in pages], [p for _, p in pages], themes())
     load_batch(con, "run-1", batch.frames, batch.rejects)
     assert con.execute("SELECT url FROM http_cache").fetchall() == [(URLS[0],)]
     assert con.execute('SELECT table_name, record_key, "check" FROM quarantine').fetchall() == [

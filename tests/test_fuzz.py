@@ -46,7 +46,8 @@ from conftest import SHARED, need_shared
 from flows.process import process_page
 from schemas.records import Article, FeedEntry, Fetched, Processed, Source, Status, Tags
 from transforms import govuk, rijksoverheid
-from transforms.classify import COUNTRIES_FILE, CUES_FILE, TAXONOMY_FILE, TaxonomyError, classify, load_vocabulary
+from transforms.classify import classify
+from transforms.vocabulary import COUNTRIES_FILE, CUES_FILE, TAXONOMY_FILE, TaxonomyError, load_vocabulary
 from transforms.errors import ParseError
 from transforms.extract import extract_article
 from transforms.feeds import ParsedFeed, parse_feed
@@ -698,7 +699,6 @@ def test_a_bad_taxonomy_exits_2_with_a_message(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from flows.cli import app
-    from transforms.classify import default_vocabulary
 
     bad = tmp_path / "taxonomy.toml"
     bad.write_text(TAXONOMY.replace("4", '"four"'), encoding="utf-8")
@@ -709,17 +709,13 @@ def test_a_bad_taxonomy_exits_2_with_a_message(tmp_path, monkeypatch):
                        'allowed_hosts = ["e.org"]\n', encoding="utf-8")
     db = tmp_path / "w.duckdb"
     monkeypatch.setenv("SOCWATCH_TAXONOMY", str(bad))
-    default_vocabulary.cache_clear()
-    try:
-        for args in (["run", "--sources", str(sources), "--db", str(db)], ["search", "cocaine", "--theme", "drugs", "--db", str(db)],
-                     ["evaluate", str(gold)]):
-            result = CliRunner().invoke(app, args)
-            assert result.exit_code == 2, (args, result.output, result.exception)
-            assert "taxonomy.toml: [themes.drugs.terms] 'cocaine': weight must be a finite number" in result.output
-            assert "Traceback" not in result.output
-        assert not db.exists()  # refused before anything ran
-    finally:
-        default_vocabulary.cache_clear()
+    for args in (["run", "--sources", str(sources), "--db", str(db)], ["search", "cocaine", "--theme", "drugs", "--db", str(db)],
+                 ["evaluate", str(gold)]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, (args, result.output, result.exception)
+        assert "taxonomy.toml: [themes.drugs.terms] 'cocaine': weight must be a finite number" in result.output
+        assert "Traceback" not in result.output
+    assert not db.exists()  # refused before anything ran
 
 
 # --------------------------------------------------------------------------------------------

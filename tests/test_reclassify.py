@@ -6,8 +6,9 @@ from typer.testing import CliRunner
 
 from conftest import Route, loopback_sources
 from flows.cli import app
-from flows.ingest import run_ingest
-from transforms.classify import TAXONOMY_FILE, default_vocabulary
+from flows.ingest import IngestOptions, run_ingest
+from flows.reclassify import ReclassifyOptions, run_reclassify
+from transforms.vocabulary import TAXONOMY_FILE, vocabulary
 
 pytestmark = [
     pytest.mark.e2e,
@@ -19,15 +20,7 @@ PAGE = (b"<html lang='en'><body><article><h1>Cocaine seized in the port</h1><p>"
         + b"</p></article></body></html>")
 
 
-@pytest.fixture
-def vocabulary_env(monkeypatch):
-    default_vocabulary.cache_clear()
-    yield monkeypatch
-    monkeypatch.delenv("SOCWATCH_TAXONOMY", raising=False)
-    default_vocabulary.cache_clear()
-
-
-def test_a_changed_taxonomy_retags_in_place_without_fetching(loopback, tmp_path, vocabulary_env):
+def test_a_changed_taxonomy_retags_in_place_without_fetching(loopback, tmp_path, monkeypatch):
     loopback.routes["/feed.xml"] = Route(200, (f"<rss version='2.0'><channel><title>t</title><item><title>x</title>"
                                                f"<link>{loopback.url('/a')}</link></item></channel></rss>").encode(),
                                          {"Content-Type": "application/rss+xml"})
@@ -35,7 +28,7 @@ def test_a_changed_taxonomy_retags_in_place_without_fetching(loopback, tmp_path,
     sources = loopback_sources(tmp_path / "sources.toml", loopback, {"s": "/feed.xml"})
     db = tmp_path / "w.duckdb"
     run_ingest(sources, db)
-    before = default_vocabulary().version
+    before = vocabulary().version
 
     def state():
         con = duckdb.connect(str(db), read_only=True)
@@ -50,9 +43,8 @@ def test_a_changed_taxonomy_retags_in_place_without_fetching(loopback, tmp_path,
     # The analyst's own taxonomy: cocaine is no longer a drugs term.
     own = tmp_path / "taxonomy.toml"
     own.write_text(TAXONOMY_FILE.read_text(encoding="utf-8").replace('"cocaïne" = ', '"cocaïnex" = '), encoding="utf-8")
-    vocabulary_env.setenv("SOCWATCH_TAXONOMY", str(own))
-    default_vocabulary.cache_clear()
-    after = default_vocabulary().version
+    monkeypatch.setenv("SOCWATCH_TAXONOMY", str(own))  # the setting, as the command line reads it
+    after = vocabulary(own).version
     assert after != before
     requests = len(loopback.requests)
     result = CliRunner().invoke(app, ["reclassify", "--db", str(db)])
@@ -63,3 +55,31 @@ def test_a_changed_taxonomy_retags_in_place_without_fetching(loopback, tmp_path,
     assert len(loopback.requests) == requests  # nothing fetched
     again = CliRunner().invoke(app, ["reclassify", "--db", str(db)])
     assert "0 article(s) re-tagged" in again.output
+
+
+def test_a_taxonomy_of_ones_own_reaches_the_extraction_workers_and_reclassify(loopback, tmp_path):
+    """The taxonomy setting is handed to the stages as a value (no environment, no cached
+    singleton): the pool's workers tag with it, and reclassify with the shipped one undoes it."""
+    loopback.routes["/feed.xml"] = Route(200, ("<rss version='2.0'><channel><title>t</title>" + "".join(
+        f"<item><title>x{i}</title><link>{loopback.url(f'/a{i}')}</link></item>" for i in range(3))
+        + "</channel></rss>").encode(), {"Content-Type": "application/rss+xml"})
+    for i in range(3):
+        loopback.routes[f"/a{i}"] = Route(200, PAGE.replace(b"the port", f"port {i}".encode()))
+    sources = loopback_sources(tmp_path / "sources.toml", loopback, {"s": "/feed.xml"})
+    own = tmp_path / "taxonomy.toml"
+    own.write_text(TAXONOMY_FILE.read_text(encoding="utf-8").replace("[themes.drugs", "[themes.narcotics"), encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    run_ingest(sources, db, options=IngestOptions(taxonomy=str(own), pool_min_pages=1, workers=2))
+
+    def tagged() -> tuple[set[str], set[str]]:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            return ({r[0] for r in con.execute("SELECT theme FROM article_themes").fetchall()},
+                    {r[0] for r in con.execute("SELECT taxonomy_version FROM article_labels").fetchall()})
+        finally:
+            con.close()
+
+    assert tagged() == ({"narcotics"}, {vocabulary(own).version})
+    summary = run_reclassify(db, ReclassifyOptions(pool_min_articles=1, workers=2))  # the shipped taxonomy, through a pool
+    assert summary["reclassified"] == 3
+    assert tagged() == ({"drugs"}, {vocabulary().version})

@@ -12,12 +12,15 @@ import sys
 import threading
 import time
 
+from pathlib import Path
+
 import duckdb
 import httpx
 import pytest
 
 from conftest import REPO, Route, loopback_sources
 from flows.serve import build_deployments
+from flows.settings import Settings
 from flows.sources import ConfigError
 
 PAGE = ("<html lang='en'><head><title>{t}</title></head><body><main><article><h1>{t}</h1>"
@@ -121,17 +124,22 @@ def test_serve_registers_its_deployments_and_runs_ingest_on_schedule(source, tmp
 
 def test_schedules_and_sources_are_checked_before_serving(source, tmp_path):
     with pytest.raises(ConfigError, match="--cron: 'every day' must be a cron expression"):
-        build_deployments(source, tmp_path / "w.duckdb", cron="every day")
+        build_deployments(Settings(db=str(tmp_path / "w.duckdb"), sources=str(source), cron="every day"))
     own = source.read_text() + 'schedule = "0 6 * * *"\n'
     source.write_text(own)
-    names = {d.name: d for d in build_deployments(source, tmp_path / "w.duckdb")}
+    own_taxonomy = Settings(db=str(tmp_path / "w.duckdb"), sources=str(source), taxonomy="taxonomy.toml", lock_wait_s=900)
+    names = {d.name: d for d in build_deployments(own_taxonomy)}
     assert set(names) == {"ingest", "ingest-loopback-news", "reclassify"}
     assert names["ingest"].parameters["select"] == "default"
     assert names["ingest-loopback-news"].parameters["select"] == "loopback-news"
     assert names["reclassify"].schedules in (None, [])
+    # The settings a run needs travel as its parameters (the environment of the served runs is not ours).
+    for deployment in names.values():
+        assert deployment.parameters["options"] == {"taxonomy": str(Path("taxonomy.toml").resolve()),
+                                                    "access": {"lock_wait_s": 900, "memory": "128MB"}}
     source.write_text(own.replace('"0 6 * * *"', '"61 * * * *"'))
     with pytest.raises(ConfigError, match="key 'schedule'"):
-        build_deployments(source, tmp_path / "w.duckdb")
+        build_deployments(Settings(db=str(tmp_path / "w.duckdb"), sources=str(source)))
 
 
 def test_prefect_yaml_names_our_flows_with_parameters_they_take():

@@ -3,12 +3,15 @@ which wins over the defaults; `socwatch config` says where each value came from.
 
 import json
 import os
+from dataclasses import fields
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
+from flows import settings
 from flows.cli import app
-from warehouse.db import connect
+from warehouse.db import DEFAULT_WRITER_MEMORY, Access, connect
 
 runner = CliRunner()
 
@@ -65,19 +68,40 @@ def test_search_refuses_an_unknown_theme_and_lists_the_known(workdir):
     assert result.exit_code == 2 and "unknown theme 'drug'" in result.output and "drugs" in result.output
 
 
-def test_environment_only_settings_from_the_file_reach_the_environment(workdir):
-    (workdir / "my.toml").write_text("lock_wait_s = 7\n")
+def test_settings_without_a_flag_are_resolved_into_plain_values_and_never_written_to_the_environment(workdir):
+    (workdir / "my.toml").write_text('lock_wait_s = 7\ndb_memory = "1GiB"\ntaxonomy = "mine.toml"\n')
+    before = dict(os.environ)
     assert origins("--config", "my.toml")["lock_wait_s"] == (7.0, "config file my.toml")
-    assert os.environ.pop("SOCWATCH_LOCK_WAIT_S") == "7.0"  # where the warehouse layer reads it
+    assert dict(os.environ) == before
+    resolved = settings.resolve(settings.load(workdir / "my.toml", {}), {}, db="w.duckdb")
+    assert resolved.access == Access(lock_wait_s=7.0, memory="1GiB") and resolved.taxonomy == "mine.toml"
+    assert resolved.db == "w.duckdb" and resolved.sources == "sources.toml"
+    # The environment wins over the file; a bad value there is named.
+    env = {"SOCWATCH_LOCK_WAIT_S": "2.5"}
+    assert settings.resolve(settings.load(workdir / "my.toml", env), env).lock_wait_s == 2.5
+    with pytest.raises(settings.ConfigError, match="SOCWATCH_LOCK_WAIT_S='soon' is not a number"):
+        settings.resolve(settings.load(None, {}), {"SOCWATCH_LOCK_WAIT_S": "soon"})
+
+
+def test_a_bad_environment_value_exits_2_naming_the_variable(workdir, monkeypatch):
+    monkeypatch.setenv("SOCWATCH_DB_MEMORY", "lots")
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 2 and "SOCWATCH_DB_MEMORY: 'lots' is not a memory size" in result.output
 
 
 def test_the_writers_memory_limit_is_a_setting_with_the_warehouse_layers_default(workdir):
-    from warehouse.db import DEFAULT_WRITER_MEMORY
-
     assert origins()["db_memory"] == (DEFAULT_WRITER_MEMORY, "default")
     (workdir / "socwatch.toml").write_text('db_memory = "1GiB"\n')
     assert origins()["db_memory"] == ("1GiB", "config file socwatch.toml")
-    assert os.environ.pop("SOCWATCH_DB_MEMORY") == "1GiB"
+
+
+def test_every_setting_has_one_declaration_with_its_default():
+    """A setting is a field of Settings (its default) and a row of SETTINGS (its variable and
+    meaning); the command-line options take their defaults from it."""
+    assert [s.name for s in settings.SETTINGS] == [f.name for f in fields(settings.Settings)]
+    options = {p.name: p.default for c in typer.main.get_command(app).commands.values() for p in c.params}
+    for name in ("db", "sources", "cron", "task_runner"):
+        assert str(options[name]) == str(getattr(settings.DEFAULTS, name)), name
 
 
 @pytest.mark.parametrize("text, culprit", [

@@ -8,10 +8,12 @@ import pytest
 
 from flows.validate import build_batch
 from schemas.records import Article, Fetched, Processed, Status, Tags, ThemeScore
+from transforms.classify import score_bounds
 from transforms.extract import content_hash
 from transforms.urls import article_id
 from warehouse import db as wdb
 from warehouse.ledger import finish_run, start_run
+from transforms.vocabulary import vocabulary
 from warehouse.load import load_batch
 
 
@@ -27,7 +29,7 @@ def make(url, title="Police seize cocaine", text="Officers seized cocaine at the
 
 
 def load(con, run_id, pairs):
-    batch = build_batch([f for f, _ in pairs], [p for _, p in pairs])
+    batch = build_batch([f for f, _ in pairs], [p for _, p in pairs], score_bounds(vocabulary()))
     return load_batch(con, run_id, batch.frames, batch.rejects), batch
 
 
@@ -116,7 +118,7 @@ def test_a_bad_row_is_quarantined_with_its_reason_and_the_rest_loads(con):
 def test_a_failed_load_leaves_nothing_behind(con):
     start_run(con, "r1", "ingest")
     fetched, processed = make("https://e.org/a")
-    batch = build_batch([fetched], [processed])
+    batch = build_batch([fetched], [processed], score_bounds(vocabulary()))
     batch.frames["article_labels"] = batch.frames["article_labels"].with_columns(announcement_type=None)  # violates NOT NULL
     with pytest.raises(duckdb.Error):
         load_batch(con, "r1", batch.frames, [])
@@ -132,15 +134,13 @@ def test_runs_left_running_are_marked_abandoned_by_the_next_run(con):
     assert con.execute("SELECT n_new, finished_at IS NOT NULL FROM runs WHERE run_id = 'next'").fetchone() == (3, True)
 
 
-def test_a_writer_works_in_bounded_memory_on_one_thread_and_readers_keep_duckdbs_defaults(tmp_path, monkeypatch):
-    monkeypatch.delenv("SOCWATCH_DB_MEMORY", raising=False)
+def test_a_writer_works_in_bounded_memory_on_one_thread_and_readers_keep_duckdbs_defaults(tmp_path):
     path = tmp_path / "w.duckdb"
     setting = "SELECT current_setting('memory_limit'), current_setting('threads')"
     writer = wdb.connect(path)
     assert writer.execute(setting).fetchone() == ("122.0 MiB", 1)  # 128MB, in DuckDB's units
     writer.close()
-    monkeypatch.setenv("SOCWATCH_DB_MEMORY", "1GiB")
-    writer = wdb.connect(path)
+    writer = wdb.connect(path, access=wdb.Access(memory="1GiB"))
     assert writer.execute(setting).fetchone()[0] == "1.0 GiB"
     writer.close()
     reader = wdb.connect(path, read_only=True)
@@ -150,10 +150,9 @@ def test_a_writer_works_in_bounded_memory_on_one_thread_and_readers_keep_duckdbs
 
 
 @pytest.mark.parametrize("value", ["lots", "12", "-5MB", "32MB", "128 parsecs"])
-def test_a_bad_memory_setting_stops_a_writer_before_the_file_is_touched(tmp_path, monkeypatch, value):
-    monkeypatch.setenv("SOCWATCH_DB_MEMORY", value)
-    with pytest.raises(wdb.WarehouseError, match=rf"SOCWATCH_DB_MEMORY: '{re.escape(value)}' is"):
-        wdb.connect(tmp_path / "w.duckdb")
+def test_a_bad_memory_setting_stops_a_writer_before_the_file_is_touched(tmp_path, value):
+    with pytest.raises(wdb.WarehouseError, match=rf"db_memory: '{re.escape(value)}' is"):
+        wdb.connect(tmp_path / "w.duckdb", access=wdb.Access(memory=value))
     assert not (tmp_path / "w.duckdb").exists()
 
 

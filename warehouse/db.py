@@ -7,7 +7,6 @@ know (written by a newer socwatch) is refused rather than misread.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -93,13 +92,13 @@ _MEMORY_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\
 _UNITS = {"kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
 
-def lock_wait_s() -> float:
-    """How long a writer waits for the warehouse lock: SOCWATCH_LOCK_WAIT_S, else 30 s."""
-    raw = os.environ.get("SOCWATCH_LOCK_WAIT_S")
-    try:
-        return max(0.0, float(raw)) if raw else DEFAULT_LOCK_WAIT_S
-    except ValueError:
-        raise WarehouseError(f"SOCWATCH_LOCK_WAIT_S={raw!r} is not a number of seconds") from None
+@dataclass(frozen=True)
+class Access:
+    """How a command that writes opens the warehouse: how long it waits for the lock, and the
+    memory DuckDB may use (the `lock_wait_s` and `db_memory` settings, resolved by the caller)."""
+
+    lock_wait_s: float = DEFAULT_LOCK_WAIT_S
+    memory: str = DEFAULT_WRITER_MEMORY
 
 
 def memory_size_problem(value: str) -> str | None:
@@ -112,21 +111,18 @@ def memory_size_problem(value: str) -> str | None:
     return None
 
 
-def writer_memory() -> str:
-    """DuckDB's memory limit for a connection that writes: SOCWATCH_DB_MEMORY, else 128MB."""
-    raw = os.environ.get("SOCWATCH_DB_MEMORY") or DEFAULT_WRITER_MEMORY
-    if problem := memory_size_problem(raw):
-        raise WarehouseError(f"SOCWATCH_DB_MEMORY: {problem}")
-    return re.sub(r"\s+", "", raw)
-
-
-def connect(path: Path | str, *, read_only: bool = False, wait_s: float | None = None) -> duckdb.DuckDBPyConnection:
+def connect(path: Path | str, *, read_only: bool = False, access: Access = Access(),
+            wait_s: float | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, migrating it to this code's schema (read-only: only check it).
-    A locked warehouse is waited for `wait_s` seconds (default: lock_wait_s())."""
+    A locked warehouse is waited for `wait_s` seconds (default: the access's lock wait)."""
     path = Path(path)
     if wait_s is None:
-        wait_s = lock_wait_s()
-    memory = None if read_only else writer_memory()  # a bad setting stops before the file is touched
+        wait_s = access.lock_wait_s
+    memory = None
+    if not read_only:
+        if problem := memory_size_problem(access.memory):  # a bad setting stops before the file is touched
+            raise WarehouseError(f"db_memory: {problem}")
+        memory = re.sub(r"\s+", "", access.memory)
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path}: run `socwatch run` or `socwatch demo` first")
     if not read_only:

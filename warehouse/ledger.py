@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from warehouse.db import connect, now, register, transaction
+from warehouse.db import Access, connect, now, register, transaction
 from warehouse.snapshot import try_publish
 
 
@@ -89,14 +89,14 @@ class RunRecord:
 @contextmanager
 def recorded_run(db: str, command: str, logger,
                  after_publish: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
-                 **start: object) -> Iterator[RunRecord]:
+                 access: Access = Access(), **start: object) -> Iterator[RunRecord]:
     """A run from its `runs` row to its end, on a writer connection of its own (`run.con`):
     the row is opened (earlier runs left running are marked abandoned), the block does the
     work and sets `status` and the counts; whatever happens the row is closed with them (an
     exception: `failed`, its message kept, and it propagates; no status: `failed`, saying so),
     a run that did not fail publishes the readers' snapshot (then `after_publish`), and the
     connection is closed."""
-    con = connect(db)
+    con = connect(db, access=access)
     run = RunRecord(str(uuid.uuid4()), con)
     try:
         run.abandoned = start_run(con, run.run_id, command, **start)

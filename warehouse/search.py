@@ -13,7 +13,7 @@ from datetime import date, datetime
 import duckdb
 from duckdb_extensions import import_extension
 
-from warehouse.db import transaction, writer_memory
+from warehouse.db import transaction
 
 INDEX_SCHEMA = "fts_main_articles"
 log = logging.getLogger("socwatch.search")
@@ -34,19 +34,19 @@ def rebuild_index(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build the index over articles.title and articles.text (accents stripped, lower
     case, Porter stemming, English stop words), and note when.
 
-    The build works within the connection's memory limit (a writer's is SOCWATCH_DB_MEMORY)
+    The build works within the connection's memory limit (a writer's is the db_memory setting)
     and spills to disk beyond it; part of its work is held outside that limit, and grows with
     the number of articles. Where the limit is too small for that, the build is done once more
     with DuckDB's own limit rather than leave the warehouse without an index."""
     load_fts(con)
     fell_back = False
+    [writers] = con.execute("SELECT current_setting('memory_limit')").fetchone()
     try:
         _build(con)
     except duckdb.OutOfMemoryException:
         fell_back = True
-        [limit] = con.execute("SELECT current_setting('memory_limit')").fetchone()
         log.warning("the search index did not fit in %s of memory (SOCWATCH_DB_MEMORY); building it with DuckDB's "
-                    "own limit", limit)
+                    "own limit", writers)
         con.execute("RESET memory_limit")
         # RESET changes the setting but not the limit the buffer manager enforces (duckdb 1.5.5):
         # set DuckDB's own limit by its value.
@@ -59,7 +59,7 @@ def rebuild_index(con: duckdb.DuckDBPyConnection) -> None:
     if fell_back:
         con.execute("CHECKPOINT")  # the index on disk: its blocks can leave memory again
         try:
-            con.execute("SET memory_limit = ?", [writer_memory()])
+            con.execute("SET memory_limit = ?", [writers.replace(" ", "")])
         except duckdb.OutOfMemoryException:
             log.warning("could not set the writer's memory limit back; DuckDB's own stays for this connection")
 
