@@ -28,6 +28,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows import progress
+from flows.progress import stage_done
 from flows.distributed import dask_pipeline, dask_task_runner
 from flows.http import Fetcher, FetchSettings
 from flows.kinds import KINDS, Discovery
@@ -99,16 +100,19 @@ async def fetch_pages(entries: Sequence[FeedEntry]) -> list[Fetched]:
         source = run.sources[entry.source]
         return await KINDS[source.kind].fetch_article(entry, source, run.fetcher)
 
-    return list(await asyncio.gather(*(one(e) for e in entries)))
+    pages = list(await asyncio.gather(*(one(e) for e in entries)))
+    stage_done("fetch-pages", len(pages))
+    return pages
 
 
 @task(name="extract-classify", cache_policy=NO_CACHE)
 async def extract_classify(fetched: Sequence[Fetched], entries: Sequence[FeedEntry]) -> list[Processed]:
     run = _current()
     items = [(f, e, run.sources[e.source]) for f, e in zip(fetched, entries, strict=True) if f.ok]
-    if not items:
-        return []
-    return await map_batch(run.pool, partial(process_pages, taxonomy=run.options.taxonomy), items, run.options.workers)
+    processed = await map_batch(run.pool, partial(process_pages, taxonomy=run.options.taxonomy), items,
+                                run.options.workers) if items else []
+    stage_done("extract-classify", len(processed))
+    return processed
 
 
 @task(name="validate-load", cache_policy=NO_CACHE)
@@ -121,6 +125,7 @@ def validate_load(fetched: Sequence[Fetched], processed: Sequence[Processed], ur
         if Status(event["status"]).is_failure:
             logger.warning("run=%s source=%s url=%s status=%s http=%s error=%s", run.run_id[:8], event["source"],
                            event["url"], event["status"], event.get("http_status"), event.get("error"))
+    stage_done("validate-load", len(fetched))  # committed
     return batch.outcome(result.changes)
 
 

@@ -20,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows import progress
+from flows.progress import stage_done
 from flows.pool import map_batch, start_pool
 from flows.validate import tag_frames
 from schemas.records import Tags
@@ -47,7 +48,9 @@ _POOL: contextvars.ContextVar[ProcessPoolExecutor | None] = contextvars.ContextV
 
 @task(name="classify-batch", cache_policy=NO_CACHE)
 async def classify_batch(rows: list[tuple], workers: int, taxonomy: str | None) -> list[Tags | tuple[str, str]]:
-    return await map_batch(_POOL.get(), partial(classify_many, taxonomy=taxonomy), rows, workers)
+    results = await map_batch(_POOL.get(), partial(classify_many, taxonomy=taxonomy), rows, workers)
+    stage_done("classify-batch", len(results))
+    return results
 
 
 @flow(name="reclassify", log_prints=False)

@@ -30,6 +30,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Literal
 
 import pandera.polars as pa
 import polars as pl
@@ -347,16 +348,23 @@ class HttpCache(pa.DataFrameModel):
 @dataclass(frozen=True)
 class TableSpec:
     """One table the pipeline loads, declared once: its frame's columns and types (the load
-    reads columns by name; the table may have more, filled by the load), its key, how a load
-    writes it, its pandera model, and the column that names a record in quarantine. The
-    migrations stay hand-written SQL; tests/test_contracts.py checks each spec against them."""
+    reads columns by name), its key, how a load writes it, its pandera model, and the column
+    that names a record in quarantine. The migrations stay hand-written SQL;
+    tests/test_contracts.py checks each spec against them.
+
+    `load`: "upsert" (a row whose key is there already is replaced, but for the `kept`
+    columns), "insert" (one already there is kept as it was), or "replace" (the article's
+    rows are deleted, then its new ones inserted: the tag tables). `stamped`: the columns the
+    load fills itself, beside the frame's, and with what (an SQL parameter, in order)."""
 
     name: str
     columns: dict[str, pl.DataType]
     key: tuple[str, ...]
-    load: str
+    load: Literal["upsert", "insert", "replace"]
     model: type[pa.DataFrameModel]
     record_key: str = "article_id"
+    stamped: tuple[tuple[str, str], ...] = ()  # (column, what fills it: "stamp", "run_id")
+    kept: tuple[str, ...] = ()
 
 
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
@@ -367,25 +375,28 @@ TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
         "source_published_at": UTC_TS, "updated_at": UTC_TS, "document_type": pl.Utf8,
         "organisations": pl.List(pl.Utf8), "withdrawn": pl.Boolean, "original_url": pl.Utf8, "original_title": pl.Utf8,
         "original_text": pl.Utf8,
-    }, ("article_id",), "upsert: first_seen_at kept, the rest replaced; a new content_hash adds a version", Articles),
+    }, ("article_id",), "upsert", Articles,  # a new content_hash also adds a version (warehouse/load.py)
+        stamped=(("first_seen_at", "stamp"), ("last_seen_at", "stamp"), ("last_run_id", "run_id")), kept=("first_seen_at",)),
     TableSpec("article_themes", {"article_id": pl.Utf8, "theme": pl.Utf8, "score": pl.Float64, "evidence": EVIDENCE,
                                  "taxonomy_version": pl.Utf8},
-              ("article_id", "theme"), "the article's rows replaced", ArticleThemes),
+              ("article_id", "theme"), "replace", ArticleThemes),
     TableSpec("article_countries", {"article_id": pl.Utf8, "country": pl.Utf8},
-              ("article_id", "country"), "the article's rows replaced", ArticleCountries),
+              ("article_id", "country"), "replace", ArticleCountries),
     TableSpec("article_dyads", {"article_id": pl.Utf8, "country_a": pl.Utf8, "country_b": pl.Utf8, "relation": pl.Utf8,
                                 "evidence_in": pl.Utf8, "evidence_start": pl.Int32, "evidence_end": pl.Int32},
-              ("article_id", "country_a", "country_b"), "the article's rows replaced", ArticleDyads),
+              ("article_id", "country_a", "country_b"), "replace", ArticleDyads),
     TableSpec("article_labels", {"article_id": pl.Utf8, "bilateral": pl.Boolean, "announcement_type": pl.Utf8,
                                  "taxonomy_version": pl.Utf8, "tag_basis": pl.Utf8},
-              ("article_id",), "replaced", ArticleLabels),
+              ("article_id",), "replace", ArticleLabels, stamped=(("classified_at", "stamp"),)),
     TableSpec("crawl_events", {
         "source": pl.Utf8, "url": pl.Utf8, "url_kind": pl.Utf8, "status": pl.Utf8, "http_status": pl.Int32,
         "error": pl.Utf8, "final_url": pl.Utf8, "content_type": pl.Utf8, "bytes": pl.Int64, "elapsed_ms": pl.Int32,
         "article_id": pl.Utf8, "change": pl.Utf8, "event_at": UTC_TS,
-    }, ("run_id", "url"), "insert: one terminal status per URL per run", CrawlEvents, record_key="url"),
+    }, ("run_id", "url"), "insert", CrawlEvents, record_key="url",  # one terminal status per URL per run
+        stamped=(("run_id", "run_id"),)),
     TableSpec("http_cache", {"url": pl.Utf8, "source": pl.Utf8, "etag": pl.Utf8, "last_modified": pl.Utf8},
-              ("url",), "upsert the validators of answers that loaded", HttpCache, record_key="url"),
+              ("url",), "upsert", HttpCache, record_key="url",  # the validators of answers that loaded
+              stamped=(("stored_at", "stamp"),)),
 )}
 
 

@@ -292,7 +292,7 @@ def cpu_ticks(procs: list[Proc]) -> int:
     return sum(s[2] for p in procs if (s := _stat(p.pid)) is not None)
 
 
-FINISHED = "Task run '{}-[0-9a-z]+' - Finished in state Completed"
+FINISHED = r"stage={} done items=\d+"  # our own line (flows.progress.stage_done), not Prefect's wording
 
 
 class Command:

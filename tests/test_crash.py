@@ -22,8 +22,8 @@ extraction worker; everything else is found from outside:
 
 - the server holds chosen page requests open: a fetch is in flight, and the batches after
   it cannot start;
-- the run's log at INFO has one line per finished task ("Task run 'extract-classify-…' -
-  Finished in state Completed()"): which batches are fetched, extracted and loaded;
+- the run's log at INFO has our own line per batch and stage once it is done ("stage=extract-classify
+  done items=100", `flows.progress.stage_done`): which batches are fetched, extracted and loaded;
 - the extraction workers' CPU time (/proc/PID/stat) moves while a batch is extracted;
 - the warehouse's write-ahead log (`<db>.wal`) grows when a load transaction commits.
 """

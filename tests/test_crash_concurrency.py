@@ -4,6 +4,8 @@ between batches, and two runs on one warehouse while readers read its snapshot."
 
 from __future__ import annotations
 
+import json
+import shutil
 import sys
 from pathlib import Path
 

@@ -34,9 +34,10 @@ REVIEWED_SQL = {
     # are string literals with their quotes doubled.
     "warehouse/catalog.py": {"_quote(rel.name)", "str(target).replace(chr(39), chr(39) * 2)",
                              "schema.replace(chr(39), chr(39) * 2)"},
-    # Table and column names from schemas/tables.py's table specs and load.py's own constants
-    # (ARTICLE_COLUMNS; ledger.py's PER_SOURCE_TYPE), "?" placeholders, and names of relations it registers.
-    "warehouse/load.py": {"cols", "updates", "table", "ids_relation", "', '.join(df.columns)", "extra", "values", "name"},
+    # Table and column names from schemas/tables.py's table specs (and ledger.py's PER_SOURCE_TYPE),
+    # "?" placeholders, and names of relations it registers.
+    "warehouse/load.py": {"spec.name", "', '.join(names)", "', '.join(columns)", "', ?' * len(stamped)", "relation",
+                          "', '.join(spec.key)", "updates", "table", "ids_relation"},
     "warehouse/ledger.py": {"sets", "PER_SOURCE_TYPE"},
     "warehouse/report.py": {"TOP_SOURCES", "LATEST_BILATERAL"},  # integer constants (LIMIT)
     "warehouse/search.py": {"INDEX_SCHEMA"},  # the FTS extension's schema name, a constant

@@ -7,7 +7,7 @@ besides those, a load appends the new `article_versions` (article_id, content_ha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,11 +15,8 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
-from schemas.tables import CHILD_TABLES, TABLES, Reject
+from schemas.tables import CHILD_TABLES, TABLES, Reject, TableSpec
 from warehouse.db import now, register, transaction
-
-ARTICLE_COLUMNS = tuple(TABLES["articles"].columns)  # those the pipeline writes (first_seen_at etc. are the load's)
-
 
 @dataclass
 class LoadResult:
@@ -56,17 +53,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl
                 "SELECT article_id, content_hash, title, ?, ? FROM batch_articles ON CONFLICT DO NOTHING",
                 [stamp, run_id],
             )
-            cols = ", ".join(ARTICLE_COLUMNS)
-            updates = ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_COLUMNS if c != "article_id")
-            con.execute(
-                f"""
-                INSERT INTO articles ({cols}, first_seen_at, last_seen_at, last_run_id)
-                SELECT {cols}, ?, ?, ? FROM batch_articles
-                ON CONFLICT (article_id) DO UPDATE SET {updates},
-                    last_seen_at = excluded.last_seen_at, last_run_id = excluded.last_run_id
-                """,
-                [stamp, stamp, run_id],
-            )
+            _write(con, TABLES["articles"], "batch_articles", articles.columns, stamp, run_id)
             _write_tags(con, frames, "batch_articles", stamp, register)
             con.execute(
                 "UPDATE quarantine SET resolved_at = ? WHERE resolved_at IS NULL AND table_name = 'articles' "
@@ -83,13 +70,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl
         cache = frames.get("http_cache")
         if cache is not None and cache.height:
             register("batch_cache", cache)
-            con.execute(
-                "INSERT INTO http_cache (url, source, etag, last_modified, stored_at) "
-                "SELECT url, source, etag, last_modified, ? FROM batch_cache "
-                "ON CONFLICT (url) DO UPDATE SET source = excluded.source, etag = excluded.etag, "
-                "last_modified = excluded.last_modified, stored_at = excluded.stored_at",
-                [stamp],
-            )
+            _write(con, TABLES["http_cache"], "batch_cache", cache.columns, stamp, run_id)
         events = frames.get("crawl_events")
         if events is not None and events.height:
             if result.changes:
@@ -103,12 +84,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl
                     .drop("new_change")
                 )
             register("batch_events", events)
-            cols = ", ".join(events.columns)
-            con.execute(
-                f"INSERT INTO crawl_events (run_id, {cols}) SELECT ?, {cols} FROM batch_events "
-                "ON CONFLICT (run_id, url) DO NOTHING",
-                [run_id],
-            )
+            _write(con, TABLES["crawl_events"], "batch_events", events.columns, stamp, run_id)
         _quarantine(con, run_id, rejects, stamp, register)
     return result
 
@@ -142,10 +118,22 @@ def _write_tags(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame],
             continue
         name = f"batch_{table}"
         register(name, df)
-        extra = ", classified_at" if table == "article_labels" else ""
-        values = ", ?" if table == "article_labels" else ""
-        con.execute(f"INSERT INTO {table} ({', '.join(df.columns)}{extra}) SELECT *{values} FROM {name}",
-                    [stamp] if table == "article_labels" else [])
+        _write(con, TABLES[table], name, df.columns, stamp, "")
+
+
+def _write(con: duckdb.DuckDBPyConnection, spec: TableSpec, relation: str, columns: Sequence[str], stamp: datetime,
+           run_id: str) -> None:
+    """Write the rows of `relation` (its `columns`) into the spec's table as its load rule says,
+    with the columns the load stamps itself."""
+    stamped = dict(spec.stamped)
+    names = [*columns, *stamped]
+    sql = f"INSERT INTO {spec.name} ({', '.join(names)}) SELECT {', '.join(columns)}{', ?' * len(stamped)} FROM {relation}"
+    if spec.load == "upsert":
+        updates = ", ".join(f"{c} = excluded.{c}" for c in names if c not in spec.key and c not in spec.kept)
+        sql += f" ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {updates}"
+    elif spec.load == "insert":
+        sql += f" ON CONFLICT ({', '.join(spec.key)}) DO NOTHING"
+    con.execute(sql, [{"stamp": stamp, "run_id": run_id}[what] for what in stamped.values()])
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, run_id: str, rejects: list[Reject], stamp: datetime, register) -> None:
