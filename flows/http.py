@@ -300,7 +300,9 @@ class Fetcher:
         for _hop in range(self.settings.max_redirects + 1):
             host = url_host(current)
             if not current.lower().startswith(("http://", "https://")) or host is None:
-                return outcome(Status.BLOCKED_HOST, error="not an http(s) URL")
+                scheme = current.split(":", 1)[0].lower() if ":" in current else ""
+                return outcome(Status.BLOCKED_SCHEME, error=f"a {scheme}: link, not http(s)" if scheme.isalpha()
+                               else "not an http(s) URL")
             if host not in source.allowed_hosts:
                 return outcome(Status.BLOCKED_HOST, error=f"host {host} is not allowed for source {source.name}")
             if self.settings.robots:

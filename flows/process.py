@@ -28,7 +28,7 @@ def process_page(fetched: Fetched, entry: FeedEntry | None, source: Source, voca
         return Processed(fetched.url, exc.status, error=exc.message)
     except Exception as exc:  # our own bug: it costs this page, not the batch, and says it is ours
         return Processed(fetched.url, Status.INTERNAL_ERROR, error=internal_error(exc))
-    return Processed(fetched.url, Status.FETCHED, article=article, tags=tags)
+    return Processed(fetched.url, Status.FETCHED, article=article, tags=tags, error="; ".join(article.notes) or None)
 
 
 def _with_original(article: Article, fetched: Fetched, source: Source, extract: Extractor) -> Article:

@@ -11,9 +11,15 @@ cheaply into the extraction process pool and hash cheaply where Prefect looks at
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+
+# The dates a publication date can have: not before this, not later than now plus the slack (a
+# later one is a parse or time-zone error). transforms.dates repairs, the articles check holds.
+EARLIEST_PUBLICATION = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+MAX_TITLE = 2000  # characters: a longer title is cut (transforms.extract), the articles check holds
 
 # The kinds of announcement, one per article: the type cues of transforms/cues.toml, the
 # announcement_type check of article_labels.
@@ -31,7 +37,8 @@ class Status(StrEnum):
     CONNECTION_ERROR = "connection_error"
     TOO_LARGE = "too_large"  # body over the size cap
     NOT_HTML = "not_html"  # a body of a type the source kind does not read
-    BLOCKED_HOST = "blocked_host"  # outside the source's allowed hosts, or not http(s)
+    BLOCKED_HOST = "blocked_host"  # outside the source's allowed hosts
+    BLOCKED_SCHEME = "blocked_scheme"  # a link (or a redirect) that is not http(s): file:, javascript:, mailto:, data:
     TOO_MANY_REDIRECTS = "too_many_redirects"
     DUPLICATE = "duplicate"  # the same canonical URL was already handled in this run
     PARSE_ERROR = "parse_error"  # a feed that cannot be parsed
@@ -43,7 +50,7 @@ class Status(StrEnum):
 
     @property
     def is_skip(self) -> bool:
-        return self in (Status.ROBOTS_DISALLOWED, Status.BLOCKED_HOST, Status.NOT_HTML)
+        return self in (Status.ROBOTS_DISALLOWED, Status.BLOCKED_HOST, Status.BLOCKED_SCHEME, Status.NOT_HTML)
 
     @property
     def is_failure(self) -> bool:
@@ -172,6 +179,9 @@ class Article:
     original_url: str | None = None
     original_title: str | None = None
     original_text: str | None = None
+    # What extraction repaired or chose (a charset other than the declared one, a date passed
+    # over): said in the page's crawl_events.error; not a column of articles.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ import math
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Literal
 
@@ -37,7 +37,7 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from schemas.codes import ACTOR_CODES, ISO_639_1
-from schemas.records import ANNOUNCEMENT_TYPES, Status
+from schemas.records import ANNOUNCEMENT_TYPES, FUTURE_SLACK, MAX_TITLE, Status
 
 UTC_TS = pl.Datetime("us", "UTC")
 EVIDENCE = pl.List(pl.Struct({"term": pl.Utf8, "count": pl.Int32}))
@@ -48,8 +48,6 @@ SHA256_RE = r"^[0-9a-f]{64}$"
 HTTP_URL_RE = r"^https?://[^\s/$.?#][^\s]*$"
 SOURCE_RE = r"^[a-z0-9-]+$"  # as the sources file requires of a name
 MAX_URL = 2048  # the sitemaps protocol's limit; browsers and most servers accept no more
-MAX_TITLE = 2000
-FUTURE_SLACK = timedelta(days=1)  # a date ahead of now by more than this is a parse or time-zone error
 SCORE_SLACK = 5e-4  # scores are stored rounded to 3 decimals
 # The tables of an article's tags, written and replaced together (a load, a reclassify).
 CHILD_TABLES = ("article_themes", "article_countries", "article_dyads", "article_labels")

@@ -55,6 +55,17 @@ def loopback_sources(path: Path, server: "LoopbackServer", feeds: dict[str, str]
     return path
 
 
+def rows(db: Path | str, sql: str, *params) -> list[tuple]:
+    """The rows of a query on the warehouse file `db`, read-only (closed again at once)."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
 @dataclass
 class Route:
     status: int = 200

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import LoopbackServer, Route, loopback_server, loopback_sources
+from conftest import LoopbackServer, Route, loopback_server, loopback_sources, rows
 
 N_PAGES = 400
 N_EXTRA = 100  # pages only the concurrency test's feed lists
@@ -469,12 +469,7 @@ INTEGRITY = {
 }
 
 
-def query(db: Path, sql: str, *params) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
+query = rows  # the warehouse's rows, read-only (conftest)
 
 
 def content(db: Path) -> dict[str, list[tuple]]:

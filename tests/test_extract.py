@@ -57,14 +57,14 @@ def test_german_government_page_keeps_its_language_and_umlauts():
 
 def test_header_charset_decodes_latin1_and_windows_1252():
     body = "<html><body><article><h1>Café crème</h1><p>Überfall – “quoted” text, enough words to count as an article body here.</p></article></body></html>"
-    assert decode_html(body.encode("cp1252"), "text/html; charset=windows-1252") == body
+    assert decode_html(body.encode("cp1252"), "text/html; charset=windows-1252") == (body, None)
     article = extract_article(fetched(body.encode("cp1252"), content_type="text/html; charset=windows-1252"), None, SOURCE)
     assert article.title == "Café crème" and "“quoted”" in article.text
 
 
 def test_pages_without_text_get_no_content_and_a_batch_never_raises():
     pages = [fetched(b"<html><body></body></html>", "https://e.org/empty"), fetched(b"\x00\xff" * 50, "https://e.org/binary"),
-             fetched(b"<html><body><article><h1>Title</h1><p>" + b"Some real article text. " * 20 + b"</p></article></body></html>", "https://e.org/ok")]
+             fetched(b"<html><body><article><h1>Title</h1><p>" + b"The police seized a van and arrested two men in the port of Dover. " * 6 + b"</p></article></body></html>", "https://e.org/ok")]
     results = process_pages([(p, None, SOURCE) for p in pages])
     assert [r.status for r in results] == [Status.NO_CONTENT, Status.NO_CONTENT, Status.FETCHED]
     assert results[2].article.title == "Title" and results[2].tags.taxonomy_version.startswith("tx-")

@@ -49,7 +49,7 @@ from transforms import govuk, rijksoverheid
 from transforms.classify import classify
 from transforms.vocabulary import COUNTRIES_FILE, CUES_FILE, TAXONOMY_FILE, TaxonomyError, load_vocabulary
 from transforms.errors import ParseError
-from transforms.extract import extract_article
+from transforms.extract import decode_html, extract_article
 from transforms.feeds import ParsedFeed, parse_feed
 from transforms.urls import article_id, canonical_url, url_host
 
@@ -617,6 +617,23 @@ def test_mutated_rijksoverheid_xml_gives_entries_an_article_or_a_named_error(rij
 def test_process_page_answers_any_body_under_any_extractor_with_a_status(pages, govuk_items, rijksoverheid_xml, data):
     pool = data.draw(st.sampled_from([pages, govuk_items, rijksoverheid_xml]), label="samples")
     process_property(data.draw(mutants(pool, max_steps=2), label="body"), data.draw(st.sampled_from(FORMATS), label="format"))
+
+
+_CHARSETS = st.sampled_from(["text/html", "text/html; charset=utf-8", "text/html; charset=iso-8859-1",
+                              "text/html; charset=windows-1252", "text/html; charset=shift_jis", "text/html; charset=nonsense"])
+
+
+@settings(FUZZ, max_examples=150)
+@given(junk=st.binary(min_size=0, max_size=4000), wrapped=st.booleans(), content_type=_CHARSETS)
+def test_random_bytes_through_decoding_and_extraction_never_make_an_article(junk, wrapped, content_type):
+    """Random bytes, alone or inside an article's markup, under any declared charset: decoding
+    never raises, and the page ends below the floor of an article (no_content, saying why)."""
+    body = b"<html><body><article><h1>News</h1><p>" + junk + b"</p></article></body></html>" if wrapped else junk
+    text, note = decode_html(body, content_type)
+    assert isinstance(text, str | bytes) and (note is None or isinstance(note, str))
+    fetched = Fetched("fuzz", "https://example.org/news/a", Status.FETCHED, body=body, content_type=content_type)
+    processed = process_page(fetched, ENTRY, SOURCE)
+    assert processed.status in (Status.NO_CONTENT, Status.EXTRACT_ERROR) and processed.article is None, processed
 
 
 @settings(FUZZ, max_examples=100)

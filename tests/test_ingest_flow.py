@@ -7,10 +7,9 @@ import html
 from email.utils import format_datetime
 from datetime import UTC, datetime
 
-import duckdb
 import pytest
 
-from conftest import CORPUS, SEED, Route, need_shared, loopback_sources
+from conftest import CORPUS, SEED, Route, loopback_sources, need_shared, rows
 from flows.ingest import IngestOptions, run_ingest
 from transforms.urls import article_id
 
@@ -63,14 +62,6 @@ def site(loopback, tmp_path):
     loopback.routes["/feed.xml"] = Route(200, rss(items, datetime(2026, 3, 24, 12, tzinfo=UTC)),
                                          {"Content-Type": "application/rss+xml"})
     return loopback, loopback_sources(tmp_path / "sources.toml", loopback, {"loopback-gov": "/feed.xml"})
-
-
-def rows(db, sql, *params):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def test_feed_to_warehouse_end_to_end_and_a_rerun_adds_nothing(site, tmp_path):

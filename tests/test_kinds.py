@@ -89,7 +89,7 @@ def govuk_kind(loopback):
         entries.append(f"<entry><title>{item['title']}</title><link rel='alternate' href='{loopback.url(path)}'/>"
                        f"<id>{loopback.url(path)}</id><updated>{item['public_updated_at']}</updated></entry>")
     no_api = "/government/news/only-a-page"  # no Content API answer: the page is read instead
-    loopback.routes[no_api] = Route(200, b"<html><body><article><h1>Page only</h1><p>" + b"Border Force seized cocaine. " * 20 + b"</p></article></body></html>")
+    loopback.routes[no_api] = Route(200, b"<html><body><article><h1>Page only</h1><p>" + b"Border Force seized cocaine at the port of Dover and arrested the driver. " * 5 + b"</p></article></body></html>")
     entries.append(f"<entry><title>Page only</title><link href='{loopback.url(no_api)}'/><id>x</id><updated>2026-01-01T00:00:00Z</updated></entry>")
     atom = f"<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>GOV.UK</title>{''.join(entries)}</feed>"
     loopback.routes["/news.atom"] = Route(200, atom.encode(), {"Content-Type": "application/atom+xml"})

@@ -168,5 +168,6 @@ def test_redirects_to_other_schemes_metadata_addresses_and_unlisted_hosts_are_ne
         loopback.routes[path] = Route(302, b"", {"Location": location})
     loopback.routes["/ok"] = Route(200, PAGE)
     results = fetch_all(source_for(loopback), [loopback.url(p) for p in targets])
-    assert {p: r.status for p, r in zip(targets, results)} == dict.fromkeys(targets, Status.BLOCKED_HOST)
+    expected = {**dict.fromkeys(targets, Status.BLOCKED_HOST), "/to-file": Status.BLOCKED_SCHEME}
+    assert {p: r.status for p, r in zip(targets, results)} == expected
     assert sorted(set(loopback.requests) - {"/robots.txt"}) == sorted(targets)  # only the first hops were asked

@@ -5,6 +5,7 @@ Pure and CPU-bound: the flow runs it in a process pool, a batch of pages per cal
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 import unicodedata
@@ -12,27 +13,138 @@ import unicodedata
 import trafilatura
 
 from schemas.codes import language_code
-from schemas.records import Article, FeedEntry, Fetched, Source, Status
-from transforms.dates import parse_iso
+from schemas.records import MAX_TITLE, Article, FeedEntry, Fetched, Source, Status
+from transforms.dates import first_plausible, parse_iso
 from transforms.errors import ParseError
 from transforms.urls import article_id
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+# The legacy charset a page in a language was most likely written in where its declared one
+# fails: the HTML standard's fallback per locale (windows-1252 for the rest).
+_LEGACY_CHARSET = {
+    **dict.fromkeys(("ar", "fa", "ur"), "windows-1256"), **dict.fromkeys(("ru", "uk", "bg", "be", "mk", "sr"), "windows-1251"),
+    **dict.fromkeys(("pl", "cs", "hu", "sk", "sl", "hr", "ro"), "windows-1250"), **dict.fromkeys(("lt", "lv", "et"), "windows-1257"),
+    "el": "windows-1253", "he": "windows-1255", "tr": "windows-1254", "vi": "windows-1258", "th": "windows-874",
+    "ja": "shift_jis", "zh": "gb18030", "ko": "euc-kr",
+}
 _HTML_LANG = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?", re.IGNORECASE)
 _BLANK_LINES = re.compile(r"\n{3,}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def decode_html(body: bytes, content_type: str | None) -> str | bytes:
-    """Decode with the charset the server declared; else leave it to trafilatura's detection
-    (meta tag, then statistical detection)."""
+def _cp1252_for_stray_bytes(error: UnicodeDecodeError) -> tuple[str, int]:
+    """A codec error handler: a byte that is no UTF-8 is read as windows-1252 (pages that mix
+    the two, as templates in UTF-8 with text pasted from older systems do)."""
+    return error.object[error.start : error.end].decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("socwatch-cp1252", _cp1252_for_stray_bytes)
+
+
+def _decodes(body: bytes, charset: str) -> str | None:
+    try:
+        return body.decode(charset)
+    except (LookupError, UnicodeError):  # a charset Python does not know, cannot use (idna), or that does not fit
+        return None
+
+
+def decode_html(body: bytes, content_type: str | None) -> tuple[str | bytes, str | None]:
+    """The page's text, and a note where it was not read in the charset its server declared.
+    The declared charset is used where it decodes the bytes; where it does not (a header that
+    says utf-8 over windows-1252 bytes), the page's own <meta> charset, then the legacy charset
+    in the page's language (the HTML standard's fallback: windows-1252 for most), then a
+    detected one (charset-normalizer); UTF-8 with a few stray bytes keeps its UTF-8 and reads
+    those as windows-1252. With no declared charset, trafilatura's own detection decides."""
     match = _CHARSET.search(content_type or "")
-    if match:
-        try:
-            return body.decode(match.group(1), errors="replace")
-        except (LookupError, UnicodeError):  # a charset Python does not know, or one it cannot use (idna, punycode)
-            pass
-    return body
+    if not match:
+        return body, None
+    declared = match.group(1).lower()
+    if (text := _decodes(body, declared)) is not None:
+        return text, None
+    if _lookup_name(declared) == "utf-8":
+        valid = len(_UTF8_SEQUENCE.findall(body))
+        if valid and valid >= _invalid_utf8(body):
+            return body.decode("utf-8", errors="socwatch-cp1252"), f"charset utf-8 with stray bytes read as windows-1252 (declared {declared})"
+    meta = _META_CHARSET.search(body[:4096])
+    candidates = [meta.group(1).decode("ascii").lower()] if meta else []
+    candidates.append(_LEGACY_CHARSET.get(page_language(body) or "", "windows-1252"))
+    from charset_normalizer import from_bytes  # only for the pages whose declared charset fails
+
+    best = from_bytes(body[: 256 * 1024]).best()
+    if best is not None:
+        candidates.append(best.encoding)
+    for charset in candidates:
+        if _known(charset) and codecs.lookup(charset).name != _lookup_name(declared) and (text := _decodes(body, charset)) is not None:
+            return text, f"charset {charset} used: the declared {declared} does not decode the page"
+    if _known(declared):
+        return body.decode(declared, errors="replace"), f"the declared charset {declared} does not decode the page: bad bytes replaced"
+    return body, f"unknown charset {declared}: detected"
+
+
+def _known(charset: str) -> bool:
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        return False
+    return True
+
+
+def _lookup_name(charset: str) -> str | None:
+    return codecs.lookup(charset).name if _known(charset) else None
+
+
+def _invalid_utf8(body: bytes) -> int:
+    return body.decode("utf-8", errors="replace").count("\ufffd")
+
+
+# The floor of an article: what a page must hold to be stored as one. A "page not found" page
+# served with 200 (a soft 404), a page of binary junk served as text/html, and a cookie wall
+# are all "text" to an extractor; none is an announcement.
+MIN_WORDS = 10
+MIN_LETTER_SHARE = 0.55  # letters among the characters that are not white space
+MAX_JUNK_SHARE = 0.02  # replacement and control characters
+MIN_FUNCTION_WORDS = 0.03  # in Latin script: the share of words that are common function words
+SOFT_404_WORDS = 120  # a page this short that says "not found" in its title or first line is one
+_FUNCTION_WORDS = frozenset(
+    # English, Dutch, German, French, Spanish, Italian, Portuguese: the commonest short words.
+    "the of and to in a is that for on with was by as at from be are has it an this were have been "
+    "de het een en van in is op te dat die voor met zijn niet aan er om ook als bij door naar wordt "
+    "der die das und ist nicht mit den von zu im ein eine auf sich dem des "
+    "le la les et des du un une est dans pour que qui sur par pas au "
+    "el los las y en del que por con una para es se al "
+    "il di che per non gli della sono "
+    "o os da do em um uma com não".split())
+_NOT_FOUND = re.compile(
+    r"\b(?:404|page (?:was )?not found|page (?:does not|doesn't) exist|pagina (?:is )?niet gevonden|"
+    r"seite nicht gefunden|page introuvable|p[aá]gina no encontrada|pagina non trovata)\b", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def prose_problem(title: str, text: str) -> str | None:
+    """Why `text` under `title` is not an article's prose, or None: too few words, too few
+    letters, junk characters, no recognisable language (Latin script without the function
+    words of any language we know), or a "page not found" page."""
+    words = text.split()
+    if len(words) < MIN_WORDS:
+        return f"{len(words)} words, fewer than the {MIN_WORDS} of an article"
+    visible = [c for c in text if not c.isspace()]
+    junk = sum(1 for c in visible if c == "\ufffd" or unicodedata.category(c) in ("Cc", "Co", "Cs"))
+    if junk > MAX_JUNK_SHARE * len(visible):
+        return f"{junk} of {len(visible)} characters are replacement or control characters"
+    letters = sum(1 for c in visible if c.isalpha())
+    if letters < MIN_LETTER_SHARE * len(visible):
+        return f"only {letters / len(visible):.0%} of its characters are letters: not prose"
+    latin = sum(1 for c in visible if c.isalpha() and (c.isascii() or "\u00c0" <= c <= "\u024f"))
+    if latin > letters / 2:  # Latin script: the words of a language, not letters at random
+        tokens = [w.lower() for w in _WORD.findall(text)]
+        common = sum(1 for w in tokens if w in _FUNCTION_WORDS)
+        if common < MIN_FUNCTION_WORDS * len(tokens):
+            return f"no recognisable language: {common} of {len(tokens)} words are common words of the languages we read"
+    if len(words) < SOFT_404_WORDS and (_NOT_FOUND.search(title) or _NOT_FOUND.search(text.split("\n", 1)[0])):
+        return "a 'page not found' page served as a page (soft 404)"
+    return None
 
 
 def page_language(body: bytes) -> str | None:
@@ -49,6 +161,16 @@ def normalise_text(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+def fitted_title(title: str) -> tuple[str, str | None]:
+    """The title, cut at a word before MAX_TITLE characters where it is longer (a page's
+    <title> stuffed with keywords), and a note saying so: a long title costs its tail, never
+    the article."""
+    if len(title) <= MAX_TITLE:
+        return title, None
+    cut = title[: MAX_TITLE - 1].rsplit(" ", 1)[0] or title[: MAX_TITLE - 1]
+    return cut + "…", f"title of {len(title)} characters cut to {len(cut) + 1}"
+
+
 def content_hash(title: str, text: str) -> str:
     """What makes a version: the title and text as extracted (normalised), nothing else."""
     return hashlib.sha256(f"{title}\n\n{text}".encode("utf-8")).hexdigest()
@@ -59,17 +181,20 @@ def document_article(url: str, source: Source, entry: FeedEntry | None, *, title
     """An Article from a structured document (an API's item): its own date first, else the
     feed's; its first organisation as publisher, else the source's title, else the site's name."""
     feed_date = entry.published_at if entry else None
+    chosen, notes = first_plausible((("document", published), ("feed", feed_date)))
+    title, cut = fitted_title(title)
+    notes += [cut] if cut else []
     return Article(
         article_id=article_id(url), url=url, source=source.name,
         publisher=(organisations[0] if organisations else None) or source.title or site_name,
         title=title, text=text, language=language, content_hash=content_hash(title, text),
-        published_at=published or feed_date, feed_published_at=feed_date, source_published_at=published,
-        site_name=site_name, organisations=organisations, **fields)
+        published_at=chosen, feed_published_at=feed_date, source_published_at=published,
+        site_name=site_name, organisations=organisations, notes=tuple(notes), **fields)
 
 
 def extract_article(fetched: Fetched, entry: FeedEntry | None, source: Source) -> Article:
     """Extract one page. Raises ParseError with a status for pages with no article."""
-    markup = decode_html(fetched.body, fetched.content_type)
+    markup, charset_note = decode_html(fetched.body, fetched.content_type)
     try:
         doc = trafilatura.bare_extraction(
             markup,
@@ -92,8 +217,12 @@ def extract_article(fetched: Fetched, entry: FeedEntry | None, source: Source) -
     first, _, rest = text.partition("\n")
     if first.strip() == title and rest.strip():  # the headline repeated as the text's first line
         text = rest.strip()
+    if problem := prose_problem(title, text):
+        raise ParseError(Status.NO_CONTENT, f"not an article: {problem}")
+    title, cut = fitted_title(title)
     page_date = parse_iso(doc.date)
     feed_date = entry.published_at if entry else None
+    published, date_notes = first_plausible((("feed", feed_date), ("page", page_date)))
     return Article(
         article_id=article_id(fetched.url),
         url=fetched.url,
@@ -103,11 +232,12 @@ def extract_article(fetched: Fetched, entry: FeedEntry | None, source: Source) -
         text=text,
         language=page_language(fetched.body) or source.language,
         content_hash=content_hash(title, text),
-        published_at=feed_date or page_date,
+        published_at=published,
         feed_published_at=feed_date,
         page_published_at=page_date,
         author=doc.author or None,
         description=doc.description or (entry.summary if entry else None) or None,
         site_name=doc.sitename or None,
+        notes=tuple(filter(None, (charset_note, *date_notes, cut))),
     )
 

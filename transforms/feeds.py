@@ -20,6 +20,7 @@ from urllib.parse import urljoin
 import defusedxml.ElementTree as safe_et
 import feedparser
 from defusedxml import DefusedXmlException
+from feedparser.exceptions import CharacterEncodingOverride, NonXMLContentType
 
 from schemas.records import FeedEntry, Status
 from transforms.dates import parse_iso
@@ -31,6 +32,7 @@ feedparser.RESOLVE_RELATIVE_URIS = True
 feedparser.SANITIZE_HTML = True
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -61,6 +63,8 @@ def parse_feed(data: bytes, *, source: str, feed_url: str, content_type: str | N
     except (LookupError, ValueError, RecursionError, TypeError, OverflowError) as exc:
         raise ParseError(Status.PARSE_ERROR, f"not a readable feed: {type(exc).__name__}: {_describe(exc)}") from None
     problem = parsed.get("bozo_exception")
+    if isinstance(problem, NonXMLContentType | CharacterEncodingOverride):
+        problem = None  # a feed served as text/html, or in another charset than declared: read whole, nothing lost
     if not parsed.entries:
         if problem is not None:
             raise ParseError(Status.PARSE_ERROR, f"not a readable feed: {_describe(problem)}")
@@ -137,18 +141,19 @@ def _parse_json_feed(body: bytes, *, source: str, feed_url: str) -> ParsedFeed:
 
 
 def _entry_link(item) -> str | None:
+    """The entry's link: the first http(s) one of its link, alternate links and id; else the
+    first link of another scheme (file:, javascript:, mailto:), which the fetcher refuses with
+    its own status; None where it has no link at all."""
     link = item.get("link")
-    if isinstance(link, str) and link.strip().lower().startswith(("http://", "https://")):
-        return link.strip()
-    for candidate in item.get("links") or ():
-        href = candidate.get("href")
-        if isinstance(href, str) and href.lower().startswith(("http://", "https://")):
-            if candidate.get("rel", "alternate") == "alternate":
-                return href
+    candidates = [link] if isinstance(link, str) else []
+    candidates += [c.get("href") for c in item.get("links") or () if c.get("rel", "alternate") == "alternate"]
     ident = item.get("id")
-    if isinstance(ident, str) and ident.lower().startswith(("http://", "https://")):
-        return ident
-    return None
+    given = [c.strip() for c in candidates if isinstance(c, str) and c.strip()]
+    for url in [*given, *([ident.strip()] if isinstance(ident, str) else [])]:
+        if url.lower().startswith(("http://", "https://")):
+            return url
+    other = [url for url in given if _SCHEME.match(url)]
+    return other[0][:2048] if other else None
 
 
 def _dedup(entries: list[FeedEntry]) -> tuple[FeedEntry, ...]:
