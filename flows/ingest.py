@@ -72,6 +72,7 @@ class _Run:
     options: IngestOptions
     bounds: dict[str, tuple[float, float]]  # per theme, the scores its tags may carry (the vocabulary in use)
     pool: ProcessPoolExecutor | None = None
+    shared: dict[str, list[str]] = field(default_factory=dict)  # URL -> the other sources that listed it
 
 
 _RUN: contextvars.ContextVar[_Run] = contextvars.ContextVar("socwatch_run")
@@ -118,8 +119,8 @@ async def extract_classify(fetched: Sequence[Fetched], entries: Sequence[FeedEnt
 @task(name="validate-load", cache_policy=NO_CACHE)
 def validate_load(fetched: Sequence[Fetched], processed: Sequence[Processed], url_kind: str = "page") -> BatchOutcome:
     run = _current()
-    batch = build_batch(fetched, processed, run.bounds, url_kind)
-    result = load_batch(run.con, run.run_id, batch.frames, batch.rejects, batch.seen_unchanged)
+    batch = build_batch(fetched, processed, run.bounds, url_kind, run.shared)
+    result = load_batch(run.con, run.run_id, batch.frames, batch.rejects, batch.seen_unchanged, batch.folds)
     logger = get_run_logger()
     for event in batch.events:  # one greppable line per URL that failed
         if Status(event["status"]).is_failure:
@@ -170,7 +171,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
                 _enter(work)
                 discoveries = await asyncio.gather(*(discover(s) for s in sources))
                 discovery_urls = {canonical_url(s.url) for s in sources} | {e.url for d in discoveries for e in d.events}
-                entries = _plan(discoveries, counts, discovery_urls)
+                entries = _plan(discoveries, counts, discovery_urls, work.shared)
                 for c in counts.values():
                     c.seconds = time.monotonic() - started
                 if not replay and not record:
@@ -217,13 +218,21 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             "sources": {name: asdict(c) for name, c in counts.items()}}
 
 
-def _plan(discoveries: Sequence[Discovery], counts: dict[str, SourceCounts], feed_urls: set[str]) -> list[FeedEntry]:
-    """All entries to fetch, each canonical URL once (the first source to list it keeps it;
-    a discovery URL listed as an entry is not an article)."""
+def _plan(discoveries: Sequence[Discovery], counts: dict[str, SourceCounts], feed_urls: set[str],
+          shared: dict[str, list[str]]) -> list[FeedEntry]:
+    """All entries to fetch, each canonical URL once: the first source to list it fetches it,
+    and each other source that lists it is noted in `shared` (its event says `duplicate`, with
+    the article, and article_sources records it). A discovery URL listed as an entry is not an
+    article."""
     seen: dict[str, FeedEntry] = {}
     for discovery in discoveries:
         for entry in discovery.entries:
-            if entry.url in seen or entry.url in feed_urls:
+            first = seen.get(entry.url)
+            if first is not None and first.source != entry.source and entry.source not in shared.get(entry.url, ()):
+                shared.setdefault(entry.url, []).append(entry.source)
+                counts[entry.source].discovered += 1
+                continue
+            if first is not None or entry.url in feed_urls:
                 c = counts[entry.source]
                 c.statuses[Status.DUPLICATE.value] = c.statuses.get(Status.DUPLICATE.value, 0) + 1
                 continue

@@ -7,7 +7,7 @@ status becomes `quarantined` with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -15,7 +15,7 @@ import polars as pl
 
 from schemas.records import Article, Fetched, Processed, Source, SourceCounts, Status, Tags
 from schemas.tables import CHILD_TABLES, TABLES, Reject, frame, validate
-from transforms.urls import article_id
+from transforms.urls import article_id, canonical_url
 
 
 @dataclass
@@ -40,6 +40,9 @@ class Batch:
     events: list[dict]  # crawl event rows, for counting once the load says what changed
     seen_unchanged: list[str] = field(default_factory=list)  # stored articles that answered 304
     owners: dict[str, str] = field(default_factory=dict)  # article_id or URL -> source, to count rejects
+    # (old, new) article ids: an article stored under the URL a feed listed, now known by the
+    # URL its redirects or its canonical link name, is folded into that one by the load.
+    folds: list[tuple[str, str]] = field(default_factory=list)
 
     def outcome(self, changes: dict[str, str]) -> BatchOutcome:
         out = BatchOutcome()
@@ -56,7 +59,7 @@ class Batch:
             if status is Status.QUARANTINED:
                 counts.quarantined += 1
             change = changes.get(event["article_id"] or "")
-            if change:
+            if change and status is not Status.DUPLICATE:  # the article is counted once, for the source that fetched it
                 setattr(counts, change, getattr(counts, change) + 1)
         for reject in self.rejects:
             if reject.table_name != "articles":  # rejected articles are counted by their events
@@ -111,13 +114,25 @@ def _article_row(article: Article) -> dict:
 
 
 def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], bounds: dict[str, tuple[float, float]],
-                url_kind: str = "page") -> Batch:
+                url_kind: str = "page", shared: Mapping[str, Sequence[str]] | None = None) -> Batch:
+    """The validated frames of a batch, its rejects and its crawl events: one per fetched URL,
+    and one `duplicate` event per other source that listed the URL (`shared`), naming the
+    article the URL gave."""
     rows: dict[str, list[dict]] = {t: [] for t in ("articles", *CHILD_TABLES)}
     by_url = {p.fetched_url: p for p in processed}
+    same_as: dict[str, tuple[str, str]] = {}  # fetched URL -> (article_id, url) of the article it repeats
+    kept: dict[object, Article] = {}
     for p in processed:
         if p.article is None or p.tags is None:
             continue
         a, tags = p.article, p.tags
+        # One article per identity and per text of a source: a feed link that redirects to a page
+        # also linked directly, or the same text under two URLs, is stored once.
+        first = kept.get(a.article_id) or kept.get((a.source, a.content_hash))
+        if first is not None:
+            same_as[p.fetched_url] = (first.article_id, first.url)
+            continue
+        kept[a.article_id] = kept[(a.source, a.content_hash)] = a
         rows["articles"].append(_article_row(a))
         for table, table_rows in tag_rows(tags).items():
             rows[table].extend(table_rows)
@@ -134,13 +149,14 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], boun
     events = []
     cache = []
     seen_unchanged = []
+    folds: list[tuple[str, str]] = []
     now = datetime.now(UTC)
     for f in fetched:
         p = by_url.get(f.url)
         status, error = f.status, f.error
         a_id = None
         if status is Status.NOT_MODIFIED and url_kind == "page":
-            a_id = article_id(f.url)
+            a_id = article_id(canonical_url(f.final_url or f.url))  # the article is known by where the redirects end
             seen_unchanged.append(a_id)
         if p is not None:
             status, error = p.status, p.error or error
@@ -148,13 +164,25 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], boun
                 a_id = p.article.article_id
                 if a_id in rejected:
                     status, error = Status.QUARANTINED, rejected[a_id].reason
+            if f.url in same_as:
+                a_id, url = same_as[f.url]
+                status, error = Status.DUPLICATE, f"the same article as {url}"
+            elif status is Status.FETCHED and a_id and a_id != article_id(f.url):
+                folds.append((article_id(f.url), a_id))  # an article stored under the listed URL: folded into this one
         events.append({
             "source": f.source or "", "url": f.url, "url_kind": url_kind, "status": status.value,
             "http_status": f.http_status, "error": (error or None) and error[:500], "final_url": f.final_url,
             "content_type": f.content_type, "bytes": f.size, "elapsed_ms": f.elapsed_ms,
-            "article_id": a_id if status in (Status.FETCHED, Status.NOT_MODIFIED) else None, "change": None,
+            "article_id": a_id if status in (Status.FETCHED, Status.NOT_MODIFIED, Status.DUPLICATE) else None, "change": None,
             "event_at": f.fetched_at or now, "fetched": f.ok,
         })
+        for other in (shared or {}).get(f.url, ()):
+            events.append({
+                "source": other, "url": f.url, "url_kind": url_kind, "status": Status.DUPLICATE.value, "http_status": None,
+                "error": f"also listed by {f.source}, which fetched it", "final_url": None, "content_type": None,
+                "bytes": None, "elapsed_ms": None, "change": None, "event_at": f.fetched_at or now, "fetched": False,
+                "article_id": events[-1]["article_id"],
+            })
         if status is Status.FETCHED and (f.etag or f.last_modified):
             cache.append({"url": f.cache_url or f.url, "source": f.source, "etag": f.etag, "last_modified": f.last_modified})
     frames["http_cache"], cache_rejects = validate("http_cache", frame("http_cache", cache))
@@ -164,5 +192,5 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], boun
     owners = {p.article.article_id: p.article.source for p in processed if p.article is not None}
     owners.update({f.url: f.source for f in fetched})
     owners.update({c["url"]: c["source"] for c in cache})
-    return Batch(frames=frames, rejects=rejects, events=events, seen_unchanged=seen_unchanged, owners=owners)
+    return Batch(frames=frames, rejects=rejects, events=events, seen_unchanged=seen_unchanged, owners=owners, folds=folds)
 

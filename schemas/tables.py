@@ -316,9 +316,10 @@ class CrawlEvents(pa.DataFrameModel):
     when = _future_check("event_at")
     stored_only = _row_check(
         "article_when_stored", ("status", "article_id"),
-        lambda status, a_id: a_id.is_null() | status.is_in([Status.FETCHED.value, Status.NOT_MODIFIED.value]),
-        "an article_id only for a URL that was fetched or not modified")
-    one_per_url = _unique("url")
+        lambda status, a_id: a_id.is_null() | status.is_in([Status.FETCHED.value, Status.NOT_MODIFIED.value,
+                                                            Status.DUPLICATE.value]),
+        "an article_id only for a URL that was fetched or not modified (or listed by another source that did)")
+    one_per_url = _unique("source", "url")
 
     class Config:
         strict = False
@@ -390,7 +391,7 @@ TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
         "source": pl.Utf8, "url": pl.Utf8, "url_kind": pl.Utf8, "status": pl.Utf8, "http_status": pl.Int32,
         "error": pl.Utf8, "final_url": pl.Utf8, "content_type": pl.Utf8, "bytes": pl.Int64, "elapsed_ms": pl.Int32,
         "article_id": pl.Utf8, "change": pl.Utf8, "event_at": UTC_TS,
-    }, ("run_id", "url"), "insert", CrawlEvents, record_key="url",  # one terminal status per URL per run
+    }, ("run_id", "source", "url"), "insert", CrawlEvents, record_key="url",  # one terminal status per URL, source and run
         stamped=(("run_id", "run_id"),)),
     TableSpec("http_cache", {"url": pl.Utf8, "source": pl.Utf8, "etag": pl.Utf8, "last_modified": pl.Utf8},
               ("url",), "upsert", HttpCache, record_key="url",  # the validators of answers that loaded

@@ -217,7 +217,7 @@ CASES = [
     Case("crawl_events", "change", "change_kind", {"change": "deleted"}),
     Case("crawl_events", "event_at", "not_in_future", {"event_at": FUTURE}),
     Case("crawl_events", None, "article_when_stored", {"article_id": IDS[3]}, row=3),
-    Case("crawl_events", None, "unique_url", _copy_of_first("url"), row=2),
+    Case("crawl_events", None, "unique_source_url", _copy_of_first("url"), row=2),
     # http_cache
     *_not_null("http_cache", "url", "source"),
     Case("http_cache", "url", "http_url", {"url": "gov.example/news"}),
@@ -434,7 +434,7 @@ def test_build_batch_sets_aside_a_bad_cache_row_and_loads_the_rest(con):
                        etag=etag, fetched_at=RECENT)
 
     def processed(url):
-        title, text = "Joint statement", "Written for the contract tests: two ministers met."
+        title, text = "Joint statement", f"Written for the contract tests: two ministers met ({url[-1]})."
         article = Article(article_id=article_id(url), url=url, source="gov-example", publisher="Example Office", title=title,
                           text=text, language="en", content_hash=content_hash(title, text), published_at=RECENT)
         tags = Tags(article_id=article.article_id, taxonomy_version="tx-contract", themes=(), countries=("GB",), dyads=(),

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import Route, loopback_sources, rows
 from flows.ingest import run_ingest
@@ -150,3 +152,97 @@ def test_a_title_too_long_for_the_table_is_cut_not_the_article_lost():
                                title=stuffed, text=PROSE, language="en", published=None, organisations=(), site_name="e")
     assert len(article.title) <= MAX_TITLE and article.title.endswith("…") and stuffed.startswith(article.title[:-1])
     assert article.notes == (f"title of {len(stuffed)} characters cut to {len(article.title)}",)
+
+
+def test_a_page_two_sources_list_is_fetched_once_and_both_sources_see_it(loopback, tmp_path):
+    loopback.routes["/shared"] = Route(200, page("Joint operation against cocaine smugglers").encode())
+    loopback.routes["/own"] = Route(200, page("Firearms seized in Antwerp").encode())
+    loopback.routes["/a.xml"] = Route(200, feed(loopback, [("/shared", None), ("/own", None)]), {"Content-Type": "application/rss+xml"})
+    loopback.routes["/b.xml"] = Route(200, feed(loopback, [("/shared", None)]), {"Content-Type": "application/rss+xml"})
+    sources = loopback_sources(tmp_path / "sources.toml", loopback, {"police": "/a.xml", "prosecutor": "/b.xml"})
+    db = tmp_path / "w.duckdb"
+    first = run_ingest(sources, db)
+    assert loopback.requests.count("/shared") == 1
+    assert {name: (s["discovered"], s["new"]) for name, s in first["sources"].items()} == {"police": (2, 2), "prosecutor": (1, 0)}
+    assert first["totals"]["new"] == 2
+    shared = loopback.url("/shared")
+    [(article,)] = rows(db, "SELECT article_id FROM articles WHERE url = ?", shared)
+    events = rows(db, "SELECT source, status, article_id, error FROM crawl_events WHERE url = ? ORDER BY source", shared)
+    assert events == [("police", "fetched", article, None),
+                      ("prosecutor", "duplicate", article, "also listed by police, which fetched it")]
+    assert rows(db, "SELECT source FROM article_sources WHERE article_id = ? ORDER BY source", article) == [("police",), ("prosecutor",)]
+    assert rows(db, "SELECT source, count(*) FROM article_sources GROUP BY source ORDER BY source") == [("police", 2), ("prosecutor", 1)]
+
+    second = run_ingest(sources, db)
+    assert second["totals"]["new"] == 0 and second["sources"]["prosecutor"]["discovered"] == 1
+    assert rows(db, "SELECT count(*) FROM article_sources") == [(3,)] and rows(db, "SELECT count(*) FROM articles") == [(2,)]
+    assert rows(db, "SELECT count(*) FROM crawl_events WHERE source = 'prosecutor' AND url_kind = 'page'") == [(2,)]
+
+
+def test_redirects_canonical_links_and_copies_make_one_article_and_a_rerun_folds_what_was_stored_twice(loopback, tmp_path):
+    target = page("Cocaine network dismantled").encode()
+    loopback.routes.update({
+        "/news/b": Route(200, target),
+        "/news/old": Route(200, page("Cocaine network dismantled (first version)", PROSE * 2).encode()),
+        "/news/copy": Route(200, target),  # the same text under a second URL
+        "/news/canon": Route(200, page("Firearms seized", PROSE * 3).encode().replace(
+            b"<head>", f"<head><link rel='canonical' href='{loopback.url('/news/canonical-name')}'>".encode())),
+        "/news/home-canon": Route(200, page("Fraud charges", PROSE * 5).encode().replace(
+            b"<head>", f"<head><link rel='canonical' href='{loopback.url('/')}'>".encode())),
+    })
+    loopback.routes["/feed.xml"] = Route(200, feed(loopback, [(p, None) for p in (
+        "/news/old", "/news/b", "/news/copy", "/news/canon", "/news/home-canon")]), {"Content-Type": "application/rss+xml"})
+    sources = loopback_sources(tmp_path / "sources.toml", loopback, {"police": "/feed.xml"})
+    db = tmp_path / "w.duckdb"
+    run_ingest(sources, db)
+    urls = {u.removeprefix(loopback.url("")) for (u,) in rows(db, "SELECT url FROM articles")}
+    # The copy is folded into /news/b; the page is known by its canonical link, except one to the home page.
+    assert urls == {"/news/old", "/news/b", "/news/canonical-name", "/news/home-canon"}
+    [(status, error, same)] = rows(db, "SELECT e.status, e.error, a.url FROM crawl_events e JOIN articles a USING (article_id) "
+                                       "WHERE e.url = ?", loopback.url("/news/copy"))
+    assert (status, same) == ("duplicate", loopback.url("/news/b")) and "the same" in error
+
+    # The old URL now redirects to /news/b (as a CMS does when it renames a page): the article
+    # stored under it is folded into /news/b, and nothing is stored twice again.
+    loopback.routes["/news/old"] = Route(301, b"", {"Location": "/news/b"})
+    second = run_ingest(sources, db)
+    urls = {u.removeprefix(loopback.url("")) for (u,) in rows(db, "SELECT url FROM articles")}
+    assert urls == {"/news/b", "/news/canonical-name", "/news/home-canon"}
+    assert second["totals"]["new"] == 0
+    [(b_id,)] = rows(db, "SELECT article_id FROM articles WHERE url = ?", loopback.url("/news/b"))
+    assert rows(db, "SELECT source FROM article_sources WHERE article_id = ?", b_id) == [("police",)]
+    for table in ("article_themes", "article_labels", "article_countries", "article_sources"):
+        orphans = rows(db, f"SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.article_id = t.article_id)")
+        assert orphans == [(0,)], table
+    counts = rows(db, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM article_versions), "
+                      "(SELECT count(*) FROM article_sources)")
+    run_ingest(sources, db)
+    assert rows(db, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM article_versions), "
+                    "(SELECT count(*) FROM article_sources)") == counts
+
+
+@settings(max_examples=6, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hops=st.lists(st.sampled_from([301, 302, 303, 307, 308]), min_size=1, max_size=4),
+       direct_first=st.booleans(), relative=st.booleans())
+def test_a_url_reached_through_any_redirect_chain_and_directly_is_one_article(loopback, tmp_path_factory, hops, direct_first,
+                                                                             relative):
+    """Fuzzed: a chain of redirects of any code and length (absolute or relative Location),
+    listed beside the page it ends at, in either order: one article, and a rerun adds none."""
+    tmp = tmp_path_factory.mktemp("chain")
+    loopback.routes.clear()
+    loopback.routes["/target"] = Route(200, page("Heroin seized at the border").encode())
+    for i, code in enumerate(hops):
+        after = "/target" if i == len(hops) - 1 else f"/hop{i + 1}"
+        loopback.routes[f"/hop{i}"] = Route(code, b"", {"Location": after if relative else loopback.url(after)})
+    listed = [("/target", None), ("/hop0", None)]
+    loopback.routes["/feed.xml"] = Route(200, feed(loopback, listed if direct_first else listed[::-1]),
+                                         {"Content-Type": "application/rss+xml"})
+    sources = loopback_sources(tmp / "sources.toml", loopback, {"chain": "/feed.xml"})
+    db = tmp / "w.duckdb"
+    run_ingest(sources, db)
+    assert rows(db, "SELECT url FROM articles") == [(loopback.url("/target"),)]
+    run_ingest(sources, db)
+    assert rows(db, "SELECT count(*) FROM articles") == [(1,)]
+    assert sorted(s for (s,) in rows(db, "SELECT status FROM crawl_events WHERE url_kind = 'page'")) == \
+        ["duplicate", "duplicate", "fetched", "fetched"]

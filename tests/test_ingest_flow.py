@@ -102,7 +102,7 @@ def test_feed_to_warehouse_end_to_end_and_a_rerun_adds_nothing(site, tmp_path):
     assert rows(db, "SELECT count(*), count(DISTINCT run_id) FROM crawl_events") == [(14, 2)]
 
     # Changed text: a new content hash and a version row, nothing duplicated.
-    server.routes["/news/page-0"] = Route(200, server.routes["/news/page-1"].body)
+    server.routes["/news/page-0"] = Route(200, benchmark_pages(4)[3])  # a page the site does not serve elsewhere
     third = run_ingest(sources, db, options=IngestOptions(pool_min_pages=1, workers=2))  # through the process pool
     assert third["totals"]["updated"] == 1 and third["totals"]["new"] == 0
     assert rows(db, "SELECT count(*) FROM articles") == [(4,)]

@@ -17,7 +17,10 @@ from transforms.vocabulary import vocabulary
 from warehouse.load import load_batch
 
 
-def make(url, title="Police seize cocaine", text="Officers seized cocaine at the port.", *, published=None, language="en"):
+def make(url, title="Police seize cocaine", text=None, *, published=None, language="en"):
+    """A fetched page and its article; each URL's text is its own unless given (one source's
+    same text under two URLs is one article)."""
+    text = text or f"Officers seized cocaine at the port (case {url.rsplit('/', 1)[-1]})."
     aid = article_id(url)
     article = Article(article_id=aid, url=url, source="src", publisher="P", title=title, text=text, language=language,
                       content_hash=content_hash(title, text), published_at=published or datetime(2026, 3, 1, tzinfo=UTC))

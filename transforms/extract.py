@@ -9,6 +9,7 @@ import codecs
 import hashlib
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 import trafilatura
 
@@ -16,7 +17,7 @@ from schemas.codes import language_code
 from schemas.records import MAX_TITLE, Article, FeedEntry, Fetched, Source, Status
 from transforms.dates import first_plausible, parse_iso
 from transforms.errors import ParseError
-from transforms.urls import article_id
+from transforms.urls import article_id, canonical_url, url_host
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
@@ -192,13 +193,25 @@ def document_article(url: str, source: Source, entry: FeedEntry | None, *, title
         site_name=site_name, organisations=organisations, notes=tuple(notes), **fields)
 
 
+def page_identity(fetched: Fetched, declared: str | None, source: Source) -> str:
+    """The URL an article is known by: the page's own canonical URL (rel=canonical, og:url)
+    where it names a page on one of the source's hosts (a canonical pointing at a site's home
+    page is a template's mistake, not the article's name), else where the redirects ended,
+    else the URL fetched. So a feed link that redirects, and the direct link, are one article."""
+    if declared and declared.lower().startswith(("http://", "https://")):
+        url = canonical_url(declared)
+        if url_host(url) in source.allowed_hosts and urlsplit(url).path not in ("", "/"):
+            return url
+    return canonical_url(fetched.final_url or fetched.url)
+
+
 def extract_article(fetched: Fetched, entry: FeedEntry | None, source: Source) -> Article:
     """Extract one page. Raises ParseError with a status for pages with no article."""
     markup, charset_note = decode_html(fetched.body, fetched.content_type)
     try:
         doc = trafilatura.bare_extraction(
             markup,
-            url=fetched.url,
+            url=fetched.final_url or fetched.url,  # its metadata's url: the page's canonical link, else this
             with_metadata=True,
             include_comments=False,
             include_tables=True,
@@ -223,9 +236,10 @@ def extract_article(fetched: Fetched, entry: FeedEntry | None, source: Source) -
     page_date = parse_iso(doc.date)
     feed_date = entry.published_at if entry else None
     published, date_notes = first_plausible((("feed", feed_date), ("page", page_date)))
+    url = page_identity(fetched, doc.url, source)
     return Article(
-        article_id=article_id(fetched.url),
-        url=fetched.url,
+        article_id=article_id(url),
+        url=url,
         source=source.name,
         publisher=source.title or doc.sitename or source.name,
         title=title,

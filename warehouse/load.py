@@ -27,15 +27,22 @@ class LoadResult:
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl.DataFrame],
-               rejects: list[Reject], seen_unchanged: Iterable[str] = ()) -> LoadResult:
+               rejects: list[Reject], seen_unchanged: Iterable[str] = (),
+               folds: Sequence[tuple[str, str]] = ()) -> LoadResult:
     """Load one validated batch in one transaction: all of it, or (on error) none of it.
 
     `seen_unchanged`: ids of stored articles a conditional GET found not modified; only
-    their last_seen_at moves."""
+    their last_seen_at moves. `folds`: (old, new) ids of articles stored under a URL that now
+    leads to another article (a redirect, a canonical link): the old one is folded into it.
+    An article of the batch whose text a stored article of the same source already has (under
+    another URL) is not stored again: its event says duplicate, naming that article."""
     stamp = now()
-    articles = frames.get("articles")
     result = LoadResult(quarantined=len(rejects))
     with _transaction(con) as register:
+        if folds:
+            _fold(con, folds, register)
+        frames = _without_stored_twins(con, frames, register)
+        articles = frames.get("articles")
         if articles is not None and articles.height:
             register("batch_articles", articles)
             rows = con.execute(
@@ -80,11 +87,22 @@ def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl
                 )
                 events = (
                     events.join(changes, on="article_id", how="left")
-                    .with_columns(pl.coalesce("new_change", "change").alias("change"))
+                    .with_columns(pl.when(pl.col("status") == "duplicate").then(pl.col("change"))
+                                  .otherwise(pl.coalesce("new_change", "change")).alias("change"))
                     .drop("new_change")
                 )
             register("batch_events", events)
             _write(con, TABLES["crawl_events"], "batch_events", events.columns, stamp, run_id)
+            # Every source that listed an article this run (the one that fetched it, and those
+            # whose event is duplicate), derived from the events.
+            con.execute(
+                "INSERT INTO article_sources SELECT e.article_id, e.source, e.url, ?, ?, ? FROM batch_events e "
+                "WHERE e.article_id IS NOT NULL AND e.url_kind = 'page' "
+                "AND EXISTS (SELECT 1 FROM articles a WHERE a.article_id = e.article_id) "
+                "ON CONFLICT (article_id, source) DO UPDATE SET url = excluded.url, last_seen_at = excluded.last_seen_at, "
+                "last_run_id = excluded.last_run_id",
+                [stamp, stamp, run_id],
+            )
         _quarantine(con, run_id, rejects, stamp, register)
     return result
 
@@ -119,6 +137,49 @@ def _write_tags(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame],
         name = f"batch_{table}"
         register(name, df)
         _write(con, TABLES[table], name, df.columns, stamp, "")
+
+
+def _fold(con: duckdb.DuckDBPyConnection, folds: Sequence[tuple[str, str]], register) -> None:
+    """Fold each old article into its new one: its sources move to the new one, and the old
+    row goes with its tags (its versions and crawl events stay, as history)."""
+    register("batch_folds", pl.DataFrame(list(folds), schema={"old_id": pl.Utf8, "new_id": pl.Utf8}, orient="row"))
+    con.execute("INSERT INTO article_sources SELECT f.new_id, s.source, s.url, s.first_seen_at, s.last_seen_at, s.last_run_id "
+                "FROM article_sources s JOIN batch_folds f ON s.article_id = f.old_id WHERE f.old_id <> f.new_id "
+                "ON CONFLICT DO NOTHING")
+    for table in ("article_sources", *CHILD_TABLES, "articles"):
+        con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT old_id FROM batch_folds WHERE old_id <> new_id)")
+
+
+def _without_stored_twins(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame],
+                          register) -> dict[str, pl.DataFrame]:
+    """The batch without the articles whose text (content_hash) a stored article of the same
+    source has under another id; their events become duplicate, naming that article."""
+    articles = frames.get("articles")
+    if articles is None or articles.height == 0:
+        return frames
+    register("batch_hashes", articles.select("article_id", "source", "content_hash"))
+    twins = con.execute(
+        "SELECT b.article_id, min(a.article_id), min(a.url) FROM batch_hashes b JOIN articles a "
+        "ON a.source = b.source AND a.content_hash = b.content_hash AND a.article_id <> b.article_id GROUP BY b.article_id"
+    ).fetchall()
+    if not twins:
+        return frames
+    twin_of = {new: (old, url) for new, old, url in twins}
+    out = {name: df.filter(~pl.col("article_id").is_in(list(twin_of))) if name in ("articles", *CHILD_TABLES) else df
+           for name, df in frames.items()}
+    events = frames.get("crawl_events")
+    if events is not None:
+        twin = pl.DataFrame({"article_id": list(twin_of), "twin_id": [v[0] for v in twin_of.values()],
+                             "twin_url": [v[1] for v in twin_of.values()]})
+        out["crawl_events"] = (
+            events.join(twin, on="article_id", how="left")
+            .with_columns(
+                status=pl.when(pl.col("twin_id").is_null()).then(pl.col("status")).otherwise(pl.lit("duplicate")),
+                error=pl.when(pl.col("twin_id").is_null()).then(pl.col("error"))
+                .otherwise(pl.lit("the same text as ") + pl.col("twin_url")),
+                article_id=pl.coalesce("twin_id", "article_id"))
+            .drop("twin_id", "twin_url"))
+    return out
 
 
 def _write(con: duckdb.DuckDBPyConnection, spec: TableSpec, relation: str, columns: Sequence[str], stamp: datetime,
