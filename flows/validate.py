@@ -121,6 +121,7 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], boun
     rows: dict[str, list[dict]] = {t: [] for t in ("articles", *CHILD_TABLES)}
     by_url = {p.fetched_url: p for p in processed}
     same_as: dict[str, tuple[str, str]] = {}  # fetched URL -> (article_id, url) of the article it repeats
+    text_folds: list[tuple[str, str]] = []
     kept: dict[object, Article] = {}
     for p in processed:
         if p.article is None or p.tags is None:
@@ -131,6 +132,8 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], boun
         first = kept.get(a.article_id) or kept.get((a.source, a.content_hash))
         if first is not None:
             same_as[p.fetched_url] = (first.article_id, first.url)
+            if a.article_id != first.article_id:  # the same text stored under its own URL before: folded
+                text_folds.append((a.article_id, first.article_id))
             continue
         kept[a.article_id] = kept[(a.source, a.content_hash)] = a
         rows["articles"].append(_article_row(a))
@@ -149,7 +152,7 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], boun
     events = []
     cache = []
     seen_unchanged = []
-    folds: list[tuple[str, str]] = []
+    folds: list[tuple[str, str]] = list(text_folds)
     now = datetime.now(UTC)
     for f in fetched:
         p = by_url.get(f.url)

@@ -246,3 +246,28 @@ def test_a_url_reached_through_any_redirect_chain_and_directly_is_one_article(lo
     assert rows(db, "SELECT count(*) FROM articles") == [(1,)]
     assert sorted(s for (s,) in rows(db, "SELECT status FROM crawl_events WHERE url_kind = 'page'")) == \
         ["duplicate", "duplicate", "fetched", "fetched"]
+
+
+def test_a_text_stored_twice_before_is_folded_by_the_next_run(loopback, tmp_path):
+    import duckdb
+
+    from transforms.urls import article_id
+
+    loopback.routes["/x"] = Route(200, page("Cocaine seized in the port").encode())
+    loopback.routes["/feed.xml"] = Route(200, feed(loopback, [("/x", None)]), {"Content-Type": "application/rss+xml"})
+    sources = loopback_sources(tmp_path / "sources.toml", loopback, {"police": "/feed.xml"})
+    db = tmp_path / "w.duckdb"
+    run_ingest(sources, db)
+    # As an older socwatch left it: the same text stored a second time, under another URL.
+    con = duckdb.connect(str(db))
+    x, y = loopback.url("/x"), loopback.url("/y")
+    con.execute("INSERT INTO articles SELECT * REPLACE (? AS article_id, ? AS url) FROM articles WHERE url = ?", [article_id(y), y, x])
+    con.execute("INSERT INTO article_labels SELECT * REPLACE (? AS article_id) FROM article_labels", [article_id(y)])
+    con.close()
+    loopback.routes["/y"] = loopback.routes["/x"]
+    loopback.routes["/feed.xml"] = Route(200, feed(loopback, [("/x", None), ("/y", None)]), {"Content-Type": "application/rss+xml"})
+    run_ingest(sources, db)
+    assert rows(db, "SELECT url FROM articles") == [(x,)]
+    assert rows(db, "SELECT count(*) FROM article_labels") == [(1,)]
+    assert rows(db, "SELECT status, error FROM crawl_events WHERE url = ? ORDER BY event_at DESC LIMIT 1", y) == \
+        [("duplicate", f"the same article as {x}")]

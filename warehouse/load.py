@@ -139,15 +139,15 @@ def _write_tags(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame],
         _write(con, TABLES[table], name, df.columns, stamp, "")
 
 
-def _fold(con: duckdb.DuckDBPyConnection, folds: Sequence[tuple[str, str]], register) -> None:
+def _fold(con: duckdb.DuckDBPyConnection, folds: Sequence[tuple[str, str]], register, relation: str = "batch_folds") -> None:
     """Fold each old article into its new one: its sources move to the new one, and the old
     row goes with its tags (its versions and crawl events stay, as history)."""
-    register("batch_folds", pl.DataFrame(list(folds), schema={"old_id": pl.Utf8, "new_id": pl.Utf8}, orient="row"))
+    register(relation, pl.DataFrame(list(folds), schema={"old_id": pl.Utf8, "new_id": pl.Utf8}, orient="row"))
     con.execute("INSERT INTO article_sources SELECT f.new_id, s.source, s.url, s.first_seen_at, s.last_seen_at, s.last_run_id "
-                "FROM article_sources s JOIN batch_folds f ON s.article_id = f.old_id WHERE f.old_id <> f.new_id "
+                f"FROM article_sources s JOIN {relation} f ON s.article_id = f.old_id WHERE f.old_id <> f.new_id "
                 "ON CONFLICT DO NOTHING")
     for table in ("article_sources", *CHILD_TABLES, "articles"):
-        con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT old_id FROM batch_folds WHERE old_id <> new_id)")
+        con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT old_id FROM {relation} WHERE old_id <> new_id)")
 
 
 def _without_stored_twins(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame],
@@ -165,6 +165,8 @@ def _without_stored_twins(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.D
     if not twins:
         return frames
     twin_of = {new: (old, url) for new, old, url in twins}
+    # A twin stored twice already (before this rule): the newcomer's own row goes into the older.
+    _fold(con, [(new, old) for new, (old, _url) in twin_of.items()], register, "batch_twin_folds")
     out = {name: df.filter(~pl.col("article_id").is_in(list(twin_of))) if name in ("articles", *CHILD_TABLES) else df
            for name, df in frames.items()}
     events = frames.get("crawl_events")
