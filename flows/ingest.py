@@ -45,7 +45,7 @@ from warehouse.db import Access
 from warehouse.ledger import recorded_run, upsert_sources
 from warehouse.load import load_batch
 from warehouse.queries import source_alerts, validators
-from warehouse.search import index_is_stale, rebuild_index
+from warehouse.search import index_needs_rebuild, rebuild_index
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
                     finally:
                         if work.pool is not None:
                             work.pool.shutdown(wait=True, cancel_futures=True)
-            if index_is_stale(con):
+            if index_needs_rebuild(con):  # else this run's articles are in the index's tail, searched by a scan
                 await asyncio.to_thread(rebuild_index, con)
             troubled = sum(c.failed + c.quarantined for c in counts.values())
             run.status = "completed_with_errors" if troubled else "completed"

@@ -85,7 +85,7 @@ def test_quarantine_lists_what_was_set_aside_and_hides_what_was_resolved(tmp_pat
 
 
 def test_the_search_index_knows_when_it_is_stale(tmp_path):
-    from warehouse.search import index_is_stale, rebuild_index, search
+    from warehouse.search import index_is_stale, index_needs_rebuild, rebuild_index, search, tail_size
 
     con = wdb.connect(tmp_path / "w.duckdb")
     try:
@@ -95,11 +95,39 @@ def test_the_search_index_knows_when_it_is_stale(tmp_path):
         rebuild_index(con)
         assert not index_is_stale(con)
         assert [h.url for h in search(con, "cocaine")] == ["https://e.org/a"]
-        # Content stored after the build (say by a run killed before it rebuilt): stale.
+        # Content stored after the build (a later run's, or one killed before it rebuilt):
+        # stale, and searchable at once in the index's tail.
         load(con, "r1", [make("https://e.org/b", title="Zanzibar heroin", text="Heroin was found in Zanzibar.")])
-        assert index_is_stale(con) and search(con, "zanzibar") == []
-        rebuild_index(con)
+        assert index_is_stale(con) and tail_size(con) == 1 and not index_needs_rebuild(con)
         assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/b"]
+        rebuild_index(con)
+        assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/b"] and tail_size(con) == 0
+    finally:
+        con.close()
+
+
+def test_the_tail_is_scored_as_the_index_scores_and_a_changed_article_by_its_new_text(tmp_path):
+    """BM25 at query time over the index's statistics gives what the index gives: an indexed
+    article put into the tail unchanged keeps its score to the last digits; a changed one is
+    found by its new text only."""
+    from warehouse.search import rebuild_index, search
+
+    con = wdb.connect(tmp_path / "w.duckdb")
+    try:
+        start_run(con, "r1", "ingest")
+        texts = {"a": ("Cocaine seized in the port", "Officers seized two tonnes of cocaine in the port of Rotterdam."),
+                 "b": ("Fraud charges", "Prosecutors charged the directors with fraud and money laundering."),
+                 "c": ("Cocaine lab dismantled", "The police dismantled a cocaine laboratory; the cocaine was seized.")}
+        load(con, "r1", [make(f"https://e.org/{k}", title=t, text=x) for k, (t, x) in texts.items()])
+        rebuild_index(con)
+        before = {h.url: h.score for h in search(con, "seized cocaine in ports")}
+        # Into the tail with the same text (a version row newer than the build), then scored by the scan.
+        con.execute("INSERT INTO article_versions SELECT article_id, repeat('0', 64), title, now(), 'r2' FROM articles "
+                    "WHERE url IN ('https://e.org/a', 'https://e.org/c')")
+        after = {h.url: h.score for h in search(con, "seized cocaine in ports")}
+        assert after.keys() == before.keys() and all(abs(after[u] - before[u]) < 1e-9 for u in before), (before, after)
+        load(con, "r1", [make("https://e.org/b", title="Fraud charges", text="Now about heroin in Zanzibar.")])
+        assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/b"] and search(con, "laundering") == []
     finally:
         con.close()
 

@@ -1,0 +1,136 @@
+"""Benchmark: what a scheduled run costs as the warehouse grows (issue 17).
+
+    uv run python bench/growth.py [N ...] [--rebuild-every-run]
+
+For each N (default 0 and 100,000): a warehouse of N articles made from the dev gold texts
+(../shared/gold), bulk loaded and indexed once, as a warehouse a long series of runs has
+filled; then a run that finds 20 new pages on a loopback site, and the same run again
+(nothing new). Prints the flow time (the `runs` row), the whole call, and the files' sizes.
+`--rebuild-every-run` makes each run rebuild the search index as socwatch did before the
+index had a tail, for the comparison.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import polars as pl  # noqa: E402
+from gold_texts import dev_gold  # noqa: E402
+
+import flows  # noqa: E402,F401
+from warehouse import search  # noqa: E402
+from warehouse.db import connect  # noqa: E402
+from warehouse.load import register  # noqa: E402
+
+NEW_PAGES = 20
+WORDS = ("police", "customs", "cocaine", "port", "seized", "network", "prosecutor", "charged", "money", "laundering",
+         "firearms", "border", "officers", "investigation", "arrested", "suspects", "container", "tonnes")
+
+
+def fill(db: Path, n: int) -> None:
+    """N stored articles, their versions seen a day ago, and the index built over them."""
+    docs = dev_gold()
+    then = datetime.now(UTC) - timedelta(days=1)
+    con = connect(db)
+    con.execute("INSERT INTO sources (source, kind, url, country, language, title, first_seen_at, last_seen_at) "
+                "VALUES ('bench', 'feed', 'https://bench.example/feed', 'GB', 'en', NULL, ?, ?)", [then, then])
+    step = 100_000
+    for start in range(0, n, step):
+        rows = range(start, min(n, start + step))
+        register(con, "bench_articles", pl.DataFrame({
+            "article_id": [f"{i:020x}" for i in rows], "url": [f"https://bench.example/{i}" for i in rows],
+            "source": ["bench"] * len(rows), "title": [docs[i % len(docs)]["title"] or "t" for i in rows],
+            "text": [docs[i % len(docs)]["text"] or "t" for i in rows], "language": ["en"] * len(rows),
+            "content_hash": [f"{i:064x}" for i in rows]}))
+        con.execute("INSERT INTO articles (article_id, url, source, title, text, language, content_hash, first_seen_at, "
+                    "last_seen_at, last_run_id) SELECT *, ?, ?, 'bench' FROM bench_articles", [then, then])
+        con.execute("INSERT INTO article_versions (article_id, content_hash, title, seen_at, run_id) "
+                    "SELECT article_id, content_hash, title, ?, 'bench' FROM bench_articles", [then])
+        con.unregister("bench_articles")
+    if n:
+        search.rebuild_index(con)
+        con.execute("UPDATE search_index_state SET built_at = ?", [then + timedelta(seconds=1)])
+    con.execute("CHECKPOINT")
+    con.close()
+
+
+def site() -> tuple[ThreadingHTTPServer, str]:
+    pages = {f"/news/{i}": (f"<html lang='en'><head><title>Seizure {i}</title></head><body><article><h1>Seizure {i}</h1><p>"
+                            + " ".join(f"The {WORDS[(i + k) % len(WORDS)]} of case {i} was in the news ({k})." for k in range(40))
+                            + "</p></article></body></html>").encode() for i in range(NEW_PAGES)}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            host = f"http://127.0.0.1:{self.server.server_port}"
+            if self.path == "/feed.xml":
+                items = "".join(f"<item><title>{p}</title><link>{host}{p}</link></item>" for p in pages)
+                body, kind = f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>".encode(), "application/rss+xml"
+            elif self.path in pages:
+                body, kind = pages[self.path], "text/html; charset=utf-8"
+            else:
+                self.send_response(404)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def mb(path: Path) -> float:
+    return path.stat().st_size / 1e6 if path.exists() else 0.0
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if "--rebuild-every-run" in sys.argv:
+        search.TAIL_MIN, search.TAIL_MAX = -1, -1
+    sizes = [int(a) for a in args] or [0, 100_000]
+    from flows.ingest import run_ingest
+
+    server, url = site()
+    print(f"{'articles':>10} {'build s':>8} {'run: flow s':>12} {'call s':>7} {'rerun: flow s':>14} {'call s':>7} "
+          f"{'db MB':>7} {'snapshot MB':>12}")
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            db, sources = Path(tmp) / "w.duckdb", Path(tmp) / "sources.toml"
+            sources.write_text(f'[[sources]]\nname = "bench-site"\nkind = "feed"\nurl = "{url}/feed.xml"\ncountry = "GB"\n'
+                               'language = "en"\nallowed_hosts = ["127.0.0.1"]\nmin_delay_s = 0\n', encoding="utf-8")
+            started = time.perf_counter()
+            fill(db, n)
+            build = time.perf_counter() - started
+            timings = []
+            for _ in range(2):
+                started = time.perf_counter()
+                summary = run_ingest(sources, db)
+                call = time.perf_counter() - started
+                con = connect(db, read_only=True)
+                [flow_s] = con.execute("SELECT epoch(finished_at - started_at) FROM runs WHERE run_id = ?", [summary["run_id"]]).fetchone()
+                con.close()
+                timings.append((flow_s, call, summary["totals"]["new"]))
+            (flow1, call1, new1), (flow2, call2, new2) = timings
+            assert new1 == NEW_PAGES and new2 == 0, timings
+            print(f"{n:>10,} {build:>8.1f} {flow1:>12.1f} {call1:>7.1f} {flow2:>14.1f} {call2:>7.1f} "
+                  f"{mb(db):>7.0f} {mb(db.with_name('w.snapshot.duckdb')):>12.0f}")
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
