@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import LoopbackServer, Route, loopback_server, loopback_sources, rows
+from conftest import LoopbackServer, Route, loopback_server, loopback_sources, prefect_home, rows
 
 N_PAGES = 400
 N_EXTRA = 100  # pages only the concurrency test's feed lists
@@ -178,12 +178,14 @@ def _release_held_pages(request) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def own_api_env(tmp_path_factory) -> dict[str, str]:
+def own_api_env(tmp_path_factory, prefect_database) -> dict[str, str]:
     """The commands' environment: their own Prefect home (shared by the module's commands, as
-    on one machine), task lines logged, nothing from the caller's socwatch settings; each
-    command starts its own temporary Prefect API (and must take it down with it when killed)."""
+    on one machine; its database already migrated), task lines logged, nothing from the
+    caller's socwatch settings; each command starts its own temporary Prefect API (and must
+    take it down with it when killed)."""
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SOCWATCH_"))}
-    return {**keep, "PREFECT_HOME": str(tmp_path_factory.mktemp("prefect")), "PREFECT_LOGGING_LEVEL": "INFO",
+    home = prefect_home(tmp_path_factory.mktemp("prefect"), prefect_database)
+    return {**keep, "PREFECT_HOME": str(home), "PREFECT_LOGGING_LEVEL": "INFO",
             "PREFECT_LOGGING_TO_API_ENABLED": "false", "PREFECT_UI_ENABLED": "false", "PYTHONUNBUFFERED": "1",
             "SOCWATCH_LOCK_WAIT_S": "60"}
 

@@ -18,7 +18,7 @@ import duckdb
 import httpx
 import pytest
 
-from conftest import REPO, Route, loopback_sources
+from conftest import REPO, Route, loopback_sources, prefect_home
 from flows.serve import build_deployments
 from flows.settings import Settings
 from flows.sources import ConfigError
@@ -61,10 +61,10 @@ def _completed_ingest_runs(snapshot) -> int:
 @pytest.mark.slow
 @pytest.mark.e2e
 @pytest.mark.timeout(400)
-def test_serve_registers_its_deployments_and_runs_ingest_on_schedule(source, tmp_path):
+def test_serve_registers_its_deployments_and_runs_ingest_on_schedule(source, tmp_path, prefect_database):
     db = tmp_path / "w.duckdb"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_UI_ENABLED="false",
+    env.update(PREFECT_HOME=str(prefect_home(tmp_path / "prefect", prefect_database)), PREFECT_UI_ENABLED="false",
                PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="1", PREFECT_RUNNER_POLL_FREQUENCY="1")
     proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--sources", str(source), "--db", str(db),
                              "--interval", "5"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
