@@ -89,7 +89,12 @@ def _resolved(**given: object) -> settings.Settings:
     """The command's settings, resolved once: its options' values as given, the others from
     the environment, the config file or the defaults (a bad value exits 2 naming it)."""
     with _config_checks():
-        return settings.resolve(_LOADED or settings.load(None, os.environ), os.environ, **given)
+        return settings.resolve(_loaded(), os.environ, **given)
+
+
+def _loaded() -> settings.Loaded:
+    """The config file the root callback read (or, for a command invoked directly, the default one)."""
+    return _LOADED or settings.load(None, os.environ)
 
 
 READ_WAIT_S = 2.0  # how long a reader waits for a writer before it reads the snapshot instead
@@ -450,7 +455,7 @@ def serve(
 
         prefect_api = PREFECT_API_URL.value() or None
     cfg = _resolved(db=db, sources=sources, cron=cron, interval=interval, prefect_api=prefect_api)
-    if settings.origins(_LOADED or settings.load(None, os.environ), os.environ)["lock_wait_s"] == "default":
+    if settings.origins(_loaded(), os.environ)["lock_wait_s"] == "default":
         cfg = replace(cfg, lock_wait_s=SERVE_LOCK_WAIT_S)  # served runs take turns: they wait longer
     with _config_checks():
         deployments = build_deployments(cfg)
@@ -651,7 +656,7 @@ def show_config(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of {setting, value, from}.")] = False,
 ) -> None:
     """Print the settings in effect (with no flags given) and where each value comes from."""
-    loaded = _LOADED or settings.load(None, os.environ)
+    loaded = _loaded()
     with _config_checks():
         rows = settings.effective(loaded, os.environ)
     if as_json:

@@ -75,8 +75,7 @@ SETTINGS = (
     Setting("db_memory", "SOCWATCH_DB_MEMORY", "memory DuckDB may use in a command that writes the warehouse "
             "(beyond it, it spills to disk)", option=False),
 )
-BY_NAME = {s.name: s for s in SETTINGS}
-assert set(BY_NAME) == {f.name for f in fields(Settings)}, "every Settings field is declared in SETTINGS"
+BY_NAME = {s.name: s for s in SETTINGS}  # tests/test_settings.py checks it names every Settings field
 
 
 @dataclass(frozen=True)

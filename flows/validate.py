@@ -120,9 +120,9 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], boun
     article the URL gave."""
     rows: dict[str, list[dict]] = {t: [] for t in ("articles", *CHILD_TABLES)}
     by_url = {p.fetched_url: p for p in processed}
-    same_as: dict[str, tuple[str, str]] = {}  # fetched URL -> (article_id, url) of the article it repeats
+    same_as: dict[str, tuple[str, str]] = {}  # fetched URL -> (article_id, URL fetched) of the article it repeats
     text_folds: list[tuple[str, str]] = []
-    kept: dict[object, Article] = {}
+    kept: dict[object, Processed] = {}
     for p in processed:
         if p.article is None or p.tags is None:
             continue
@@ -131,11 +131,11 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], boun
         # also linked directly, or the same text under two URLs, is stored once.
         first = kept.get(a.article_id) or kept.get((a.source, a.content_hash))
         if first is not None:
-            same_as[p.fetched_url] = (first.article_id, first.url)
-            if a.article_id != first.article_id:  # the same text stored under its own URL before: folded
-                text_folds.append((a.article_id, first.article_id))
+            same_as[p.fetched_url] = (first.article.article_id, first.fetched_url)
+            if a.article_id != first.article.article_id:  # the same text stored under its own URL before: folded
+                text_folds.append((a.article_id, first.article.article_id))
             continue
-        kept[a.article_id] = kept[(a.source, a.content_hash)] = a
+        kept[a.article_id] = kept[(a.source, a.content_hash)] = p
         rows["articles"].append(_article_row(a))
         for table, table_rows in tag_rows(tags).items():
             rows[table].extend(table_rows)

@@ -64,7 +64,8 @@ def decode_html(body: bytes, content_type: str | None) -> tuple[str | bytes, str
     declared = match.group(1).lower()
     if (text := _decodes(body, declared)) is not None:
         return text, None
-    if _lookup_name(declared) == "utf-8":
+    declared_codec = _codec(declared)
+    if declared_codec == "utf-8":
         valid = len(_UTF8_SEQUENCE.findall(body))
         if valid and valid >= _invalid_utf8(body):
             return body.decode("utf-8", errors="socwatch-cp1252"), f"charset utf-8 with stray bytes read as windows-1252 (declared {declared})"
@@ -77,23 +78,19 @@ def decode_html(body: bytes, content_type: str | None) -> tuple[str | bytes, str
     if best is not None:
         candidates.append(best.encoding)
     for charset in candidates:
-        if _known(charset) and codecs.lookup(charset).name != _lookup_name(declared) and (text := _decodes(body, charset)) is not None:
+        if _codec(charset) not in (None, declared_codec) and (text := _decodes(body, charset)) is not None:
             return text, f"charset {charset} used: the declared {declared} does not decode the page"
-    if _known(declared):
+    if declared_codec:
         return body.decode(declared, errors="replace"), f"the declared charset {declared} does not decode the page: bad bytes replaced"
     return body, f"unknown charset {declared}: detected"
 
 
-def _known(charset: str) -> bool:
+def _codec(charset: str) -> str | None:
+    """Python's name of the codec of `charset` ("latin1" -> "iso8859-1"), None for one it does not know."""
     try:
-        codecs.lookup(charset)
+        return codecs.lookup(charset).name
     except LookupError:
-        return False
-    return True
-
-
-def _lookup_name(charset: str) -> str | None:
-    return codecs.lookup(charset).name if _known(charset) else None
+        return None
 
 
 def _invalid_utf8(body: bytes) -> int:

@@ -95,10 +95,10 @@ def _built(con: duckdb.DuckDBPyConnection) -> tuple[datetime, int] | None:
     return con.execute("SELECT built_at, documents FROM search_index_state WHERE index_name = ?", [INDEX_SCHEMA]).fetchone()
 
 
-def tail_size(con: duckdb.DuckDBPyConnection) -> int | None:
+def tail_size(con: duckdb.DuckDBPyConnection, built: tuple[datetime, int] | None = None) -> int | None:
     """Articles stored or changed since the index was built (searched by a scan); None
     without an index."""
-    built = _built(con)
+    built = built or _built(con)
     if built is None:
         return None
     return con.execute("SELECT count(DISTINCT article_id) FROM article_versions WHERE seen_at >= ?", [built[0]]).fetchone()[0]
@@ -117,8 +117,7 @@ def index_needs_rebuild(con: duckdb.DuckDBPyConnection) -> bool:
     built = _built(con)
     if built is None:
         return True
-    tail = tail_size(con)
-    return tail > max(TAIL_MIN, min(TAIL_SHARE * built[1], TAIL_MAX))
+    return tail_size(con, built) > max(TAIL_MIN, min(TAIL_SHARE * built[1], TAIL_MAX))
 
 
 @dataclass(frozen=True)
