@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-import duckdb  # noqa: E402
+from perfdoc import run_figures  # noqa: E402
 
 import flows  # noqa: E402,F401
 from flows.http import Fetcher, FetchSettings  # noqa: E402
@@ -115,9 +115,7 @@ def main() -> None:
         for label in ("ingest flow, first run", "ingest flow, unchanged re-run"):
             before = sent["bytes"]
             run_ingest(sources, db)
-            con = duckdb.connect(str(db), read_only=True)
-            flow_s = con.execute("SELECT epoch(finished_at - started_at) FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()[0]
-            con.close()
+            flow_s, _, _ = run_figures(db)
             rows.append((label, n, flow_s, sent["bytes"] - before))
     httpd.shutdown()
     print(f"\n{n} pages on one host, {latency * 1000:.0f} ms a response, max_concurrency {concurrency}: "

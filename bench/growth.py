@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 
 import polars as pl  # noqa: E402
 from gold_texts import dev_gold  # noqa: E402
+from perfdoc import run_figures  # noqa: E402
 
 import flows  # noqa: E402,F401
 from warehouse import search  # noqa: E402
@@ -121,9 +122,7 @@ def main() -> None:
                 started = time.perf_counter()
                 summary = run_ingest(sources, db)
                 call = time.perf_counter() - started
-                con = connect(db, read_only=True)
-                [flow_s] = con.execute("SELECT epoch(finished_at - started_at) FROM runs WHERE run_id = ?", [summary["run_id"]]).fetchone()
-                con.close()
+                flow_s, _, _ = run_figures(db, summary["run_id"])
                 timings.append((flow_s, call, summary["totals"]["new"]))
             (flow1, call1, new1), (flow2, call2, new2) = timings
             assert new1 == NEW_PAGES and new2 == 0, timings

@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import duckdb  # noqa: E402
+from perfdoc import run_figures  # noqa: E402
 
 from flows.warc import WarcRecorder  # noqa: E402
 
@@ -64,9 +64,7 @@ def main() -> None:
             started = time.perf_counter()
             summary = run_ingest(sources, db, replay=[archive], options=options)
             wall = time.perf_counter() - started
-            con = duckdb.connect(str(db), read_only=True)
-            flow_s = con.execute("SELECT epoch(finished_at - started_at) FROM runs WHERE run_id = ?", [summary["run_id"]]).fetchone()[0]
-            con.close()
+            flow_s, _, _ = run_figures(db, summary["run_id"])
             rows.append((label, summary["totals"]["new"], summary["totals"]["unchanged"], flow_s, wall, n / flow_s))
     where = f"dask, a local cluster of {workers} workers" if runner == "dask" else "default runner"
     print(f"\ningest over a replayed WARC of {n} real news pages, {os.cpu_count()} cores, {where}")

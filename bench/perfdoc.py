@@ -1,4 +1,4 @@
-"""docs/performance.md: each benchmark writes its own section, between its markers."""
+"""What the benchmarks share: a run's own figures, and docs/performance.md, where each writes its section between its markers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,19 @@ import time
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+
+
+def run_figures(db: Path, run_id: str | None = None) -> tuple[float, int, int]:
+    """A run's flow time in seconds (from the warehouse's own ledger), its new articles and the articles stored after it:
+    the run given, else the latest."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT epoch(finished_at - started_at), n_new, (SELECT count(*) FROM articles) FROM runs "
+                           "WHERE run_id = coalesce(?, run_id) ORDER BY started_at DESC LIMIT 1", [run_id]).fetchone()
+    finally:
+        con.close()
 
 
 def machine() -> str:

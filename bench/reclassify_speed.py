@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import polars as pl  # noqa: E402
+from perfdoc import run_figures  # noqa: E402
 from gold_texts import dev_gold  # noqa: E402
 
 import flows  # noqa: E402,F401
@@ -52,8 +53,8 @@ def main() -> None:
         started = time.perf_counter()
         summary = run_reclassify(db)
         wall = time.perf_counter() - started
+        flow_s, _, _ = run_figures(db, summary["run_id"])
         con = connect(db, read_only=True)
-        flow_s = con.execute("SELECT epoch(finished_at - started_at) FROM runs WHERE run_id = ?", [summary["run_id"]]).fetchone()[0]
         themes = con.execute("SELECT count(*) FROM article_themes").fetchone()[0]
         con.close()
     print(f"\nreclassify {summary['reclassified']:,} stored articles: flow {flow_s:.1f} s "

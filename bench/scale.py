@@ -25,10 +25,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-import duckdb  # noqa: E402
 
 from ingest_replay import CORPUS, build  # noqa: E402
-from perfdoc import measured, numbers, publish  # noqa: E402
+from perfdoc import measured, numbers, publish, run_figures  # noqa: E402
 
 ROLES = (("uvicorn", "Prefect API"), ("forkserver import main", "fork server / extraction"), ("", "run"))
 
@@ -90,9 +89,7 @@ def run_once(n: int, tmp: Path) -> dict:
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         sys.exit(f"socwatch run failed at N={n} ({proc.returncode}): {err[-2000:]}")
-    con = duckdb.connect(str(db), read_only=True)
-    flow_s, stored = con.execute("SELECT epoch(finished_at - started_at), n_new FROM runs").fetchone()
-    con.close()
+    flow_s, stored, _ = run_figures(db)
     for path in (archive, db, db.with_name(f"scale-{n}.snapshot.duckdb")):
         path.unlink(missing_ok=True)
     return {"n": n, "stored": stored, "flow_s": flow_s, "wall_s": wall, "peak_pss_mb": peak_pss / 2**20,

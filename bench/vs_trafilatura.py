@@ -34,10 +34,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-import duckdb  # noqa: E402
 
 from crawl_politeness import serve  # noqa: E402
-from perfdoc import measured, numbers, publish  # noqa: E402
+from perfdoc import measured, numbers, publish, run_figures  # noqa: E402
 from transforms.evaluate import token_f1  # noqa: E402
 from transforms.errors import ParseError  # noqa: E402
 
@@ -120,9 +119,7 @@ def speed(n: int) -> dict:
             socwatch_s = time.perf_counter() - started
             if run.returncode != 0:
                 sys.exit(f"socwatch run failed ({run.returncode}):\n{run.stdout}\n{run.stderr}")
-            con = duckdb.connect(str(db), read_only=True)
-            flow_s, stored = con.execute("SELECT epoch(finished_at - started_at), (SELECT count(*) FROM articles) FROM runs").fetchone()
-            con.close()
+            flow_s, _, stored = run_figures(db)
 
             (tmp / "urls.txt").write_text("\n".join(urls) + "\n")
             (tmp / "trafilatura.cfg").write_text("[DEFAULT]\nSLEEP_TIME = 0\nSSRF_PROTECTION = off\n"

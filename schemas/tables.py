@@ -81,6 +81,7 @@ def _column_check(*columns: str, name: str, rule: Callable[[pl.Expr], pl.Expr], 
     def check(cls, data):
         return data.lazyframe.select(rule(pl.col(data.key)))
 
+    check.__name__ = name  # pandera takes name= from a check once; a model that inherits it gets the function's name
     method = pa.check(*columns, name=name, description=description)(check)
     setattr(method, _RULE, (columns, rule, False))
     return method
@@ -98,6 +99,7 @@ def _row_check(name: str, columns: tuple[str, ...], rule: Callable[..., pl.Expr]
     def check(cls, data):
         return data.lazyframe.select(rule(*(pl.col(c) for c in columns)))
 
+    check.__name__ = name  # as in _column_check
     method = pa.dataframe_check(name=name, description=description)(check)
     setattr(method, _RULE, (columns, rule, True))
     return method
@@ -170,7 +172,14 @@ def _has_evidence(c: pl.Expr) -> pl.Expr:
 
 # --- The models. ---------------------------------------------------------------------------------
 
-class Articles(pa.DataFrameModel):
+class _Model(pa.DataFrameModel):
+    """A table's columns and checks; a frame may carry more columns than its model names (they are not checked)."""
+
+    class Config:
+        strict = False
+
+
+class Articles(_Model):
     article_id: str
     url: str
     source: str
@@ -199,19 +208,22 @@ class Articles(pa.DataFrameModel):
     dates = _future_check("published_at")
     one_per_id = _unique("article_id")
 
-    class Config:
-        strict = False
 
+class _Tags(_Model):
+    """A table of tags an article was given by one version of the taxonomy."""
 
-class ArticleThemes(pa.DataFrameModel):
     article_id: str
-    theme: str
-    score: float
-    evidence: EVIDENCE
     taxonomy_version: str
 
     id_format = _article_id("article_id")
     version = _not_blank_check("taxonomy_version")
+
+
+class ArticleThemes(_Tags):
+    theme: str
+    score: float
+    evidence: EVIDENCE
+
     one_per_theme = _unique("article_id", "theme")
 
     theme_known = _column_check("theme", name="taxonomy_theme", rule=lambda c: c.is_in(sorted(_themes())),
@@ -221,11 +233,8 @@ class ArticleThemes(pa.DataFrameModel):
     evidence_given = _column_check("evidence", name="has_evidence", rule=_has_evidence,
                                    description="at least one matched term, each with a count of 1 or more")
 
-    class Config:
-        strict = False
 
-
-class ArticleCountries(pa.DataFrameModel):
+class ArticleCountries(_Model):
     article_id: str
     country: str
 
@@ -234,11 +243,8 @@ class ArticleCountries(pa.DataFrameModel):
                                  description="ISO 3166-1 alpha-2, EU or XK")
     one_per_country = _unique("article_id", "country")
 
-    class Config:
-        strict = False
 
-
-class ArticleDyads(pa.DataFrameModel):
+class ArticleDyads(_Model):
     article_id: str
     country_a: str
     country_b: str
@@ -261,28 +267,18 @@ class ArticleDyads(pa.DataFrameModel):
                                lambda a, b: (a.is_null() & b.is_null()) | ((a >= 0) & (b >= a)),
                                "a sentence's offsets: 0 <= start <= end")
 
-    class Config:
-        strict = False
 
-
-class ArticleLabels(pa.DataFrameModel):
-    article_id: str
+class ArticleLabels(_Tags):
     bilateral: bool
     announcement_type: str
-    taxonomy_version: str
     tag_basis: str = pa.Field(nullable=True)
 
-    id_format = _article_id("article_id")
     type_known = _column_check("announcement_type", name="announcement_type", rule=_one_of(ANNOUNCEMENT_TYPES),
                                description=", ".join(ANNOUNCEMENT_TYPES))
-    version = _not_blank_check("taxonomy_version")
     one_per_article = _unique("article_id")
 
-    class Config:
-        strict = False
 
-
-class CrawlEvents(pa.DataFrameModel):
+class CrawlEvents(_Model):
     source: str
     # Not required to be http(s): a link of another scheme is recorded too, as blocked_host.
     url: str
@@ -321,11 +317,8 @@ class CrawlEvents(pa.DataFrameModel):
         "an article_id only for a URL that was fetched or not modified (or listed by another source that did)")
     one_per_url = _unique("source", "url")
 
-    class Config:
-        strict = False
 
-
-class HttpCache(pa.DataFrameModel):
+class HttpCache(_Model):
     url: str
     source: str
     etag: str = pa.Field(nullable=True)
@@ -339,9 +332,6 @@ class HttpCache(pa.DataFrameModel):
         lambda etag, modified: _not_blank(etag).fill_null(False) | _not_blank(modified).fill_null(False),
         "an ETag or a Last-Modified to send back")
     one_per_url = _unique("url")
-
-    class Config:
-        strict = False
 
 
 @dataclass(frozen=True)
@@ -454,7 +444,7 @@ def _verdict(table: str) -> _Verdict | None:
     """None when the model has a check the builders above did not make (then pandera decides alone)."""
     model = TABLES[table].model
     schema = model.to_schema()
-    rules = tuple(getattr(v, _RULE) for v in vars(model).values() if hasattr(v, _RULE))
+    rules = tuple(getattr(v, _RULE) for klass in model.__mro__ for v in vars(klass).values() if hasattr(v, _RULE))
     column_checks = sum(len(columns) for columns, _, row in rules if not row)
     if (schema.unique or any(c.unique for c in schema.columns.values()) or len(schema.checks) != sum(r[2] for r in rules)
             or sum(len(c.checks) for c in schema.columns.values()) != column_checks):

@@ -14,37 +14,33 @@ from warehouse.catalog import dictionary_markdown, export_parquet, relations
 from warehouse.ledger import start_run
 
 
-def test_docs_warehouse_md_is_current(tmp_path):
+@pytest.fixture
+def con(tmp_path):
+    """A new, migrated warehouse."""
     con = wdb.connect(tmp_path / "w.duckdb")
-    try:
-        current = dictionary_markdown(con)
-    finally:
-        con.close()
+    yield con
+    con.close()
+
+
+def test_docs_warehouse_md_is_current(con):
+    current = dictionary_markdown(con)
     stored = (REPO / "docs" / "warehouse.md").read_text(encoding="utf-8").rstrip("\n")
     assert stored == current.rstrip("\n"), "regenerate: uv run socwatch schema --db NEW.duckdb --markdown > docs/warehouse.md"
 
 
-def test_every_relation_and_column_is_described(tmp_path):
-    con = wdb.connect(tmp_path / "w.duckdb")
-    try:
-        rels = relations(con)
-    finally:
-        con.close()
+def test_every_relation_and_column_is_described(con):
+    rels = relations(con)
     names = {r.name for r in rels}
     assert {"articles", "article_themes", "runs", "crawl_events", "quarantine", "announcements"} <= names
     assert [r.name for r in rels if not r.comment] == []
     assert [(r.name, c.name) for r in rels for c in r.columns if not c.comment] == []
 
 
-def test_export_writes_every_relation_with_equal_counts_and_its_schema(tmp_path):
-    con = wdb.connect(tmp_path / "w.duckdb")
-    try:
-        start_run(con, "r1", "ingest")
-        load(con, "r1", [make("https://e.org/a"), make("https://e.org/b")])
-        counts = export_parquet(con, tmp_path / "out")
-        expected = {r.name: con.execute(f'SELECT count(*) FROM "{r.name}"').fetchone()[0] for r in relations(con)}
-    finally:
-        con.close()
+def test_export_writes_every_relation_with_equal_counts_and_its_schema(con, tmp_path):
+    start_run(con, "r1", "ingest")
+    load(con, "r1", [make("https://e.org/a"), make("https://e.org/b")])
+    counts = export_parquet(con, tmp_path / "out")
+    expected = {r.name: con.execute(f'SELECT count(*) FROM "{r.name}"').fetchone()[0] for r in relations(con)}
     assert counts == expected and counts["articles"] == 2 and counts["announcements"] == 2
     reader = duckdb.connect()
     for name, n in counts.items():
@@ -84,79 +80,67 @@ def test_quarantine_lists_what_was_set_aside_and_hides_what_was_resolved(tmp_pat
     assert "str_length" in CliRunner().invoke(app, ["quarantine", "--db", str(db), "--all"]).output
 
 
-def test_the_search_index_knows_when_it_is_stale(tmp_path):
+def test_the_search_index_knows_when_it_is_stale(con):
     from warehouse.search import index_is_stale, index_needs_rebuild, rebuild_index, search, tail_size
 
-    con = wdb.connect(tmp_path / "w.duckdb")
-    try:
-        assert index_is_stale(con)  # none yet
-        start_run(con, "r1", "ingest")
-        load(con, "r1", [make("https://e.org/a", title="Cocaine seized", text="Officers seized cocaine at the port.")])
-        rebuild_index(con)
-        assert not index_is_stale(con)
-        assert [h.url for h in search(con, "cocaine")] == ["https://e.org/a"]
-        # Content stored after the build (a later run's, or one killed before it rebuilt):
-        # stale, and searchable at once in the index's tail.
-        load(con, "r1", [make("https://e.org/b", title="Zanzibar heroin", text="Heroin was found in Zanzibar.")])
-        assert index_is_stale(con) and tail_size(con) == 1 and not index_needs_rebuild(con)
-        assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/b"]
-        rebuild_index(con)
-        assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/b"] and tail_size(con) == 0
-    finally:
-        con.close()
+    assert index_is_stale(con)  # none yet
+    start_run(con, "r1", "ingest")
+    load(con, "r1", [make("https://e.org/a", title="Cocaine seized", text="Officers seized cocaine at the port.")])
+    rebuild_index(con)
+    assert not index_is_stale(con)
+    assert [h.url for h in search(con, "cocaine")] == ["https://e.org/a"]
+    # Content stored after the build (a later run's, or one killed before it rebuilt):
+    # stale, and searchable at once in the index's tail.
+    load(con, "r1", [make("https://e.org/b", title="Zanzibar heroin", text="Heroin was found in Zanzibar.")])
+    assert index_is_stale(con) and tail_size(con) == 1 and not index_needs_rebuild(con)
+    assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/b"]
+    rebuild_index(con)
+    assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/b"] and tail_size(con) == 0
 
 
-def test_the_tail_is_scored_as_the_index_scores_and_a_changed_article_by_its_new_text(tmp_path):
+def test_the_tail_is_scored_as_the_index_scores_and_a_changed_article_by_its_new_text(con):
     """BM25 at query time over the index's statistics gives what the index gives: an indexed
     article put into the tail unchanged keeps its score to the last digits; a changed one is
     found by its new text only."""
     from warehouse.search import rebuild_index, search
 
-    con = wdb.connect(tmp_path / "w.duckdb")
-    try:
-        start_run(con, "r1", "ingest")
-        texts = {"a": ("Cocaine seized in the port", "Officers seized two tonnes of cocaine in the port of Rotterdam."),
-                 "b": ("Fraud charges", "Prosecutors charged the directors with fraud and money laundering."),
-                 "c": ("Cocaine lab dismantled", "The police dismantled a cocaine laboratory; the cocaine was seized.")}
-        load(con, "r1", [make(f"https://e.org/{k}", title=t, text=x) for k, (t, x) in texts.items()])
-        rebuild_index(con)
-        before = {h.url: h.score for h in search(con, "seized cocaine in ports")}
-        # Into the tail with the same text (a version row newer than the build), then scored by the scan.
-        con.execute("INSERT INTO article_versions SELECT article_id, repeat('0', 64), title, now(), 'r2' FROM articles "
-                    "WHERE url IN ('https://e.org/a', 'https://e.org/c')")
-        after = {h.url: h.score for h in search(con, "seized cocaine in ports")}
-        assert after.keys() == before.keys() and all(abs(after[u] - before[u]) < 1e-9 for u in before), (before, after)
-        load(con, "r1", [make("https://e.org/b", title="Fraud charges", text="Now about heroin in Zanzibar.")])
-        assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/b"] and search(con, "laundering") == []
-    finally:
-        con.close()
+    start_run(con, "r1", "ingest")
+    texts = {"a": ("Cocaine seized in the port", "Officers seized two tonnes of cocaine in the port of Rotterdam."),
+             "b": ("Fraud charges", "Prosecutors charged the directors with fraud and money laundering."),
+             "c": ("Cocaine lab dismantled", "The police dismantled a cocaine laboratory; the cocaine was seized.")}
+    load(con, "r1", [make(f"https://e.org/{k}", title=t, text=x) for k, (t, x) in texts.items()])
+    rebuild_index(con)
+    before = {h.url: h.score for h in search(con, "seized cocaine in ports")}
+    # Into the tail with the same text (a version row newer than the build), then scored by the scan.
+    con.execute("INSERT INTO article_versions SELECT article_id, repeat('0', 64), title, now(), 'r2' FROM articles "
+                "WHERE url IN ('https://e.org/a', 'https://e.org/c')")
+    after = {h.url: h.score for h in search(con, "seized cocaine in ports")}
+    assert after.keys() == before.keys() and all(abs(after[u] - before[u]) < 1e-9 for u in before), (before, after)
+    load(con, "r1", [make("https://e.org/b", title="Fraud charges", text="Now about heroin in Zanzibar.")])
+    assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/b"] and search(con, "laundering") == []
 
 
-def test_an_index_too_big_for_the_writers_memory_is_built_with_duckdbs_own_limit(tmp_path, caplog):
+def test_an_index_too_big_for_the_writers_memory_is_built_with_duckdbs_own_limit(con, caplog):
     from warehouse.search import _build, rebuild_index, search
 
-    con = wdb.connect(tmp_path / "w.duckdb")
-    try:
-        start_run(con, "r1", "ingest")
-        load(con, "r1", [make(f"https://e.org/{i}", title=f"Seizure {i}", text=f"Cocaine seizure number {i}. " * 40)
-                         for i in range(200)])
+    start_run(con, "r1", "ingest")
+    load(con, "r1", [make(f"https://e.org/{i}", title=f"Seizure {i}", text=f"Cocaine seizure number {i}. " * 40)
+                     for i in range(200)])
+    rebuild_index(con)
+    tiny, ample = "SET memory_limit = '4MB'", "SET memory_limit = '1GB'"  # 4MB: far below what a build holds
+    con.execute("CHECKPOINT")
+    con.execute(tiny)
+    with pytest.raises(duckdb.OutOfMemoryException):
+        _build(con)
+    con.execute(ample)
+    assert len(search(con, "cocaine", limit=500)) == 200  # the failed build left the index as it was
+    load(con, "r1", [make("https://e.org/late", title="Heroin", text="Heroin found in Zanzibar.")])
+    con.execute("CHECKPOINT")
+    con.execute(tiny)
+    with caplog.at_level("WARNING", logger="socwatch.search"):
         rebuild_index(con)
-        tiny, ample = "SET memory_limit = '4MB'", "SET memory_limit = '1GB'"  # 4MB: far below what a build holds
-        con.execute("CHECKPOINT")
-        con.execute(tiny)
-        with pytest.raises(duckdb.OutOfMemoryException):
-            _build(con)
-        con.execute(ample)
-        assert len(search(con, "cocaine", limit=500)) == 200  # the failed build left the index as it was
-        load(con, "r1", [make("https://e.org/late", title="Heroin", text="Heroin found in Zanzibar.")])
-        con.execute("CHECKPOINT")
-        con.execute(tiny)
-        with caplog.at_level("WARNING", logger="socwatch.search"):
-            rebuild_index(con)
-        assert "did not fit in 3.8 MiB" in caplog.text
-        # The connection's own limit is set back (here the 4MB set above; in a run, the writer's db_memory).
-        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "3.7 MiB"
-        con.execute(ample)
-        assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/late"]
-    finally:
-        con.close()
+    assert "did not fit in 3.8 MiB" in caplog.text
+    # The connection's own limit is set back (here the 4MB set above; in a run, the writer's db_memory).
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "3.7 MiB"
+    con.execute(ample)
+    assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/late"]

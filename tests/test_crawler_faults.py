@@ -50,13 +50,18 @@ def flaky(times: int, status: int, then: bytes, headers: dict | None = None):
     return route
 
 
-def hang(handler) -> None:
+def promise_more(handler, length: int, start: bytes) -> None:
+    """Announce `length` bytes of HTML and send only `start`."""
     handler.send_response(200)
     handler.send_header("Content-Type", "text/html")
-    handler.send_header("Content-Length", "100000")
+    handler.send_header("Content-Length", str(length))
     handler.end_headers()
-    handler.wfile.write(b"<html><body>")
+    handler.wfile.write(start)
     handler.wfile.flush()
+
+
+def hang(handler) -> None:
+    promise_more(handler, 100000, b"<html><body>")
     time.sleep(8)
 
 
@@ -67,12 +72,7 @@ def reset(handler) -> None:
 
 
 def truncated(handler) -> None:
-    handler.send_response(200)
-    handler.send_header("Content-Type", "text/html")
-    handler.send_header("Content-Length", "5000")
-    handler.end_headers()
-    handler.wfile.write(b"<html><body><p>cut short")
-    handler.wfile.flush()
+    promise_more(handler, 5000, b"<html><body><p>cut short")
     handler.close_connection = True
 
 
