@@ -180,12 +180,7 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], boun
             "event_at": f.fetched_at or now, "fetched": f.ok,
         })
         for other in (shared or {}).get(f.url, ()):
-            events.append({
-                "source": other, "url": f.url, "url_kind": url_kind, "status": Status.DUPLICATE.value, "http_status": None,
-                "error": f"also listed by {f.source}, which fetched it", "final_url": None, "content_type": None,
-                "bytes": None, "elapsed_ms": None, "change": None, "event_at": f.fetched_at or now, "fetched": False,
-                "article_id": events[-1]["article_id"],
-            })
+            events.append(_shared_event(events[-1], other, f.source or "", url_kind))
         if status is Status.FETCHED and (f.etag or f.last_modified):
             cache.append({"url": f.cache_url or f.url, "source": f.source, "etag": f.etag, "last_modified": f.last_modified})
     frames["http_cache"], cache_rejects = validate("http_cache", frame("http_cache", cache))
@@ -197,3 +192,18 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], boun
     owners.update({c["url"]: c["source"] for c in cache})
     return Batch(frames=frames, rejects=rejects, events=events, seen_unchanged=seen_unchanged, owners=owners, folds=folds)
 
+
+def _shared_event(fetched: dict, other: str, fetcher: str, url_kind: str) -> dict:
+    """The event of a source that listed a URL another source of the run fetched: `duplicate`,
+    with the article, when the fetch got it; else the fetch's own outcome (a timeout, a 404, a
+    page that is not an article ...), so each source's health counts what its listing met. The
+    URL is not fetched twice in one run; the next run tries it again for both."""
+    status = Status(fetched["status"])
+    if status in (Status.FETCHED, Status.NOT_MODIFIED, Status.DUPLICATE):
+        status_value, http_status, error = Status.DUPLICATE.value, None, f"also listed by {fetcher}, which fetched it"
+    else:
+        status_value, http_status = status.value, fetched["http_status"]
+        error = f"also listed by {fetcher}, whose fetch ended {status.value}" + (f": {fetched['error']}" if fetched["error"] else "")
+    return {"source": other, "url": fetched["url"], "url_kind": url_kind, "status": status_value, "http_status": http_status,
+            "error": error[:500], "final_url": None, "content_type": None, "bytes": None, "elapsed_ms": None, "change": None,
+            "event_at": fetched["event_at"], "fetched": False, "article_id": fetched["article_id"]}

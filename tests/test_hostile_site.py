@@ -157,26 +157,36 @@ def test_a_title_too_long_for_the_table_is_cut_not_the_article_lost():
 def test_a_page_two_sources_list_is_fetched_once_and_both_sources_see_it(loopback, tmp_path):
     loopback.routes["/shared"] = Route(200, page("Joint operation against cocaine smugglers").encode())
     loopback.routes["/own"] = Route(200, page("Firearms seized in Antwerp").encode())
-    loopback.routes["/a.xml"] = Route(200, feed(loopback, [("/shared", None), ("/own", None)]), {"Content-Type": "application/rss+xml"})
-    loopback.routes["/b.xml"] = Route(200, feed(loopback, [("/shared", None)]), {"Content-Type": "application/rss+xml"})
+    loopback.routes["/shared-gone"] = Route(404, b"<html><body>Not here</body></html>", {"Content-Type": "text/html"})
+    loopback.routes["/a.xml"] = Route(200, feed(loopback, [("/shared", None), ("/own", None), ("/shared-gone", None)]),
+                                      {"Content-Type": "application/rss+xml"})
+    loopback.routes["/b.xml"] = Route(200, feed(loopback, [("/shared", None), ("/shared-gone", None)]),
+                                      {"Content-Type": "application/rss+xml"})
     sources = loopback_sources(tmp_path / "sources.toml", loopback, {"police": "/a.xml", "prosecutor": "/b.xml"})
     db = tmp_path / "w.duckdb"
     first = run_ingest(sources, db)
-    assert loopback.requests.count("/shared") == 1
-    assert {name: (s["discovered"], s["new"]) for name, s in first["sources"].items()} == {"police": (2, 2), "prosecutor": (1, 0)}
+    assert loopback.requests.count("/shared") == 1 and loopback.requests.count("/shared-gone") == 1
+    assert {name: (s["discovered"], s["new"], s["failed"]) for name, s in first["sources"].items()} == {
+        "police": (3, 2, 1), "prosecutor": (2, 0, 1)}
     assert first["totals"]["new"] == 2
     shared = loopback.url("/shared")
     [(article,)] = rows(db, "SELECT article_id FROM articles WHERE url = ?", shared)
     events = rows(db, "SELECT source, status, article_id, error FROM crawl_events WHERE url = ? ORDER BY source", shared)
     assert events == [("police", "fetched", article, None),
                       ("prosecutor", "duplicate", article, "also listed by police, which fetched it")]
+    # A fetch that failed is the other source's failure too, said as such (the next run tries it again for both).
+    gone = rows(db, "SELECT source, status, http_status, article_id, error FROM crawl_events WHERE url = ? ORDER BY source",
+                loopback.url("/shared-gone"))
+    assert [g[:4] for g in gone] == [("police", "http_error", 404, None), ("prosecutor", "http_error", 404, None)]
+    assert gone[1][4].startswith("also listed by police, whose fetch ended http_error: ")
     assert rows(db, "SELECT source FROM article_sources WHERE article_id = ? ORDER BY source", article) == [("police",), ("prosecutor",)]
     assert rows(db, "SELECT source, count(*) FROM article_sources GROUP BY source ORDER BY source") == [("police", 2), ("prosecutor", 1)]
 
     second = run_ingest(sources, db)
-    assert second["totals"]["new"] == 0 and second["sources"]["prosecutor"]["discovered"] == 1
+    assert second["totals"]["new"] == 0 and second["sources"]["prosecutor"]["discovered"] == 2
+    assert loopback.requests.count("/shared-gone") == 2
     assert rows(db, "SELECT count(*) FROM article_sources") == [(3,)] and rows(db, "SELECT count(*) FROM articles") == [(2,)]
-    assert rows(db, "SELECT count(*) FROM crawl_events WHERE source = 'prosecutor' AND url_kind = 'page'") == [(2,)]
+    assert rows(db, "SELECT count(*) FROM crawl_events WHERE source = 'prosecutor' AND url_kind = 'page'") == [(4,)]
 
 
 def test_redirects_canonical_links_and_copies_make_one_article_and_a_rerun_folds_what_was_stored_twice(loopback, tmp_path):
