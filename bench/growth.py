@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import polars as pl  # noqa: E402
+from crawl_politeness import serve  # noqa: E402
 from gold_texts import dev_gold  # noqa: E402
 from perfdoc import run_figures  # noqa: E402
 
@@ -64,35 +63,16 @@ def fill(db: Path, n: int) -> None:
     con.close()
 
 
-def site() -> tuple[ThreadingHTTPServer, str]:
+def site() -> tuple[object, str]:
+    """The loopback site: a feed of NEW_PAGES pages (crawl_politeness.serve: ETags, no latency)."""
     pages = {f"/news/{i}": (f"<html lang='en'><head><title>Seizure {i}</title></head><body><article><h1>Seizure {i}</h1><p>"
                             + " ".join(f"The {WORDS[(i + k) % len(WORDS)]} of case {i} was in the news ({k})." for k in range(40))
                             + "</p></article></body></html>").encode() for i in range(NEW_PAGES)}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
-            host = f"http://127.0.0.1:{self.server.server_port}"
-            if self.path == "/feed.xml":
-                items = "".join(f"<item><title>{p}</title><link>{host}{p}</link></item>" for p in pages)
-                body, kind = f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>".encode(), "application/rss+xml"
-            elif self.path in pages:
-                body, kind = pages[self.path], "text/html; charset=utf-8"
-            else:
-                self.send_response(404)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
+    server, _ = serve(pages, 0.0)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    pages["/feed.xml"] = ("<rss version='2.0'><channel><title>t</title>" + "".join(
+        f"<item><title>{p}</title><link>{url}{p}</link></item>" for p in list(pages)) + "</channel></rss>").encode()
+    return server, url
 
 
 def mb(path: Path) -> float:

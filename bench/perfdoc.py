@@ -8,14 +8,14 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
+
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
 
 def run_figures(db: Path, run_id: str | None = None) -> tuple[float, int, int]:
     """A run's flow time in seconds (from the warehouse's own ledger), its new articles and the articles stored after it:
     the run given, else the latest."""
-    import duckdb
-
     con = duckdb.connect(str(db), read_only=True)
     try:
         return con.execute("SELECT epoch(finished_at - started_at), n_new, (SELECT count(*) FROM articles) FROM runs "

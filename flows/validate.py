@@ -176,7 +176,7 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], boun
             "source": f.source or "", "url": f.url, "url_kind": url_kind, "status": status.value,
             "http_status": f.http_status, "error": (error or None) and error[:500], "final_url": f.final_url,
             "content_type": f.content_type, "bytes": f.size, "elapsed_ms": f.elapsed_ms,
-            "article_id": a_id if status in (Status.FETCHED, Status.NOT_MODIFIED, Status.DUPLICATE) else None, "change": None,
+            "article_id": a_id if status.names_article else None, "change": None,
             "event_at": f.fetched_at or now, "fetched": f.ok,
         })
         for other in (shared or {}).get(f.url, ()):
@@ -193,17 +193,17 @@ def build_batch(fetched: Sequence[Fetched], processed: Sequence[Processed], boun
     return Batch(frames=frames, rejects=rejects, events=events, seen_unchanged=seen_unchanged, owners=owners, folds=folds)
 
 
-def _shared_event(fetched: dict, other: str, fetcher: str, url_kind: str) -> dict:
+def _shared_event(event: dict, other: str, fetcher: str, url_kind: str) -> dict:
     """The event of a source that listed a URL another source of the run fetched: `duplicate`,
     with the article, when the fetch got it; else the fetch's own outcome (a timeout, a 404, a
     page that is not an article ...), so each source's health counts what its listing met. The
     URL is not fetched twice in one run; the next run tries it again for both."""
-    status = Status(fetched["status"])
-    if status in (Status.FETCHED, Status.NOT_MODIFIED, Status.DUPLICATE):
+    status = Status(event["status"])
+    if status.names_article:
         status_value, http_status, error = Status.DUPLICATE.value, None, f"also listed by {fetcher}, which fetched it"
     else:
-        status_value, http_status = status.value, fetched["http_status"]
-        error = f"also listed by {fetcher}, whose fetch ended {status.value}" + (f": {fetched['error']}" if fetched["error"] else "")
-    return {"source": other, "url": fetched["url"], "url_kind": url_kind, "status": status_value, "http_status": http_status,
+        status_value, http_status = status.value, event["http_status"]
+        error = f"also listed by {fetcher}, whose fetch ended {status.value}" + (f": {event['error']}" if event["error"] else "")
+    return {"source": other, "url": event["url"], "url_kind": url_kind, "status": status_value, "http_status": http_status,
             "error": error[:500], "final_url": None, "content_type": None, "bytes": None, "elapsed_ms": None, "change": None,
-            "event_at": fetched["event_at"], "fetched": False, "article_id": fetched["article_id"]}
+            "event_at": event["event_at"], "fetched": False, "article_id": event["article_id"]}

@@ -53,6 +53,11 @@ class Status(StrEnum):
         return self in (Status.ROBOTS_DISALLOWED, Status.BLOCKED_HOST, Status.BLOCKED_SCHEME, Status.NOT_HTML)
 
     @property
+    def names_article(self) -> bool:
+        """The URL's event names its article: it was read (or not modified), or another source of the run read it."""
+        return self in (Status.FETCHED, Status.NOT_MODIFIED, Status.DUPLICATE)
+
+    @property
     def is_failure(self) -> bool:
         """Failures make a run `completed_with_errors`; policy outcomes (robots, hosts) do not."""
         return self in _FAILURES

@@ -312,8 +312,7 @@ class CrawlEvents(_Model):
     when = _future_check("event_at")
     stored_only = _row_check(
         "article_when_stored", ("status", "article_id"),
-        lambda status, a_id: a_id.is_null() | status.is_in([Status.FETCHED.value, Status.NOT_MODIFIED.value,
-                                                            Status.DUPLICATE.value]),
+        lambda status, a_id: a_id.is_null() | status.is_in([s.value for s in Status if s.names_article]),
         "an article_id only for a URL that was fetched or not modified (or listed by another source that did)")
     one_per_url = _unique("source", "url")
 
