@@ -208,7 +208,7 @@ def _checked_ingest(cfg: settings.Settings, replay: list[Path], record: Path | N
             pass
     from flows.ingest import IngestOptions, run_ingest  # Prefect is imported only when a flow runs
 
-    options = IngestOptions(**runner, taxonomy=cfg.taxonomy, access=cfg.access)
+    options = IngestOptions(**runner, batch_size=cfg.batch_size, taxonomy=cfg.taxonomy, access=cfg.access)
     try:
         with using(api), progress.bars(console):
             return run_ingest(cfg.sources, cfg.db, replay, record, options)

@@ -34,6 +34,7 @@ from flows.http import Fetcher, FetchSettings
 from flows.kinds import KINDS, Discovery
 from flows.pool import EXTRACTION, map_batch, start_pool
 from flows.process import process_pages
+from flows.settings import DEFAULTS
 from flows.sources import ConfigError, load_sources
 from flows.validate import BatchOutcome, build_batch, source_rows
 from flows.warc import WarcRecorder, WarcReplayTransport
@@ -50,7 +51,7 @@ from warehouse.search import index_needs_rebuild, rebuild_index
 
 @dataclass(frozen=True)
 class IngestOptions:
-    batch_size: int = 100  # pages per fetch/extract/load batch (small enough for the stages to overlap)
+    batch_size: int = DEFAULTS.batch_size  # pages per fetch/extract/load batch (the `batch_size` setting)
     workers: int = max(1, os.cpu_count() or 1)  # extraction processes
     pool_min_pages: int = 48  # fewer pages than this are extracted in-process (no pool start-up)
     fetch: FetchSettings = field(default_factory=FetchSettings)

@@ -63,7 +63,7 @@ def build_deployments(settings: Settings) -> list:
     # defaults (the cores of the machine the run runs on, say).
     options = {"taxonomy": taxonomy, "access": asdict(settings.access)}
     paths = {"sources_file": str(Path(settings.sources).resolve()), "db": str(Path(settings.db).resolve()),
-             "options": options}
+             "options": {**options, "batch_size": settings.batch_size}}
     own = [s for s in sources if s.schedule]
     when = {"interval": interval} if interval is not None else {"cron": cron}
     deployments = [ingest.to_deployment(

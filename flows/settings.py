@@ -35,6 +35,7 @@ class Settings:
     lock_wait_s: float = DEFAULT_LOCK_WAIT_S
     taxonomy: str | None = None
     db_memory: str = DEFAULT_WRITER_MEMORY
+    batch_size: int = 100  # pages per fetch/extract/load batch of a run: small enough for the stages to overlap
 
     @property
     def access(self) -> Access:
@@ -43,7 +44,8 @@ class Settings:
 
 
 DEFAULTS = Settings()
-_KIND = {f.name: (float if "float" in str(f.type) else str) for f in fields(Settings)}
+_KIND = {f.name: next((k for k in (float, int) if k.__name__ in str(f.type)), str) for f in fields(Settings)}
+_KIND_NAMES = {float: "number", int: "whole number", str: "string"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ SETTINGS = (
     Setting("taxonomy", "SOCWATCH_TAXONOMY", "a taxonomy file of your own", option=False),
     Setting("db_memory", "SOCWATCH_DB_MEMORY", "memory DuckDB may use in a command that writes the warehouse "
             "(beyond it, it spills to disk)", option=False),
+    Setting("batch_size", "SOCWATCH_BATCH_SIZE", "pages per fetch/extract/load batch of a run (run, serve)", option=False),
 )
 BY_NAME = {s.name: s for s in SETTINGS}  # tests/test_settings.py checks it names every Settings field
 
@@ -98,6 +101,8 @@ def _problem(name: str, value: object) -> str | None:
         return cron_problem(value)
     if name in ("interval", "lock_wait_s") and (value < 0 or (name == "interval" and value == 0)):
         return f"{value!r} must be a number of seconds above 0"
+    if name == "batch_size" and value < 1:
+        return f"{value!r} must be a number of pages above 0"
     if name == "db_memory":
         return memory_size_problem(value)
     if name == "task_runner" and value not in TASK_RUNNERS:
@@ -116,8 +121,8 @@ def read_config(path: Path | None) -> dict[str, object]:
             raise ConfigError(f"{path}: unknown key {key!r} (known: {', '.join(BY_NAME)})")
         if setting.kind is float and isinstance(value, int | float) and not isinstance(value, bool):
             value = float(value)
-        if not isinstance(value, setting.kind):
-            raise ConfigError(f"{path}: key {key!r}: {value!r} must be a {'number' if setting.kind is float else 'string'}")
+        if not isinstance(value, setting.kind) or isinstance(value, bool):
+            raise ConfigError(f"{path}: key {key!r}: {value!r} must be a {_KIND_NAMES[setting.kind]}")
         if problem := _problem(key, value):
             raise ConfigError(f"{path}: key {key!r}: {problem}")
         values[key] = value
@@ -132,11 +137,11 @@ def load(flag: Path | None, environ: Mapping[str, str]) -> Loaded:
 
 def _from_environment(setting: Setting, raw: str) -> object:
     value: object = raw
-    if setting.kind is float:
+    if setting.kind is not str:
         try:
-            value = float(raw)
+            value = setting.kind(raw)
         except ValueError:
-            raise ConfigError(f"{setting.env}={raw!r} is not a number") from None
+            raise ConfigError(f"{setting.env}={raw!r} is not a {_KIND_NAMES[setting.kind]}") from None
     if problem := _problem(setting.name, value):
         raise ConfigError(f"{setting.env}: {problem}")
     return value

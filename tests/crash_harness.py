@@ -26,11 +26,11 @@ import pytest
 
 from conftest import LoopbackServer, Route, loopback_server, loopback_sources, prefect_home, rows
 
-N_PAGES = 400
-N_EXTRA = 100  # pages only the concurrency test's feed lists
-BATCH = 100  # pages per fetch/extract/load batch: flows.ingest.IngestOptions.batch_size
+BATCH = 50  # pages per fetch/extract/load batch: the commands' `batch_size` setting (SOCWATCH_BATCH_SIZE)
+N_PAGES = 4 * BATCH  # the feed's pages: four batches
+N_EXTRA = BATCH  # pages only the concurrency test's feed lists (its first batch)
 RECLASSIFY_BATCH = 2000  # articles per reclassify batch: flows.reclassify.ReclassifyOptions.batch_size
-COPIES = 12  # the reclassify warehouse: the 400 articles and 12 copies of each (5,200: pool, 3 batches)
+COPIES = 5200 // N_PAGES - 1  # the reclassify warehouse: the articles and copies of each (5,200: a pool, 3 batches)
 RUN_TIMEOUT_S = 300.0
 STAGE_TIMEOUT_S = 180.0
 ANCHOR = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)  # publication times count back from it
@@ -161,7 +161,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
             server.routes[page_path(i)] = _serve_page(result, article_page(i))
         feed = {"Content-Type": "application/rss+xml"}
         server.routes["/feed.xml"] = Route(200, rss(server, list(range(N_PAGES))), feed)
-        # The concurrency test's feed: 100 new pages first (its first batch), then the 400.
+        # The concurrency test's feed: N_EXTRA new pages first (its first batch), then the others.
         server.routes["/feed-more.xml"] = Route(200, rss(server, list(range(N_PAGES, N_PAGES + N_EXTRA)) + list(range(N_PAGES))), feed)
         try:
             yield result
@@ -187,7 +187,7 @@ def own_api_env(tmp_path_factory, prefect_database) -> dict[str, str]:
     home = prefect_home(tmp_path_factory.mktemp("prefect"), prefect_database)
     return {**keep, "PREFECT_HOME": str(home), "PREFECT_LOGGING_LEVEL": "INFO",
             "PREFECT_LOGGING_TO_API_ENABLED": "false", "PREFECT_UI_ENABLED": "false", "PYTHONUNBUFFERED": "1",
-            "SOCWATCH_LOCK_WAIT_S": "60"}
+            "SOCWATCH_LOCK_WAIT_S": "60", "SOCWATCH_BATCH_SIZE": str(BATCH)}
 
 
 @pytest.fixture(scope="module")
@@ -507,6 +507,11 @@ def page_numbers(db: Path) -> set[int]:
     return {int(url.rsplit("/", 1)[1]) for (url,) in query(db, "SELECT url FROM articles")}
 
 
+def mid_page(batch: int) -> int:
+    """The page in the middle of the feed's batch `batch` (counted from 0)."""
+    return batch * BATCH + BATCH // 2
+
+
 def whole_batches(pages: set[int], first_page: int = 0) -> list[int]:
     """The batches `pages` fill, counted from `first_page`; fails if one is filled partly."""
     batches: dict[int, int] = {}
@@ -532,7 +537,7 @@ class Baseline:
 
 @pytest.fixture(scope="module")
 def baseline(site, env, tmp_path_factory) -> Iterator[Baseline]:
-    """One uninterrupted `socwatch run` of the 400 pages into a new warehouse."""
+    """One uninterrupted `socwatch run` of the feed's pages into a new warehouse."""
     db = tmp_path_factory.mktemp("baseline") / "w.duckdb"
     command = Command(["run", "--sources", str(site.sources()), "--db", str(db)], env)
     try:

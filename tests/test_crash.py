@@ -14,7 +14,7 @@ group against a loopback server (the harness is tests/crash_harness.py), and:
 3. (the same file) runs two `socwatch run` on one warehouse at once (a short lock wait exits 2 naming the
    holder, a long one waits its turn) while readers read the published snapshot.
 
-The site is 400 article pages generated here (government-style news HTML written by this
+The site is 200 article pages (four batches) generated here (government-style news HTML written by this
 test, no real text), so the tests need nothing from ../shared. The kill points are reached
 by construction: a stage that must be in flight at the kill is held until the test has killed.
 One failpoint in the code (`flows/failpoints.py`, armed by the environment) holds an
@@ -48,34 +48,36 @@ pytestmark = [
 # 1. `socwatch run` killed during a fetch, an extraction, a load transaction.
 
 def kill_during_fetch(command: Command, site: Site, db: Path) -> str:
-    """Batch 2's fetch is held open by the server (page 250): once the run has done all it
-    can without it, the fetch is the stage in flight; batch 2's first pages are fetched."""
-    command.wait_for("page 250 requested and batch 1 extracted",
-                     lambda: site.has_arrived(250) and command.finished("extract-classify") >= 2)
+    """Batch 2's fetch is held open by the server (its middle page): once the run has done all
+    it can without it, the fetch is the stage in flight; batch 2's first pages are fetched."""
+    held = mid_page(2)
+    command.wait_for(f"page {held} requested and batch 1 extracted",
+                     lambda: site.has_arrived(held) and command.finished("extract-classify") >= 2)
     command.quiet()
-    assert site.answered(range(200, 250)) > 0  # batch 2 is partly fetched
+    assert site.answered(range(2 * BATCH, held)) > 0  # batch 2 is partly fetched
     command.kill()
-    return "batch 2's fetch held open (page 250), earlier batches done"
+    return f"batch 2's fetch held open (page {held}), earlier batches done"
 
 
 def kill_during_extraction(command: Command, site: Site, db: Path) -> str:
-    """The worker that reaches page 250 (batch 2) holds at the `extract` failpoint (armed by
+    """The worker that reaches batch 2's middle page holds at the `extract` failpoint (armed by
     the test's environment, see flows/failpoints.py), and batch 3's fetch is held by the
-    server (page 350): once batch 1 is loaded, batch 2's extraction is the one stage in flight
+    server (its middle page): once batch 1 is loaded, batch 2's extraction is the one stage in flight
     and cannot finish before the kill. This kill is of the run's own process only: its
     workers, mid-batch, must end with it."""
     reached = Path(command.env["SOCWATCH_FAILPOINT_DIR"]) / "extract.reached"
     command.wait_for("a worker held in batch 2, batch 1 loaded and batch 3's fetch held",
-                     lambda: reached.exists() and command.finished("validate-load") >= 3 and site.has_arrived(350))
+                     lambda: reached.exists() and command.finished("validate-load") >= 3 and site.has_arrived(mid_page(3)))
     assert command.finished("extract-classify") == 2, f"batch 2 extracted despite its held worker:\n{command.output}"
     command.kill(group=False)
     workers = pool_workers(command.tree)
     assert workers, "the kill came with no extraction worker running"
-    return f"{len(workers)} pool workers in batch 2 (one held at page 250), batch 3's fetch held (page 350); the main process killed alone"
+    return (f"{len(workers)} pool workers in batch 2 (one held at page {mid_page(2)}), batch 3's fetch held "
+            f"(page {mid_page(3)}); the main process killed alone")
 
 
 def kill_during_load(command: Command, site: Site, db: Path) -> str:
-    """Batch 3's fetch is held (page 350), so the loads that follow batch 0's are the only
+    """Batch 3's fetch is held (its middle page), so the loads that follow batch 0's are the only
     writes: the kill comes as soon as the write-ahead log moves again, i.e. while batch 1's
     load transaction commits."""
     wal = Path(f"{db}.wal")
@@ -115,13 +117,13 @@ def kill_during_publish(command: Command, site: Site, db: Path) -> str:
 def test_a_run_killed_midway_then_run_again_equals_an_uninterrupted_run(point, site, env, own_api_env, baseline, commands,
                                                                         tmp_path):
     db = tmp_path / "w.duckdb"
-    drive, held = {"fetch": (kill_during_fetch, (250,)), "extraction": (kill_during_extraction, (350,)),
-                   "load": (kill_during_load, (350,)), "publish": (kill_during_publish, ())}[point]
+    drive, held = {"fetch": (kill_during_fetch, (mid_page(2),)), "extraction": (kill_during_extraction, (mid_page(3),)),
+                   "load": (kill_during_load, (mid_page(3),)), "publish": (kill_during_publish, ())}[point]
     site.hold(*held)
     # The run killed during a fetch started its own Prefect API: the kill must take it down too.
     run_env = own_api_env if point == "fetch" else env
     if point == "extraction":
-        run_env = {**env, "SOCWATCH_FAILPOINT": f"extract:{site.server.url(page_path(250))}",
+        run_env = {**env, "SOCWATCH_FAILPOINT": f"extract:{site.server.url(page_path(mid_page(2)))}",
                    "SOCWATCH_FAILPOINT_DIR": str(tmp_path.parent / f"{tmp_path.name}-failpoints")}
         Path(run_env["SOCWATCH_FAILPOINT_DIR"]).mkdir()
     killed = commands("run", "--sources", site.sources(), "--db", db, env=run_env)

@@ -85,7 +85,7 @@ def test_reclassify_killed_midway_carries_on_to_a_clean_reclassifys_labels(basel
     killed = commands("reclassify", "--all", "--db", killed_db, env=env, on_line=on_line)
     killed.wait_for("batch 2 classified", armed.is_set)
     tree = kill_when_wal_moves(killed, wal, mark[1], "reclassify")
-    assert pool_workers(tree), "reclassify of 5,200 articles runs a process pool: it should have been killed with it"
+    assert pool_workers(tree), f"reclassify of {n_articles} articles runs a process pool: it should have been killed with it"
     assert f"{n_articles} article(s) re-tagged" in completed(clean).output
     reference = content(clean_db)
     [current] = versions(clean_db)
@@ -139,12 +139,13 @@ def test_two_runs_on_one_warehouse_take_turns_and_readers_see_the_last_finished_
     reader = threading.Thread(target=poll, daemon=True)
     reader.start()
     try:
-        # The first run: the 100 new pages are its batch 0; page 250 (its batch 3) is held,
-        # by which time batch 0 is in the warehouse, not in the snapshot.
-        site.hold(250)
+        # The first run: the N_EXTRA new pages are its batch 0; the middle page of its batch 3
+        # (the feed's batch 2) is held, by which time batch 0 is in the warehouse, not in the snapshot.
+        held = mid_page(2)
+        site.hold(held)
         more = site.sources("/feed-more.xml")
         first = commands("run", "--sources", more, "--db", db, env=env)
-        first.wait_for("the first run's batch 3 held", lambda: site.has_arrived(250) and first.finished("validate-load") >= 2)
+        first.wait_for("the first run's batch 3 held", lambda: site.has_arrived(held) and first.finished("validate-load") >= 2)
 
         # Meanwhile: a run that may wait 300 s for the warehouse, one that may wait 1 s, a reader.
         # (The patient one starts its own Prefect API: the sign that it is up and waiting.)

@@ -127,16 +127,17 @@ def test_schedules_and_sources_are_checked_before_serving(source, tmp_path):
         build_deployments(Settings(db=str(tmp_path / "w.duckdb"), sources=str(source), cron="every day"))
     own = source.read_text() + 'schedule = "0 6 * * *"\n'
     source.write_text(own)
-    own_taxonomy = Settings(db=str(tmp_path / "w.duckdb"), sources=str(source), taxonomy="taxonomy.toml", lock_wait_s=900)
+    own_taxonomy = Settings(db=str(tmp_path / "w.duckdb"), sources=str(source), taxonomy="taxonomy.toml", lock_wait_s=900,
+                            batch_size=40)
     names = {d.name: d for d in build_deployments(own_taxonomy)}
     assert set(names) == {"ingest", "ingest-loopback-news", "reclassify"}
     assert names["ingest"].parameters["select"] == "default"
     assert names["ingest-loopback-news"].parameters["select"] == "loopback-news"
     assert names["reclassify"].schedules in (None, [])
     # The settings a run needs travel as its parameters (the environment of the served runs is not ours).
-    for deployment in names.values():
-        assert deployment.parameters["options"] == {"taxonomy": str(Path("taxonomy.toml").resolve()),
-                                                    "access": {"lock_wait_s": 900, "memory": "128MB"}}
+    common = {"taxonomy": str(Path("taxonomy.toml").resolve()), "access": {"lock_wait_s": 900, "memory": "128MB"}}
+    for name, deployment in names.items():  # the batch size is the runs' (reclassify has batches of its own)
+        assert deployment.parameters["options"] == (common if name == "reclassify" else {**common, "batch_size": 40})
     source.write_text(own.replace('"0 6 * * *"', '"61 * * * *"'))
     with pytest.raises(ConfigError, match="key 'schedule'"):
         build_deployments(Settings(db=str(tmp_path / "w.duckdb"), sources=str(source)))

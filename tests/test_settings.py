@@ -81,6 +81,9 @@ def test_settings_without_a_flag_are_resolved_into_plain_values_and_never_writte
     assert settings.resolve(settings.load(workdir / "my.toml", env), env).lock_wait_s == 2.5
     with pytest.raises(settings.ConfigError, match="SOCWATCH_LOCK_WAIT_S='soon' is not a number"):
         settings.resolve(settings.load(None, {}), {"SOCWATCH_LOCK_WAIT_S": "soon"})
+    assert settings.resolve(settings.load(None, {}), {"SOCWATCH_BATCH_SIZE": "50"}).batch_size == 50
+    with pytest.raises(settings.ConfigError, match="SOCWATCH_BATCH_SIZE='1e3' is not a whole number"):
+        settings.resolve(settings.load(None, {}), {"SOCWATCH_BATCH_SIZE": "1e3"})
 
 
 def test_a_bad_environment_value_exits_2_naming_the_variable(workdir, monkeypatch):
@@ -113,6 +116,9 @@ def test_every_setting_has_one_declaration_with_its_default():
     ("interval = -5\n", "key 'interval'"),
     ('db_memory = "lots"\n', "key 'db_memory': 'lots' is not a memory size"),
     ('db_memory = "16MB"\n', "key 'db_memory': '16MB' is below the 64MB"),
+    ("batch_size = 0\n", "key 'batch_size': 0 must be a number of pages above 0"),
+    ("batch_size = 2.5\n", "key 'batch_size': 2.5 must be a whole number"),
+    ("batch_size = true\n", "key 'batch_size': True must be a whole number"),
 ])
 def test_a_bad_config_file_stops_every_command_naming_the_key(workdir, text, culprit):
     (workdir / "socwatch.toml").write_text(text)
