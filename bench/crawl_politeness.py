@@ -77,6 +77,28 @@ def serve(pages: dict[str, bytes], latency: float):
     return httpd, sent
 
 
+def serve_feed(pages: dict[str, bytes], latency: float = 0.0):
+    """`serve` for `pages` and an RSS feed at /feed.xml listing them: (server, sent, base URL)."""
+    httpd, sent = serve(pages, latency)
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    pages["/feed.xml"] = ("<?xml version='1.0'?><rss version='2.0'><channel><title>bench</title>" + "".join(
+        f"<item><title>Item {i}</title><link>{base}{p}</link></item>" for i, p in enumerate(list(pages))) + "</channel></rss>").encode()
+    return httpd, sent, base
+
+
+def sources_toml(base: str, name: str = "bench", extra: str = "") -> str:
+    """A sources file of one feed source, the feed of `serve_feed` at `base`."""
+    return (f'[[sources]]\nname = "{name}"\nkind = "feed"\nurl = "{base}/feed.xml"\ncountry = "GB"\n'
+            f'language = "en"\nallowed_hosts = ["127.0.0.1"]\nmin_delay_s = 0\n{extra}')
+
+
+def copies(n: int) -> dict[str, bytes]:
+    """N distinct pages from the real Scrapinghub pages (each copy gets a paragraph of its own)."""
+    originals = [gzip.decompress(p.read_bytes()) for p in sorted(CORPUS.glob("*.html.gz"))]
+    return {f"/news/{i:05d}": originals[i % len(originals)].replace(b"</body>", f"<p>Copy {i} of the page.</p></body>".encode(), 1)
+            for i in range(n)}
+
+
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     n = int(args[0]) if args else 200
@@ -84,19 +106,13 @@ def main() -> None:
     concurrency = int(args[2]) if len(args) > 2 else 2
     if not CORPUS.exists():
         sys.exit(f"needs {CORPUS}")
-    originals = [gzip.decompress(p.read_bytes()) for p in sorted(CORPUS.glob("*.html.gz"))]
-    pages = {f"/news/{i:05d}": originals[i % len(originals)].replace(b"</body>", f"<p>copy {i}</p></body>".encode(), 1)
-             for i in range(n)}
-    httpd, sent = serve(pages, latency)
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    pages["/feed.xml"] = ("<?xml version='1.0'?><rss version='2.0'><channel><title>bench</title>" + "".join(
-        f"<item><title>{p}</title><link>{base}{p}</link></item>" for p in pages if p.startswith("/news/")) + "</channel></rss>").encode()
+    pages = copies(n)
+    httpd, sent, base = serve_feed(pages, latency)
     bound = concurrency / latency
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         sources = tmp / "sources.toml"
-        sources.write_text(f'[[sources]]\nname = "bench"\nkind = "feed"\nurl = "{base}/feed.xml"\ncountry = "GB"\n'
-                           f'language = "en"\nallowed_hosts = ["127.0.0.1"]\nmin_delay_s = 0\nmax_concurrency = {concurrency}\n')
+        sources.write_text(sources_toml(base, extra=f"max_concurrency = {concurrency}\n"))
         [source] = load_sources(sources)
 
         async def fetch_all():

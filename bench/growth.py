@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import polars as pl  # noqa: E402
-from crawl_politeness import serve  # noqa: E402
+from crawl_politeness import serve_feed, sources_toml  # noqa: E402
 from gold_texts import dev_gold  # noqa: E402
 from perfdoc import run_figures  # noqa: E402
 
@@ -68,10 +68,7 @@ def site() -> tuple[object, str]:
     pages = {f"/news/{i}": (f"<html lang='en'><head><title>Seizure {i}</title></head><body><article><h1>Seizure {i}</h1><p>"
                             + " ".join(f"The {WORDS[(i + k) % len(WORDS)]} of case {i} was in the news ({k})." for k in range(40))
                             + "</p></article></body></html>").encode() for i in range(NEW_PAGES)}
-    server, _ = serve(pages, 0.0)
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    pages["/feed.xml"] = ("<rss version='2.0'><channel><title>t</title>" + "".join(
-        f"<item><title>{p}</title><link>{url}{p}</link></item>" for p in list(pages)) + "</channel></rss>").encode()
+    server, _, url = serve_feed(pages)
     return server, url
 
 
@@ -92,8 +89,7 @@ def main() -> None:
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             db, sources = Path(tmp) / "w.duckdb", Path(tmp) / "sources.toml"
-            sources.write_text(f'[[sources]]\nname = "bench-site"\nkind = "feed"\nurl = "{url}/feed.xml"\ncountry = "GB"\n'
-                               'language = "en"\nallowed_hosts = ["127.0.0.1"]\nmin_delay_s = 0\n', encoding="utf-8")
+            sources.write_text(sources_toml(url, "bench-site"), encoding="utf-8")
             started = time.perf_counter()
             fill(db, n)
             build = time.perf_counter() - started

@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 
-from crawl_politeness import serve  # noqa: E402
+from crawl_politeness import copies, serve_feed, sources_toml  # noqa: E402
 from perfdoc import measured, numbers, publish, run_figures  # noqa: E402
 from transforms.evaluate import token_f1  # noqa: E402
 from transforms.errors import ParseError  # noqa: E402
@@ -98,20 +98,14 @@ def quality() -> list[tuple[str, int, float, float]]:
 
 
 def speed(n: int) -> dict:
-    originals = [html for _, html, _ in scrapinghub_pages()]
-    pages = {f"/news/{i:05d}": originals[i % len(originals)].replace(b"</body>", f"<p>Copy {i} of the page.</p></body>".encode(), 1)
-             for i in range(n)}
-    httpd, sent = serve(pages, 0.0)
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    urls = [f"{base}{p}" for p in pages]
-    pages["/feed.xml"] = ("<?xml version='1.0'?><rss version='2.0'><channel><title>bench</title>" + "".join(
-        f"<item><title>Item {i}</title><link>{u}</link></item>" for i, u in enumerate(urls)) + "</channel></rss>").encode()
+    pages = copies(n)
+    httpd, sent, base = serve_feed(pages)
+    urls = [f"{base}{p}" for p in pages if p.startswith("/news/")]
     try:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             sources, db = tmp / "sources.toml", tmp / "bench.duckdb"
-            sources.write_text(f'[[sources]]\nname = "bench"\nkind = "feed"\nurl = "{base}/feed.xml"\ncountry = "GB"\n'
-                               f'language = "en"\nallowed_hosts = ["127.0.0.1"]\nmin_delay_s = 0\nmax_concurrency = 8\n')
+            sources.write_text(sources_toml(base, extra="max_concurrency = 8\n"))
             env = {**os.environ, "SOCWATCH_DB": str(db)}
             started = time.perf_counter()
             run = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--sources", str(sources)], cwd=REPO, env=env,

@@ -14,7 +14,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -30,7 +30,7 @@ from rich.text import Text
 
 from flows import progress, settings
 from flows.pool import EXTRACTION, start_forkserver
-from flows.prefect_api import ApiStartError, early_api, using
+from flows.prefect_api import ApiProcess, ApiStartError, early_api, using
 from flows.sources import ConfigError, load_sources
 from flows.warc import WarcError, check_archive
 from transforms.vocabulary import TaxonomyError, vocabulary
@@ -180,14 +180,30 @@ def _preflight(cfg: settings.Settings) -> None:
         connect(cfg.db, access=cfg.access).close()
 
 
+@contextmanager
+def _api_with(cfg: settings.Settings, checks: Callable[[], None]) -> Iterator[ApiProcess | None]:
+    """Prefect's API for a command that runs a flow, and the command's `checks`: a temporary
+    API starts before them (it comes up while they run); the kept one (api_keep_s) is found or
+    started after them, so that a bad config leaves no server behind."""
+    if cfg.api_keep_s > 0:
+        checks()
+        with early_api(cfg.api_keep_s) as api:
+            yield api
+    else:
+        with early_api() as api:
+            checks()
+            yield api
+
+
 def _ingest(cfg: settings.Settings, replay: list[Path], record: Path | None, runner: dict | None = None) -> dict:
-    """Start Prefect's API early, check everything that can be checked, then run the flow.
-    `runner`: the IngestOptions fields of the task runner (made once the API is starting)."""
-    with early_api() as api:
-        return _checked_ingest(cfg, replay, record, runner or {}, api)
+    """Check everything that can be checked while Prefect's API starts, then run the flow.
+    `runner`: the IngestOptions fields of the task runner."""
+    runner = runner or {}
+    with _api_with(cfg, lambda: _ingest_checks(cfg, replay, record, runner)) as api:
+        return _checked_ingest(cfg, replay, record, runner, api)
 
 
-def _checked_ingest(cfg: settings.Settings, replay: list[Path], record: Path | None, runner: dict, api) -> dict:
+def _ingest_checks(cfg: settings.Settings, replay: list[Path], record: Path | None, runner: dict) -> None:
     with _config_checks():
         load_sources(cfg.sources)
         if runner.get("task_runner") == "dask" and record is not None:
@@ -199,6 +215,9 @@ def _checked_ingest(cfg: settings.Settings, replay: list[Path], record: Path | N
         if record is not None and record.exists():
             raise ConfigError(f"--record {record} exists already: record to a new file")
     _preflight(cfg)
+
+
+def _checked_ingest(cfg: settings.Settings, replay: list[Path], record: Path | None, runner: dict, api) -> dict:
     if runner.get("task_runner", "default") == "default" and not replay and (os.cpu_count() or 1) > 1:
         # The extraction workers' imports, while Prefect's API starts (not for a replay such as
         # the demo: too small for a pool, it would only take CPU from the API's start).
@@ -565,8 +584,7 @@ def reclassify(
     """Re-tag stored articles with the current taxonomy (nothing is fetched)."""
     started = time.monotonic()
     cfg = _resolved(db=db)
-    with early_api() as api:  # Prefect's API comes up while the checks and imports run
-        _preflight(cfg)
+    with _api_with(cfg, lambda: _preflight(cfg)) as api:  # Prefect's API comes up while the checks and imports run
         from flows.reclassify import ReclassifyOptions, run_reclassify
 
         options = ReclassifyOptions(everything=everything, taxonomy=cfg.taxonomy, access=cfg.access)

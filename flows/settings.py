@@ -36,6 +36,7 @@ class Settings:
     taxonomy: str | None = None
     db_memory: str = DEFAULT_WRITER_MEMORY
     batch_size: int = 100  # pages per fetch/extract/load batch of a run: small enough for the stages to overlap
+    api_keep_s: float = 600.0  # seconds the local Prefect API outlives the last command that used it
 
     @property
     def access(self) -> Access:
@@ -77,6 +78,8 @@ SETTINGS = (
     Setting("db_memory", "SOCWATCH_DB_MEMORY", "memory DuckDB may use in a command that writes the warehouse "
             "(beyond it, it spills to disk)", option=False),
     Setting("batch_size", "SOCWATCH_BATCH_SIZE", "pages per fetch/extract/load batch of a run (run, serve)", option=False),
+    Setting("api_keep_s", "SOCWATCH_API_KEEP_S", "seconds the local Prefect API (where none is configured) stays up "
+            "after the last command that used it, for the next one (0: each command starts and stops its own)", option=False),
 )
 BY_NAME = {s.name: s for s in SETTINGS}  # tests/test_settings.py checks it names every Settings field
 
@@ -99,8 +102,10 @@ def _problem(name: str, value: object) -> str | None:
     """Why `value` cannot be the setting `name`, or None."""
     if name == "cron":
         return cron_problem(value)
-    if name in ("interval", "lock_wait_s") and (value < 0 or (name == "interval" and value == 0)):
+    if name == "interval" and value <= 0:
         return f"{value!r} must be a number of seconds above 0"
+    if name in ("lock_wait_s", "api_keep_s") and value < 0:
+        return f"{value!r} must be a number of seconds, 0 or more"
     if name == "batch_size" and value < 1:
         return f"{value!r} must be a number of pages above 0"
     if name == "db_memory":

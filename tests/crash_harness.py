@@ -26,7 +26,7 @@ import pytest
 
 from conftest import LoopbackServer, Route, loopback_server, loopback_sources, prefect_home, rows
 
-BATCH = 50  # pages per fetch/extract/load batch: the commands' `batch_size` setting (SOCWATCH_BATCH_SIZE)
+BATCH = 25  # pages per fetch/extract/load batch: the commands' `batch_size` setting (SOCWATCH_BATCH_SIZE)
 N_PAGES = 4 * BATCH  # the feed's pages: four batches
 N_EXTRA = BATCH  # pages only the concurrency test's feed lists (its first batch)
 RECLASSIFY_BATCH = 2000  # articles per reclassify batch: flows.reclassify.ReclassifyOptions.batch_size
@@ -182,12 +182,12 @@ def own_api_env(tmp_path_factory, prefect_database) -> dict[str, str]:
     """The commands' environment: their own Prefect home (shared by the module's commands, as
     on one machine; its database already migrated), task lines logged, nothing from the
     caller's socwatch settings; each command starts its own temporary Prefect API (and must
-    take it down with it when killed)."""
+    take it down with it when killed: api_keep_s 0; the kept API is tests/test_prefect_api.py's)."""
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SOCWATCH_"))}
     home = prefect_home(tmp_path_factory.mktemp("prefect"), prefect_database)
     return {**keep, "PREFECT_HOME": str(home), "PREFECT_LOGGING_LEVEL": "INFO",
             "PREFECT_LOGGING_TO_API_ENABLED": "false", "PREFECT_UI_ENABLED": "false", "PYTHONUNBUFFERED": "1",
-            "SOCWATCH_LOCK_WAIT_S": "60", "SOCWATCH_BATCH_SIZE": str(BATCH)}
+            "SOCWATCH_LOCK_WAIT_S": "60", "SOCWATCH_BATCH_SIZE": str(BATCH), "SOCWATCH_API_KEEP_S": "0"}
 
 
 @pytest.fixture(scope="module")

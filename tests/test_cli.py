@@ -72,10 +72,13 @@ def test_demo_builds_the_promised_warehouse_and_a_second_demo_adds_nothing(tmp_p
 def test_a_bad_sources_file_exits_2_naming_the_entry_before_anything_runs(tmp_path):
     bad = tmp_path / "sources.toml"
     bad.write_text('[[sources]]\nname = "x"\nkind = "feed"\nurl = "https://e.org/f"\ncountry = "Britain"\nlanguage = "en"\n')
-    result = socwatch("run", "--sources", str(bad), "--db", str(tmp_path / "w.duckdb"))
+    home = tmp_path / "prefect"
+    result = socwatch("run", "--sources", str(bad), "--db", str(tmp_path / "w.duckdb"),
+                      env={"PREFECT_HOME": str(home), "PREFECT_API_URL": "", "SOCWATCH_API_KEEP_S": "600"})
     assert result.returncode == 2
     assert "source 'x' (entry 1): key 'country'" in result.stderr
     assert not (tmp_path / "w.duckdb").exists()
+    assert not home.exists()  # nor a Prefect API kept for the next command
 
 
 def test_sql_errors_and_missing_warehouses_exit_2_with_a_message(tmp_path):

@@ -14,7 +14,7 @@ group against a loopback server (the harness is tests/crash_harness.py), and:
 3. (the same file) runs two `socwatch run` on one warehouse at once (a short lock wait exits 2 naming the
    holder, a long one waits its turn) while readers read the published snapshot.
 
-The site is 200 article pages (four batches) generated here (government-style news HTML written by this
+The site is 100 article pages (four batches) generated here (government-style news HTML written by this
 test, no real text), so the tests need nothing from ../shared. The kill points are reached
 by construction: a stage that must be in flight at the kill is held until the test has killed.
 One failpoint in the code (`flows/failpoints.py`, armed by the environment) holds an
