@@ -93,10 +93,11 @@ def sources_toml(base: str, name: str = "bench", extra: str = "") -> str:
 
 
 def copies(n: int) -> dict[str, bytes]:
-    """N distinct pages from the real Scrapinghub pages (each copy gets a paragraph of its own)."""
+    """N distinct pages from the real Scrapinghub pages: each paragraph of a copy ends with its
+    number, so that copies differ in their article text too (copies of one text in one source
+    are folded into one article)."""
     originals = [gzip.decompress(p.read_bytes()) for p in sorted(CORPUS.glob("*.html.gz"))]
-    return {f"/news/{i:05d}": originals[i % len(originals)].replace(b"</body>", f"<p>Copy {i} of the page.</p></body>".encode(), 1)
-            for i in range(n)}
+    return {f"/news/{i:05d}": originals[i % len(originals)].replace(b"</p>", f" (copy {i})</p>".encode()) for i in range(n)}
 
 
 def main() -> None:

@@ -104,6 +104,11 @@ def test_lying_charsets_junk_pages_and_impossible_dates(loopback, tmp_path):
     PROSE * 3,
     "Die Polizei hat in Hamburg zwei Männer festgenommen und eine Tonne Kokain sichergestellt, die in einem Container versteckt war.",
     "ضبطت الشرطة شحنة كبيرة من الكوكايين في الميناء واعتقلت ثلاثة رجال بتهمة الاتجار بالمخدرات وغسل الأموال في المدينة",
+    # Latin script, a language whose function words the floor does not list (Indonesian) ...
+    "Polisi menangkap tiga orang tersangka di pelabuhan Tanjung Priok setelah menemukan satu ton kokain di dalam kontainer.",
+    # ... and a text of names and numbers with hardly a function word (a match report).
+    "Harbour City d. Riverside 70-44. Harbour City (3-1): Mendes 25 points. Okafor 17 points. Laine 10 points. "
+    "Riverside (1-3): Baptiste 15 points. Kowalski 12 points. Brennan 9 points. Nakamura 8 points.",
 ])
 def test_real_prose_in_any_script_passes_the_floor(text):
     assert prose_problem("A title", text) is None

@@ -103,7 +103,11 @@ def _invalid_utf8(body: bytes) -> int:
 MIN_WORDS = 10
 MIN_LETTER_SHARE = 0.55  # letters among the characters that are not white space
 MAX_JUNK_SHARE = 0.02  # replacement and control characters
-MIN_FUNCTION_WORDS = 0.03  # in Latin script: the share of words that are common function words
+MIN_FUNCTION_WORDS = 0.03  # in Latin script: the share of words that are common function words ...
+# ... or of vowels among its ASCII letters, for the languages whose function words we do not
+# list (Indonesian, say) and for texts of names and numbers (a match report): prose in a
+# Latin-script language has about 35-45%, letters at random 23%.
+MIN_VOWEL_SHARE = 0.30
 SOFT_404_WORDS = 120  # a page this short that says "not found" in its title or first line is one
 _FUNCTION_WORDS = frozenset(
     # English, Dutch, German, French, Spanish, Italian, Portuguese: the commonest short words.
@@ -123,7 +127,8 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 def prose_problem(title: str, text: str) -> str | None:
     """Why `text` under `title` is not an article's prose, or None: too few words, too few
     letters, junk characters, no recognisable language (Latin script without the function
-    words of any language we know), or a "page not found" page."""
+    words of any language we know and without the vowels of a language), or a "page not
+    found" page."""
     words = text.split()
     if len(words) < MIN_WORDS:
         return f"{len(words)} words, fewer than the {MIN_WORDS} of an article"
@@ -139,7 +144,11 @@ def prose_problem(title: str, text: str) -> str | None:
         tokens = [w.lower() for w in _WORD.findall(text)]
         common = sum(1 for w in tokens if w in _FUNCTION_WORDS)
         if common < MIN_FUNCTION_WORDS * len(tokens):
-            return f"no recognisable language: {common} of {len(tokens)} words are common words of the languages we read"
+            ascii_letters = [c for c in text if c.isascii() and c.isalpha()]
+            vowels = sum(1 for c in ascii_letters if c in "aeiouyAEIOUY")
+            if vowels < MIN_VOWEL_SHARE * len(ascii_letters):
+                return (f"no recognisable language: {common} of {len(tokens)} words are common words of the languages "
+                        f"we read, and {vowels} of {len(ascii_letters)} letters are vowels")
     if len(words) < SOFT_404_WORDS and (_NOT_FOUND.search(title) or _NOT_FOUND.search(text.split("\n", 1)[0])):
         return "a 'page not found' page served as a page (soft 404)"
     return None
