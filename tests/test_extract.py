@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import unicodedata
 
 import pytest
 
@@ -10,7 +11,7 @@ from flows.process import process_pages
 from schemas.records import FeedEntry, Fetched, Source, Status
 from transforms.evaluate import token_f1
 from transforms.errors import ParseError
-from transforms.extract import content_hash, decode_html, extract_article
+from transforms.extract import _CONTROL, _LATIN_LETTER, content_hash, decode_html, extract_article
 
 SOURCE = Source("src", "feed", "https://e.org/feed", "GB", "en", ("e.org",), title="Example publisher")
 
@@ -85,3 +86,12 @@ def test_language_tags_map_to_iso_639_1_or_none():
 
     assert [language_code(t) for t in ("en", "nl-NL", "EN_gb", " cy ", "dr", "fil", "", None)] == \
         ["en", "nl", "en", "cy", None, None, None, None]
+
+
+def test_the_prose_floors_character_classes_are_the_unicode_properties_they_stand_for():
+    """transforms/extract.py counts with regular expressions: control, private-use and
+    surrogate code points (categories Cc, Co, Cs) and the letters of the Latin blocks."""
+    code_points = [chr(i) for i in range(0x110000)]
+    assert [c for c in code_points if (unicodedata.category(c) in ("Cc", "Co", "Cs")) != bool(_CONTROL.fullmatch(c))] == []
+    assert [c for c in code_points[:0x300] if (c.isalpha() and (c.isascii() or "\u00c0" <= c <= "\u024f"))
+            != bool(_LATIN_LETTER.fullmatch(c))] == []
