@@ -29,21 +29,25 @@ POLL_S = 1.0
 
 def watch(server, users_path: Path, keep_s: float) -> None:
     """Set `server.should_exit` once no command has used it for `keep_s` seconds; the users'
-    lock is then held until this process exits."""
-    users = open(users_path, "a")  # noqa: SIM115 (held to the end of the process)
-    last_used = time.time()
-    while not server.should_exit:
-        time.sleep(POLL_S)
-        try:
-            fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # a command holds it: in use
-            last_used = time.time()
-            continue
-        last_used = max(last_used, os.stat(users_path).st_mtime)
-        if time.time() - last_used >= keep_s:
-            server.should_exit = True
-            return
-        fcntl.flock(users, fcntl.LOCK_UN)
+    lock is then held until this process exits. A home whose lock file is gone (removed with
+    its folder) can find the server no more: it stops too."""
+    try:
+        users = open(users_path, "a")  # noqa: SIM115 (held to the end of the process)
+        last_used = time.time()
+        while not server.should_exit:
+            time.sleep(POLL_S)
+            try:
+                fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # a command holds it: in use
+                last_used = time.time()
+                continue
+            last_used = max(last_used, os.stat(users_path).st_mtime)
+            if time.time() - last_used >= keep_s:
+                break
+            fcntl.flock(users, fcntl.LOCK_UN)
+    except OSError:
+        pass
+    server.should_exit = True
 
 
 def detach(argv: list[str]) -> None:

@@ -230,12 +230,14 @@ def _running(pid: int | None, command: str | None = None) -> bool:
     except PermissionError:
         return True
     try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return True
-    if not cmdline:  # a zombie: ended, not yet reaped
+    except (OSError, IndexError):
+        return True  # no /proc here: it runs
+    if state in ("Z", "X"):  # ended, not yet reaped
         return False
-    return command is None or command.encode() in cmdline
+    # An empty command line: the process is between fork and exec (or a kernel thread).
+    return command is None or not cmdline or command.encode() in cmdline
 
 
 def _write_atomically(path: Path, text: str) -> None:
