@@ -187,7 +187,12 @@ def _api_with(cfg: settings.Settings, checks: Callable[[], None]) -> Iterator[Ap
     started after them, so that a bad config leaves no server behind."""
     if cfg.api_keep_s > 0:
         checks()
-        with early_api(cfg.api_keep_s) as api:
+        with contextlib.ExitStack() as stack:
+            try:
+                api = stack.enter_context(early_api(cfg.api_keep_s))
+            except (ApiStartError, OSError) as exc:
+                raise _fail(f"the kept Prefect API could not be started ({exc}); SOCWATCH_API_KEEP_S=0 starts a "
+                            "temporary one per command", EXIT_FAILED) from None
             yield api
     else:
         with early_api() as api:

@@ -137,6 +137,15 @@ def test_the_api_never_stops_under_a_command_and_a_command_killed_outright_leave
     assert record(home) is None
 
 
+def test_a_kept_api_that_cannot_start_fails_the_command_with_a_message(tmp_path):
+    home = tmp_path / "prefect"
+    (home / USERS).mkdir(parents=True)  # a folder where the lock file should be
+    command = reclassify(home, tmp_path / "w.duckdb")
+    output, _ = command.communicate(timeout=120)
+    assert command.returncode == 1 and "the kept Prefect API could not be started" in output
+    assert "Traceback" not in output
+
+
 def test_a_negative_keep_is_refused_naming_the_variable(tmp_path):
     result = subprocess.run([sys.executable, "-m", "flows.cli", "config"], cwd=tmp_path, capture_output=True, text=True,
                             env={**env(tmp_path / "prefect"), "SOCWATCH_API_KEEP_S": "-1"}, timeout=60)
