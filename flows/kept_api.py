@@ -14,7 +14,6 @@ SIGTERM stops it too (uvicorn's own handler).
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import subprocess
 import sys
@@ -22,17 +21,19 @@ import threading
 import time
 from pathlib import Path
 
-from flows.prefect_api import LOG, RECORD, USERS
+from flows.prefect_api import LOG, USERS, _forget
 
 POLL_S = 1.0
+_USERS = None  # the users' lock file, open (and, once idle, locked) until the process exits
 
 
 def watch(server, users_path: Path, keep_s: float) -> None:
     """Set `server.should_exit` once no command has used it for `keep_s` seconds; the users'
     lock is then held until this process exits. A home whose lock file is gone (removed with
     its folder) can find the server no more: it stops too."""
+    global _USERS
     try:
-        users = open(users_path, "a")  # noqa: SIM115 (held to the end of the process)
+        users = _USERS = open(users_path, "a")  # noqa: SIM115 (held to the end of the process: its lock too)
         last_used = time.time()
         while not server.should_exit:
             time.sleep(POLL_S)
@@ -43,6 +44,7 @@ def watch(server, users_path: Path, keep_s: float) -> None:
                 continue
             last_used = max(last_used, os.stat(users_path).st_mtime)
             if time.time() - last_used >= keep_s:
+                _forget(users_path.parent, os.getpid())  # before it stops: no command finds a server that is stopping
                 break
             fcntl.flock(users, fcntl.LOCK_UN)
     except OSError:
@@ -71,12 +73,7 @@ def main(argv: list[str]) -> None:
     try:
         server.run()
     finally:
-        record = home / RECORD
-        try:
-            if json.loads(record.read_text(encoding="utf-8")).get("pid") == os.getpid():
-                record.unlink()
-        except (OSError, ValueError, AttributeError):
-            pass  # gone, or another server's now
+        _forget(home, os.getpid())
 
 
 if __name__ == "__main__":

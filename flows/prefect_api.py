@@ -48,6 +48,7 @@ class ApiProcess:
         self.process = process
         self.pid = process.pid if process is not None else pid
         self.kept = process is None  # not our child: left running by stop()
+        self.home: Path | None = None  # a kept server's Prefect home
         self.port = port
         self.url = f"http://127.0.0.1:{port}/api"
         self.ui_url = f"http://127.0.0.1:{port}"
@@ -86,8 +87,8 @@ class ApiProcess:
                     pass
                 time.sleep(0.1)
         self.stop()
-        if self.kept and _running(self.pid, "flows.kept_api"):  # hung: the next command starts a new one
-            os.kill(self.pid, signal.SIGTERM)
+        if self.kept and self.home:  # not ended (other commands may use it), but forgotten: the next command starts a new one
+            _forget(self.home, self.pid)
         raise ApiStartError(f"the Prefect server did not answer within {timeout:.0f} s")
 
     def stop(self) -> None:
@@ -190,6 +191,7 @@ def kept_api(home: Path, keep_s: float) -> Iterator[ApiProcess]:
                     api = _detached(home, keep_s)
                     record = {"pid": api.pid, "port": api.port, "executable": sys.executable}
                     _write_atomically(home / RECORD, json.dumps(record))
+                api.home = home
             yield api
         finally:
             os.utime(users.fileno())
@@ -199,9 +201,12 @@ def _detached(home: Path, keep_s: float) -> ApiProcess:
     """A kept server for `home`, started by a launcher that exits at once: a process of its
     own session, nobody's child (it outlives this command and any kill of its process group)."""
     port = free_port()
-    launcher = subprocess.run([sys.executable, "-m", "flows.kept_api", "--detach", str(port), f"{keep_s:g}", str(home)],
-                              env={**_server_env(), "PREFECT_HOME": str(home)}, stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=START_TIMEOUT_S)
+    try:
+        launcher = subprocess.run([sys.executable, "-m", "flows.kept_api", "--detach", str(port), f"{keep_s:g}", str(home)],
+                                  env={**_server_env(), "PREFECT_HOME": str(home)}, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=START_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise ApiStartError(f"the kept Prefect server's launcher did not answer within {START_TIMEOUT_S:.0f} s") from None
     if launcher.returncode != 0 or not launcher.stdout.strip().isdigit():
         raise ApiStartError(f"the kept Prefect server could not be started: {(launcher.stderr or launcher.stdout)[-300:]}")
     return ApiProcess(None, port, int(launcher.stdout))
@@ -227,8 +232,8 @@ def _running(pid: int | None, command: str | None = None) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # another user's process: not a server of ours (its pid reused)
+        return False
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -238,6 +243,15 @@ def _running(pid: int | None, command: str | None = None) -> bool:
         return False
     # An empty command line: the process is between fork and exec (or a kernel thread).
     return command is None or not cmdline or command.encode() in cmdline
+
+
+def _forget(home: Path, pid: int | None) -> None:
+    """Remove the home's record where it still names `pid`."""
+    try:
+        if json.loads((home / RECORD).read_text(encoding="utf-8")).get("pid") == pid:
+            (home / RECORD).unlink()
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _write_atomically(path: Path, text: str) -> None:

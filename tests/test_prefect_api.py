@@ -94,7 +94,9 @@ def test_commands_started_at_once_share_one_api_the_next_command_uses_it_and_it_
         completed(command)
     first = record(home)
     assert first is not None and servers(home) == [first["pid"]]  # one, and it outlived the commands
-    completed(reclassify(home, tmp_path / "w0.duckdb"))
+    with open(home / USERS, "a") as users:  # held by the test meanwhile: the server cannot stop before the next command
+        fcntl.flock(users, fcntl.LOCK_SH)
+        completed(reclassify(home, tmp_path / "w0.duckdb"))
     assert record(home) == first and servers(home) == [first["pid"]]  # the next command started none
 
     # Idle for KEEP_S: it stops itself and removes its record.
@@ -105,22 +107,23 @@ def test_commands_started_at_once_share_one_api_the_next_command_uses_it_and_it_
 def test_the_api_never_stops_under_a_command_and_a_command_killed_outright_leaves_it_to_stop_when_idle(home):
     # A stale record (its process gone) is replaced by a new server.
     (home / RECORD).write_text(json.dumps({"pid": 2**22 + 1, "port": 9, "executable": sys.executable}))
-    with kept_api(home, KEEP_S) as api:
-        api.wait()
-        assert record(home)["pid"] == api.pid and servers(home) == [api.pid]
-        # Another command, which holds the API for longer than KEEP_S (the server stays up all
-        # along), then is killed outright (SIGKILL): the server is not its child to end (other
-        # commands use it); its lock went with it, so the server stops once idle.
-        holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-            import time
-            from pathlib import Path
-            from flows.prefect_api import kept_api
-            with kept_api(Path({str(home)!r}), {KEEP_S}) as api:
-                print(api.pid, flush=True)
-                time.sleep(600)
-            """)], cwd=REPO, env=env(home), stdout=subprocess.PIPE, text=True)
+    holder = None
     try:
-        assert holder.stdout.readline().strip() == str(api.pid)  # the same server
+        with kept_api(home, KEEP_S) as api:
+            api.wait()
+            assert record(home)["pid"] == api.pid and servers(home) == [api.pid]
+            # Another command, which holds the API for longer than KEEP_S (the server stays up
+            # all along), then is killed outright (SIGKILL): the server is not its child to end
+            # (other commands use it); its lock went with it, so the server stops once idle.
+            holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+                import time
+                from pathlib import Path
+                from flows.prefect_api import kept_api
+                with kept_api(Path({str(home)!r}), {KEEP_S}) as api:
+                    print(api.pid, flush=True)
+                    time.sleep(600)
+                """)], cwd=REPO, env=env(home), stdout=subprocess.PIPE, text=True)
+            assert holder.stdout.readline().strip() == str(api.pid)  # the same server, held by both for a while
         with open(home / USERS, "a") as users:  # held (shared) by the command
             with pytest.raises(BlockingIOError):
                 fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -130,9 +133,10 @@ def test_the_api_never_stops_under_a_command_and_a_command_killed_outright_leave
         holder.wait(timeout=30)
         assert _running(api.pid, "flows.kept_api")
     finally:
-        holder.kill()
-        holder.wait(timeout=30)
-        holder.stdout.close()
+        if holder is not None:
+            holder.kill()
+            holder.wait(timeout=30)
+            holder.stdout.close()
     until("the server left by the killed command stopped", lambda: not servers(home), STOPS_WITHIN_S)
     assert record(home) is None
 
