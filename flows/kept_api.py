@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from flows.prefect_api import LOG, USERS, _forget
+from flows.prefect_api import KEPT_MODULE, LOG, USERS, _forget
 
 POLL_S = 1.0
 _USERS = None  # the users' lock file, open (and, once idle, locked) until the process exits
@@ -56,7 +56,7 @@ def detach(argv: list[str]) -> None:
     """Start the server (`argv` as main's) in a new session, its output to the home's log;
     print its process id and exit at once, leaving it to init."""
     with open(Path(argv[2]) / LOG, "ab") as log:
-        server = subprocess.Popen([sys.executable, "-m", "flows.kept_api", *argv], stdin=subprocess.DEVNULL, stdout=log,
+        server = subprocess.Popen([sys.executable, "-m", KEPT_MODULE, *argv], stdin=subprocess.DEVNULL, stdout=log,
                                   stderr=subprocess.STDOUT, start_new_session=True)
     print(server.pid, flush=True)
     os._exit(0)  # not Python's exit: it would warn that the server still runs

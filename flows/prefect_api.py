@@ -44,11 +44,11 @@ class ApiProcess:
     process (stopped, or on Linux killed with it even if this process is killed outright),
     or a kept one (`process` None) that another command started and that ends itself."""
 
-    def __init__(self, process: subprocess.Popen | None, port: int, pid: int | None = None):
+    def __init__(self, process: subprocess.Popen | None, port: int, pid: int | None = None, home: Path | None = None):
         self.process = process
         self.pid = process.pid if process is not None else pid
         self.kept = process is None  # not our child: left running by stop()
-        self.home: Path | None = None  # a kept server's Prefect home
+        self.home = home  # a kept server's Prefect home
         self.port = port
         self.url = f"http://127.0.0.1:{port}/api"
         self.ui_url = f"http://127.0.0.1:{port}"
@@ -87,7 +87,7 @@ class ApiProcess:
                     pass
                 time.sleep(0.1)
         self.stop()
-        if self.kept and self.home:  # not ended (other commands may use it), but forgotten: the next command starts a new one
+        if self.kept:  # not ended (other commands may use it), but forgotten: the next command starts a new one
             _forget(self.home, self.pid)
         raise ApiStartError(f"the Prefect server did not answer within {timeout:.0f} s")
 
@@ -170,6 +170,7 @@ RECORD = "socwatch-api.json"  # the server: its process, port and the interprete
 START_LOCK = "socwatch-api.lock"  # taken by a command while it finds or starts the server
 USERS = "socwatch-api.users"  # shared by the commands using the server; exclusive as it stops
 LOG = "socwatch-api.log"  # the server's own output
+KEPT_MODULE = "flows.kept_api"  # the server's module, in its command line
 
 
 def prefect_home() -> Path:
@@ -191,7 +192,6 @@ def kept_api(home: Path, keep_s: float) -> Iterator[ApiProcess]:
                     api = _detached(home, keep_s)
                     record = {"pid": api.pid, "port": api.port, "executable": sys.executable}
                     _write_atomically(home / RECORD, json.dumps(record))
-                api.home = home
             yield api
         finally:
             os.utime(users.fileno())
@@ -202,14 +202,14 @@ def _detached(home: Path, keep_s: float) -> ApiProcess:
     own session, nobody's child (it outlives this command and any kill of its process group)."""
     port = free_port()
     try:
-        launcher = subprocess.run([sys.executable, "-m", "flows.kept_api", "--detach", str(port), f"{keep_s:g}", str(home)],
+        launcher = subprocess.run([sys.executable, "-m", KEPT_MODULE, "--detach", str(port), f"{keep_s:g}", str(home)],
                                   env={**_server_env(), "PREFECT_HOME": str(home)}, stdin=subprocess.DEVNULL,
                                   capture_output=True, text=True, timeout=START_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise ApiStartError(f"the kept Prefect server's launcher did not answer within {START_TIMEOUT_S:.0f} s") from None
     if launcher.returncode != 0 or not launcher.stdout.strip().isdigit():
         raise ApiStartError(f"the kept Prefect server could not be started: {(launcher.stderr or launcher.stdout)[-300:]}")
-    return ApiProcess(None, port, int(launcher.stdout))
+    return ApiProcess(None, port, int(launcher.stdout), home)
 
 
 def _recorded(home: Path) -> ApiProcess | None:
@@ -219,9 +219,9 @@ def _recorded(home: Path) -> ApiProcess | None:
         pid, port, executable = int(record["pid"]), int(record["port"]), str(record["executable"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if executable != sys.executable or not _running(pid, "flows.kept_api"):
+    if executable != sys.executable or not _running(pid, KEPT_MODULE):
         return None
-    return ApiProcess(None, port, pid)
+    return ApiProcess(None, port, pid, home)
 
 
 def _running(pid: int | None, command: str | None = None) -> bool:

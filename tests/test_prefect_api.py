@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, prefect_home
-from flows.prefect_api import RECORD, USERS, _running, kept_api
+from flows.prefect_api import KEPT_MODULE, RECORD, USERS, _running, kept_api
 from flows.kept_api import POLL_S
 
 pytestmark = [
@@ -43,7 +43,7 @@ def servers(home: Path) -> list[int]:
                 cmdline = (proc / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"flows.kept_api" in cmdline and str(home).encode() in cmdline:
+            if KEPT_MODULE.encode() in cmdline and str(home).encode() in cmdline:
                 found.append(int(proc.name))
     return found
 
@@ -131,7 +131,7 @@ def test_the_api_never_stops_under_a_command_and_a_command_killed_outright_leave
         assert servers(home) == [api.pid]  # in use by the holder alone, longer than KEEP_S
         holder.kill()
         holder.wait(timeout=30)
-        assert _running(api.pid, "flows.kept_api")
+        assert _running(api.pid, KEPT_MODULE)
     finally:
         if holder is not None:
             holder.kill()
