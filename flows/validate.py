@@ -78,7 +78,7 @@ def source_rows(sources: Sequence[Source]) -> pl.DataFrame:
 
 
 def tag_rows(tags: Tags) -> dict[str, list[dict]]:
-    """The rows of the tag tables (themes, countries, dyads, labels) for one article's tags."""
+    """The rows of the tag tables (themes, countries, dyads, labels, facts) for one article's tags."""
     a_id = tags.article_id
     return {
         "article_themes": [{"article_id": a_id, "theme": t.theme, "score": t.score,
@@ -90,6 +90,10 @@ def tag_rows(tags: Tags) -> dict[str, list[dict]]:
                           for (x, y), why in zip(tags.dyads, tags.dyad_evidence or [(None,) * 4] * len(tags.dyads), strict=True)],
         "article_labels": [{"article_id": a_id, "bilateral": tags.bilateral, "announcement_type": tags.announcement_type,
                             "taxonomy_version": tags.taxonomy_version, "tag_basis": tags.basis}],
+        "article_facts": [{"article_id": a_id, "seq": n, "kind": f.kind, "subject": f.subject, "quantity": f.quantity,
+                           "unit": f.unit, "value": f.value, "action": f.action, "country": f.country,
+                           "evidence_in": f.where, "evidence_start": f.start, "evidence_end": f.end,
+                           "taxonomy_version": tags.taxonomy_version} for n, f in enumerate(tags.facts)],
     }
 
 

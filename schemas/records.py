@@ -196,6 +196,31 @@ class ThemeScore:
     evidence: tuple[tuple[str, int], ...]  # (matched term, count)
 
 
+FACT_KINDS = ("drug", "money", "firearms", "ammunition", "arrests", "charged", "operation", "agency")
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A fact read from an announcement (transforms/facts.py), with the span it was read from.
+
+    `subject`: the substance (drug), the currency (money), the name (operation, agency);
+    `quantity` and `unit` as written (drug: kg, g, t, lb, oz, l, plants, pills, units);
+    `value`: kilograms for a drug's mass, the amount for money, the number for counts;
+    `action`: what happened to money (seized, frozen, confiscated, laundered, defrauded,
+    bribe, fine, other); `country`: an agency's."""
+
+    kind: str
+    subject: str | None = None
+    quantity: float | None = None
+    unit: str | None = None
+    value: float | None = None
+    action: str | None = None
+    country: str | None = None
+    where: str = "text"  # "title" or "text"
+    start: int = 0  # character offsets in it
+    end: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Tags:
     """What the classifier says of an article."""
@@ -214,6 +239,7 @@ class Tags:
     # translation tagged from its original), or "no_vocabulary" (a language the vocabulary
     # does not cover, and no original: no themes, only the publisher's country).
     basis: str = "text"
+    facts: tuple[Fact, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from schemas.codes import ACTOR_CODES, ISO_639_1
-from schemas.records import ANNOUNCEMENT_TYPES, FUTURE_SLACK, MAX_TITLE, Status
+from schemas.records import ANNOUNCEMENT_TYPES, FACT_KINDS, FUTURE_SLACK, MAX_TITLE, Status
 
 UTC_TS = pl.Datetime("us", "UTC")
 EVIDENCE = pl.List(pl.Struct({"term": pl.Utf8, "count": pl.Int32}))
@@ -50,7 +50,7 @@ SOURCE_RE = r"^[a-z0-9-]+$"  # as the sources file requires of a name
 MAX_URL = 2048  # the sitemaps protocol's limit; browsers and most servers accept no more
 SCORE_SLACK = 5e-4  # scores are stored rounded to 3 decimals
 # The tables of an article's tags, written and replaced together (a load, a reclassify).
-CHILD_TABLES = ("article_themes", "article_countries", "article_dyads", "article_labels")
+CHILD_TABLES = ("article_themes", "article_countries", "article_dyads", "article_labels", "article_facts")
 URL_KINDS = ("feed", "page")  # a discovery URL (feed, API listing, sitemap) or an article page
 CHANGES = ("new", "updated", "unchanged")
 STATUSES = tuple(s.value for s in Status)
@@ -268,6 +268,33 @@ class ArticleDyads(_Model):
                                "a sentence's offsets: 0 <= start <= end")
 
 
+class ArticleFacts(_Tags):
+    seq: pl.Int32
+    kind: str
+    subject: str = pa.Field(nullable=True)
+    quantity: float = pa.Field(nullable=True)
+    unit: str = pa.Field(nullable=True)
+    value: float = pa.Field(nullable=True)
+    action: str = pa.Field(nullable=True)
+    country: str = pa.Field(nullable=True)
+    evidence_in: str
+    evidence_start: pl.Int32
+    evidence_end: pl.Int32
+
+    seq_place = _column_check("seq", name="non_negative", rule=lambda c: c >= 0, description="0 or more")
+    kind_known = _column_check("kind", name="fact_kind", rule=_one_of(FACT_KINDS), description=", ".join(FACT_KINDS))
+    one_per_seq = _unique("article_id", "seq")
+    evidence_place = _column_check("evidence_in", name="evidence_place", rule=_one_of(["text", "title"]),
+                                   description="title or text")
+    evidence_span = _row_check("evidence_span", ("evidence_start", "evidence_end"), lambda a, b: (a >= 0) & (b > a),
+                               "a span's offsets: 0 <= start < end")
+    finite = _column_check("quantity", "value", name="finite_positive",
+                           rule=lambda c: c.is_null() | (c.is_finite() & (c > 0)), description="a positive finite number")
+    agency_country = _row_check("agency_country", ("kind", "country"),
+                                lambda k, c: (k != "agency") | (c.is_in(sorted(ACTOR_CODES | {"INT"})).fill_null(False)),
+                                "an agency's country: ISO alpha-2, EU or INT")
+
+
 class ArticleLabels(_Tags):
     bilateral: bool
     announcement_type: str
@@ -376,6 +403,11 @@ TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
     TableSpec("article_labels", {"article_id": pl.Utf8, "bilateral": pl.Boolean, "announcement_type": pl.Utf8,
                                  "taxonomy_version": pl.Utf8, "tag_basis": pl.Utf8},
               ("article_id",), "replace", ArticleLabels, stamped=(("classified_at", "stamp"),)),
+    TableSpec("article_facts", {"article_id": pl.Utf8, "seq": pl.Int32, "kind": pl.Utf8, "subject": pl.Utf8,
+                                "quantity": pl.Float64, "unit": pl.Utf8, "value": pl.Float64, "action": pl.Utf8,
+                                "country": pl.Utf8, "evidence_in": pl.Utf8, "evidence_start": pl.Int32,
+                                "evidence_end": pl.Int32, "taxonomy_version": pl.Utf8},
+              ("article_id", "seq"), "replace", ArticleFacts),
     TableSpec("crawl_events", {
         "source": pl.Utf8, "url": pl.Utf8, "url_kind": pl.Utf8, "status": pl.Utf8, "http_status": pl.Int32,
         "error": pl.Utf8, "final_url": pl.Utf8, "content_type": pl.Utf8, "bytes": pl.Int64, "elapsed_ms": pl.Int32,

@@ -448,8 +448,10 @@ CONTENT = {
     "article_countries": "SELECT article_id, country FROM article_countries",
     "article_dyads": "SELECT article_id, country_a, country_b FROM article_dyads",
     "article_labels": "SELECT article_id, bilateral, announcement_type, taxonomy_version FROM article_labels",
+    "article_facts": "SELECT article_id, seq, kind, subject, value, action, country, evidence_start, taxonomy_version "
+                     "FROM article_facts",
 }
-TAGS = ("article_themes", "article_countries", "article_dyads", "article_labels")
+TAGS = ("article_themes", "article_countries", "article_dyads", "article_labels", "article_facts")
 
 _ORPHANS = "SELECT count(*) FROM {t} x WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.article_id = x.article_id)"
 INTEGRITY = {

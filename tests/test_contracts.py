@@ -38,6 +38,7 @@ ROW_KEYS = {
     "article_countries": ("article_id", "country"),
     "article_dyads": ("article_id", "country_a", "country_b"),
     "article_labels": ("article_id",),
+    "article_facts": ("article_id", "seq"),
     "crawl_events": ("url",),
     "http_cache": ("url",),
 }
@@ -92,6 +93,21 @@ def labels_rows() -> list[dict]:
             for a, b, t in ((IDS[0], True, "agreement"), (IDS[1], False, "operation_result"), (IDS[2], False, "other"))]
 
 
+def facts_rows() -> list[dict]:
+    base = {"subject": None, "quantity": None, "unit": None, "value": None, "action": None, "country": None,
+            "evidence_in": "text", "taxonomy_version": "tx-contract"}
+    return [
+        {**base, "article_id": IDS[0], "seq": 0, "kind": "drug", "subject": "cocaine", "quantity": 3.2, "unit": "t",
+         "value": 3200.0, "evidence_start": 10, "evidence_end": 28},
+        {**base, "article_id": IDS[0], "seq": 1, "kind": "money", "subject": "EUR", "quantity": 1.5e6, "unit": "EUR",
+         "value": 1.5e6, "action": "seized", "evidence_start": 40, "evidence_end": 54},
+        {**base, "article_id": IDS[0], "seq": 2, "kind": "agency", "subject": "FIOD", "country": "NL",
+         "evidence_in": "title", "evidence_start": 0, "evidence_end": 4},
+        {**base, "article_id": IDS[1], "seq": 0, "kind": "arrests", "quantity": 2.0, "value": 2.0, "evidence_start": 5,
+         "evidence_end": 20},
+    ]
+
+
 def events_rows() -> list[dict]:
     base = {"source": "gov-example", "http_status": 200, "error": None, "content_type": "text/html; charset=utf-8",
             "bytes": 20_000, "elapsed_ms": 120, "change": None, "event_at": RECENT}
@@ -122,7 +138,8 @@ def cache_rows() -> list[dict]:
 
 VALID = {
     "articles": articles_rows, "article_themes": themes_rows, "article_countries": countries_rows,
-    "article_dyads": dyads_rows, "article_labels": labels_rows, "crawl_events": events_rows, "http_cache": cache_rows,
+    "article_dyads": dyads_rows, "article_labels": labels_rows, "article_facts": facts_rows, "crawl_events": events_rows,
+    "http_cache": cache_rows,
 }
 
 
@@ -202,6 +219,19 @@ CASES = [
     Case("article_labels", "announcement_type", "announcement_type", {"announcement_type": "press_release"}),
     Case("article_labels", "taxonomy_version", "not_blank", {"taxonomy_version": ""}),
     Case("article_labels", None, "unique_article_id", _copy_of_first("article_id"), row=2),
+    # article_facts
+    *_not_null("article_facts", "article_id", "seq", "kind", "evidence_in", "evidence_start", "evidence_end",
+               "taxonomy_version"),
+    Case("article_facts", "article_id", "article_id_format", {"article_id": "facts"}),
+    Case("article_facts", "seq", "non_negative", {"seq": -1}),
+    Case("article_facts", "kind", "fact_kind", {"kind": "seizure"}),
+    Case("article_facts", "taxonomy_version", "not_blank", {"taxonomy_version": " "}),
+    Case("article_facts", None, "unique_article_id_seq", _copy_of_first("article_id", "seq"), row=3),
+    Case("article_facts", "evidence_in", "evidence_place", {"evidence_in": "summary"}),
+    Case("article_facts", None, "evidence_span", {"evidence_start": 30, "evidence_end": 30}),
+    Case("article_facts", "quantity", "finite_positive", {"quantity": float("nan")}),
+    Case("article_facts", "value", "finite_positive", {"value": -3.0}),
+    Case("article_facts", None, "agency_country", {"country": "UK"}, row=2),
     # crawl_events
     *_not_null("crawl_events", "source", "url", "url_kind", "status", "event_at"),
     Case("crawl_events", "source", "source_name", {"source": ""}),

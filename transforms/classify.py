@@ -14,6 +14,7 @@ from dataclasses import replace
 from schemas.records import Tags, ThemeScore
 from transforms.actors import Sentence, find_actors, sentence_index, sentences
 from transforms.errors import internal_error
+from transforms.facts import extract_facts
 from transforms.matcher import Match, fold, words
 from transforms.vocabulary import Vocabulary, vocabulary
 
@@ -271,9 +272,11 @@ def tag(article_id: str, title: str, text: str, publisher_country: str | None, l
     (`no_vocabulary`, the publisher's country only), never tagged "no theme" as if it were read."""
     vocab = vocab or vocabulary()
     if original_url:
-        return replace(classify(article_id, title, text, publisher_country, vocab), basis=f"original {original_url}")
+        tags = replace(classify(article_id, title, text, publisher_country, vocab), basis=f"original {original_url}")
+        return replace(tags, facts=extract_facts(title, text, None, publisher_country))
     if not language or language in vocab.languages:
-        return classify(article_id, title, text, publisher_country, vocab)
+        tags = classify(article_id, title, text, publisher_country, vocab)
+        return replace(tags, facts=extract_facts(title, text, language, publisher_country))
     return Tags(article_id=article_id, taxonomy_version=vocab.version,
                 countries=(publisher_country,) if publisher_country else (), basis="no_vocabulary")
 

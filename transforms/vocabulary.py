@@ -23,6 +23,7 @@ from pathlib import Path
 
 from schemas.records import ANNOUNCEMENT_TYPES
 from transforms.actors import Roles, WordSet
+from transforms.facts import facts_vocabulary
 from transforms.matcher import Matcher, Pattern, PatternError, compile_pattern, fold, words
 
 HERE = Path(__file__).resolve().parent
@@ -229,7 +230,11 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
     roles = _roles(cues, _get(cues, cue, "", "roles", "table", {}), _get(countries, ctr_meta, "meta", "ambiguous", "strings", []),
                    _get(cues, coop, "cooperation", "max_partners", "whole", 4))
     # default=str: TOML dates and times, which JSON has not.
-    digest = hashlib.sha256(json.dumps([tax, ctr, cue], sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    # The facts' vocabulary (facts.toml, agencies.toml) is part of the version: facts are
+    # recomputed by `reclassify` like tags.
+    facts_digest = facts_vocabulary().digest
+    digest = hashlib.sha256(json.dumps([tax, ctr, cue, facts_digest], sort_keys=True, ensure_ascii=False,
+                                       default=str).encode()).hexdigest()
     return Vocabulary(
         version=f"tx-{digest[:12]}",
         themes=themes,
