@@ -5,8 +5,9 @@
 Scores transforms/facts.py on tests/data/facts_gold.jsonl (108 real announcements of
 ../shared/corpus, labelled by reading; conventions in tests/data/FACTS.md): per fact kind and
 per half (`dev`, looked at while building; `held_out`, only scored), and the share of matched
-money amounts whose action is right. `--errors KIND` lists each article where that kind's
-facts differ from the labels (for your own work: never tune to a single document).
+money amounts whose action is right. `--errors KIND` lists each article of the dev half where
+that kind's facts differ from the labels (for your own work: never tune to a single document;
+the held-out half is only scored).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def main() -> None:
         kind = sys.argv[sys.argv.index("--errors") + 1]
         fv = facts_vocabulary()
         for g, d, facts in zip(gold, docs, predicted, strict=True):
+            if g["split"] != "dev":
+                continue
             want = Counter(label_key(fv, f) for f in g["facts"] if f["kind"] == kind)
             got = Counter(fact_key(fv, f) for f in facts if f.kind == kind)
             if want != got:

@@ -11,7 +11,6 @@ are read in the locale of the text's language ("3,2 ton" in Dutch, "1,200 kg" in
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 import re
@@ -29,7 +28,6 @@ HERE = Path(__file__).resolve().parent
 FACTS_FILE = HERE / "facts.toml"
 AGENCIES_FILE = HERE / "agencies.toml"
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9À-Ý])|\n+")
 _WORD_NUMBER_LANGS = ("en", "nl")
 
 
@@ -43,8 +41,18 @@ def _alternation(terms: Iterable[str], literal: bool = False) -> str:
 class FactsVocabulary:
     digest: str  # of both files' parsed content: part of the taxonomy version
     sentence_chars: int
-    number_starts: frozenset[str]
+    number_words: frozenset[str]  # the words a number may begin with (lower case), but "a", "an", "een"
     nl_compound: re.Pattern
+    # Gates: a kind is looked for only where one of its words is among the text's words (a
+    # set lookup instead of a pattern tried over the whole text).
+    substance_words: frozenset[str]
+    firearm_words: frozenset[str]
+    ammunition_words: frozenset[str]
+    person_words: frozenset[str]
+    currency_words: frozenset[str]
+    operation_words: frozenset[str]
+    local_words: frozenset[str]
+    agency_names: dict[str, tuple[str, ...]]  # a name's first word (lower case) -> the names, longest first
     scales: dict[str, float]
     fixed: dict[str, float]
     units: dict[str, str]  # a written unit (folded) -> its canonical unit
@@ -56,6 +64,8 @@ class FactsVocabulary:
     agencies: dict[str, tuple[str, str]]  # a written name -> (canonical name, country)
     not_operation: frozenset[str]
     drug: re.Pattern
+    drug_count: re.Pattern
+    count_suffixes: tuple[str, ...]
     substance: re.Pattern
     seizure: re.Pattern
     not_seized: re.Pattern
@@ -72,8 +82,8 @@ class FactsVocabulary:
     charge: re.Pattern
     charged_one: re.Pattern
     arrested_one: re.Pattern
+    arrested_name: re.Pattern  # "arrested Garris": on the text itself (a capital)
     operation: re.Pattern
-    agency: re.Pattern
     local_agency: re.Pattern
 
 
@@ -102,18 +112,23 @@ def facts_vocabulary(facts_file: Path = FACTS_FILE, agencies_file: Path = AGENCI
     # compound, or a digit (the patterns after a number are tried there only: one pass of a
     # plain word scan instead of a pattern tried at every character).
     starts = {fold(w) for w in [*nums["words_en"], *nums["words_nl"]]} | {fold(k.split()[0]) for k in fixed}
-    starts -= {"and", "en"}
+    starts -= {"and", "en", *_ARTICLES}
 
     units = {fold(w): unit for unit, written in drugs["units"].items() for w in written}
     substance_of = {fold(w): name for name, written in drugs["substances"].items() for w in written}
     sub = _alternation(re.escape(w) for w in substance_of)
     unit_rx = _alternation(re.escape(w) for w in units)
     drug = rf"{qty}[ \t]*-?[ \t]*(?P<unit>{unit_rx})(?![\w])(?P<compound>\w*)"
-    not_before = lambda terms: re.compile(rf"\b(?:{_alternation(terms)})\b", re.I)  # noqa: E731
+    # "9.000 xtc-pillen", "450 hennepplanten", "500 cannabis plants": a count of a substance.
+    counted = [w for w in ("plants", "pills", "units") for w in drugs["units"][w]]
+    bare = [w for w in substance_of if not any(w.endswith(c) for c in counted)]
+    drug_count = (rf"{qty}[ \t]+(?P<sub>{_alternation(re.escape(w) for w in bare)})[ \t-]?"
+                  rf"(?P<unit>{_alternation(re.escape(w) for w in counted)})(?![\w])")
+    not_before = lambda terms: re.compile(rf"\b(?:{_alternation(terms)})\b")  # noqa: E731
 
     symbols = money["symbols"]
     names = {k.lower(): v for k, v in money["names"].items()}
-    money_rx = (rf"(?P<sym>{_alternation(symbols, literal=True)})[ \t]?{qty}",
+    money_rx = (rf"(?P<sym>{_alternation(symbols, literal=True)})[ \t]?(?i:{qty})",  # "$4 Million" in a title
                 rf"{qty}[ \t]*(?P<cur>{_alternation(names, literal=True)})\b")
 
     agencies: dict[str, tuple[str, str]] = {}
@@ -122,46 +137,69 @@ def facts_vocabulary(facts_file: Path = FACTS_FILE, agencies_file: Path = AGENCI
             agencies.setdefault(name, (canonical, body["country"]))
     endings = _alternation(ag["local"]["endings"], literal=True)
     person = _alternation(people["nouns"])
+    by_first: dict[str, list[str]] = {}
+    for name in agencies:
+        by_first.setdefault(_WORD.findall(name.lower())[0], []).append(name)
     return FactsVocabulary(
         digest=digest,
-        number_starts=frozenset(starts),
-        nl_compound=re.compile(rf"(?:{word})+", re.I),
+        number_words=frozenset(starts),
+        substance_words=_last_words(substance_of),
+        firearm_words=_last_words(arms["nouns"]),
+        ammunition_words=_last_words([*arms["ammunition"], "ammunition", "munitie"]),
+        person_words=_last_words([*people["nouns"], "arrests", "aanhoudingen", "arrestaties"]),
+        currency_words=_last_words(names),
+        operation_words=frozenset(w.lower() for w in ops["words"]),
+        local_words=_last_words(ag["local"]["endings"]),
+        agency_names={first: tuple(sorted(names_, key=len, reverse=True)) for first, names_ in by_first.items()},
+        nl_compound=re.compile(rf"(?:{word})+"),
         sentence_chars=int(fx["meta"]["sentence_chars"]),
         scales=scales, fixed=fixed, units=units, kg_per={k: float(v) for k, v in drugs["kg_per"].items()},
         substance_of=substance_of,
         currency_symbols=symbols, currency_names=names,
-        money_actions={action: re.compile(rf"\b(?:{_alternation(terms)})", re.I) for action, terms in money["actions"].items()},
+        money_actions={action: re.compile(rf"\b(?:{_alternation(terms)})") for action, terms in money["actions"].items()},
         agencies=agencies,
         not_operation=frozenset(ops["not_names"]),
-        drug=re.compile(drug, re.I),
-        substance=re.compile(rf"(?<![\w])(?:{sub})(?![\w])", re.I),
-        seizure=re.compile(rf"\b(?:{_alternation(drugs['seizure_cues'])})", re.I),
+        drug=re.compile(drug),
+        drug_count=re.compile(drug_count),
+        count_suffixes=tuple(counted),
+        substance=re.compile(rf"(?<![\w])(?:{sub})(?![\w])"),
+        seizure=re.compile(rf"\b(?:{_alternation(drugs['seizure_cues'])})"),
         not_seized=not_before(drugs["not_seized"]),
-        money=tuple(re.compile(rx, re.I) for rx in money_rx),
+        money=(re.compile(money_rx[0]), re.compile(money_rx[1])),  # on the text, on its lower case
         not_money=not_before(money["not_a_fact"]),
-        not_money_after=re.compile(rf"[ \t]*(?:{_alternation(money['not_a_fact_after'])})\b", re.I),
-        firearm=re.compile(rf"{qty}[ \t]+(?:[\w-]+[ \t]+){{0,2}}?(?P<noun>{_alternation(arms['nouns'])})\b", re.I),
-        firearm_seizure=re.compile(rf"\b(?:{_alternation(arms['seizure_cues'])})", re.I),
-        ammunition=re.compile(rf"{qty}[ \t]+(?:[\w-]+[ \t]+){{0,1}}?(?P<noun>{_alternation(arms['ammunition'])})\b", re.I),
+        not_money_after=re.compile(rf"[ \t]*(?:{_alternation(money['not_a_fact_after'])})\b"),
+        firearm=re.compile(rf"{qty}[ \t]+(?:[\w-]+[ \t]+){{0,2}}?(?P<noun>{_alternation(arms['nouns'])})\b"),
+        firearm_seizure=re.compile(rf"\b(?:{_alternation(arms['seizure_cues'])})"),
+        ammunition=re.compile(rf"{qty}[ \t]+(?:[\w-]+[ \t]+){{0,1}}?(?P<noun>{_alternation(arms['ammunition'])})\b"),
         person=re.compile(rf"{qty}[ \t]+(?:(?!(?:{_alternation(people['not_people'])})\b)[\w()-]+[ \t]+){{0,2}}?"
-                          rf"(?P<noun>{person})\b", re.I),
-        person_aged=re.compile(rf"\b(?P<noun>{person})[ \t]*\(\d{{1,2}}\)", re.I),
-        arrest=re.compile(rf"\b(?:{_alternation(people['arrest_cues'])})", re.I),
-        arrests_n=re.compile(rf"{qty}[ \t]+(?:arrests|aanhoudingen|arrestaties)\b", re.I),
-        charge=re.compile(rf"\b(?:{_alternation(people['charge_cues'])})", re.I),
-        arrested_one=re.compile(r"\b(?:was|is|has been|had been|werd|wordt|kon|konden)[ \t]+(?:[\w-]+[ \t]+){0,3}?"
-                                r"(?:arrested|aangehouden|opgepakt|gearresteerd|apprehended|taken into custody|worden aangehouden)\b"
-                                r"|\b(?:arrested|aangehouden)[ \t]+(?:[A-Z][\w'-]+)\b(?![ \t]+(?:Police|Department|Office))", re.I),
-        charged_one=re.compile(r"\b(?:was|is|has been|had been|werd|wordt)[ \t]+(?:\w+[ \t]+)?(?:charged|indicted|aangeklaagd)\b", re.I),
+                          rf"(?P<noun>{person})\b"),
+        person_aged=re.compile(rf"\b(?P<noun>{person})[ \t]*\(\d{{1,2}}\)"),
+        arrest=re.compile(rf"\b(?:{_alternation(people['arrest_cues'])})"),
+        arrests_n=re.compile(rf"{qty}[ \t]+(?:arrests|aanhoudingen|arrestaties)\b"),
+        charge=re.compile(rf"\b(?:{_alternation(people['charge_cues'])})"),
+        arrested_one=re.compile(r"\b(?:arrested|aangehouden|opgepakt|gearresteerd|apprehended|taken into custody)\b"),
+        arrested_name=re.compile(r"\b(?:[Aa]rrested|aangehouden)[ \t]+(?:[A-Z][\w'-]+)\b(?![ \t]+(?:Police|Department|Office))"),
+        charged_one=re.compile(r"\b(?:charged|indicted|aangeklaagd)\b"),
         operation=re.compile(rf"(?<![\w])(?:{_alternation(ops['words'], literal=True)})[ \t]+[\"“‘']?"
                              rf"(?P<name>[A-Z0-9][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*){{0,2}})"),
-        agency=re.compile(rf"(?<![\w]){'(?:' + _alternation(agencies, literal=True) + ')'}(?![\w])"),
         local_agency=re.compile(rf"(?<![\w])(?P<name>(?:[A-Z][\w.'’-]*[ \t]+){{1,4}}(?:{endings}))(?![\w])"),
     )
 
 
 def fold(word: str) -> str:
     return word.lower().replace("’", "'")
+
+
+def _last_words(terms: Iterable[str]) -> frozenset[str]:
+    """The last word of each term, lower case, with a pattern's optional plural spelt out
+    ("guns?" -> gun, guns)."""
+    out = set()
+    for term in terms:
+        plural = term.endswith("s?")
+        found = _WORD.findall((term[:-2] if plural else term).lower().replace("\\", ""))
+        if found:
+            out |= {found[-1], found[-1] + "s"} if plural else {found[-1]}
+    return frozenset(out)
 
 
 # --- Numbers ---------------------------------------------------------------------------------
@@ -213,21 +251,22 @@ def number(fv: FactsVocabulary, written: str, scale: str | None, language: str |
 # --- Sentences -------------------------------------------------------------------------------
 
 class _Sentences:
-    """Where the sentences of a string begin and end (bounded to `limit` characters around
-    a position, for text without punctuation)."""
+    """The sentence around a position: from the last sentence end before it to the first
+    after it, at most `limit` characters away (text without punctuation). Looked up where a
+    fact is found, not computed for the whole text."""
+
+    _ENDS = (". ", "! ", "? ", ".\n", "!\n", "?\n", "\n", '." ', ".\u201d ", ".) ")
 
     def __init__(self, text: str, limit: int):
         self.text, self.limit = text, limit
-        self.starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
 
     def around(self, start: int, end: int) -> tuple[int, int]:
-        k = bisect.bisect_right(self.starts, start) - 1
-        first = self.starts[k]
-        last = self.starts[k + 1] if k + 1 < len(self.starts) else len(self.text)
-        while k + 1 < len(self.starts) and self.starts[k + 1] < end:  # a match across a boundary
-            k += 1
-            last = self.starts[k + 1] if k + 1 < len(self.starts) else len(self.text)
-        return max(first, start - self.limit), min(last, end + self.limit)
+        s, limit = self.text, self.limit
+        lo = max(0, start - limit)
+        a = max((s.rfind(e, lo, start) + len(e) for e in self._ENDS if s.rfind(e, lo, start) >= 0), default=lo)
+        hi = min(len(s), end + limit)
+        b = min((i + 1 for e in self._ENDS if (i := s.find(e, end, hi)) >= 0), default=hi)
+        return a, b
 
 
 # --- Facts -------------------------------------------------------------------------------------
@@ -253,35 +292,75 @@ def extract_facts(title: str, text: str, language: str | None = None, publisher_
 
 
 def _facts_of(s: str, where: str, language: str | None, publisher: str | None, fv: FactsVocabulary) -> list[Fact]:
-    sentences = _Sentences(s, fv.sentence_chars)
-    starts = _number_starts(s, fv)
+    t = _Text(s, fv)
     facts: list[Fact] = []
-    facts += _drugs(s, where, language, fv, sentences, starts)
-    facts += _money(s, where, language, fv, sentences, starts)
-    facts += _arms(s, where, language, fv, sentences, starts)
-    facts += _people(s, where, language, fv, sentences, starts)
-    facts += _operations(s, where, fv)
-    facts += _agencies(s, where, publisher, fv)
+    facts += _drugs(t, where, language, fv)
+    facts += _money(t, where, language, fv)
+    facts += _arms(t, where, language, fv)
+    facts += _people(t, where, language, fv)
+    facts += _operations(t, where, fv)
+    facts += _agencies(t, where, publisher, fv)
     facts.sort(key=lambda f: f.start)
     return facts
 
 
 _WORD = re.compile(r"\w+")
+_DIGIT_START = re.compile(r"(?:^|[^\w.,])\d")  # its last character: a digit not inside a numeral ("1.200") or a code ("A58")
+_ARTICLES = ("a", "an", "een", "één")
+_ARTICLE = re.compile(r"\b(?:a|an|een|één)\b")
 _DETERMINERS = frozenset({"The", "the", "De", "de", "Het", "het", "A", "An", "Een"})
+_SINGULAR = re.compile(r"\b(?:was|is|has been|had been|werd|wordt|kon|konden)\b")
 
 
-def _number_starts(s: str, fv: FactsVocabulary) -> list[int]:
-    """Where a number may begin in `s`: digits, number words, Dutch compounds of them."""
-    out = []
-    for m in _WORD.finditer(s):
-        w = m.group(0)
-        if w[0].isdigit():
-            if m.start() and (s[m.start() - 1].isdigit() or s[m.start() - 1] in ".,"):
-                continue  # inside a numeral ("1.200"): its start is taken already
-            out.append(m.start())
-        elif w.lower() in fv.number_starts or (len(w) > 5 and fv.nl_compound.fullmatch(w)):
-            out.append(m.start())
-    return out
+class _Text:
+    """A title or text as the finders read it: itself, its lower case (the same length, so
+    offsets hold), its set of words, its sentences, and where its numbers may begin."""
+
+    def __init__(self, s: str, fv: FactsVocabulary):
+        self.s = s
+        low = s.lower()
+        if len(low) != len(s):  # a character whose lower case is longer ("İ"): keep it as it is
+            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in s)
+        self.low = low
+        self.words = frozenset(_WORD.findall(low))
+        self.fv = fv
+        self._sentences: _Sentences | None = None
+        self._starts: list[int] | None = None
+        self._with_articles: list[int] | None = None
+
+    @property
+    def sentences(self) -> _Sentences:
+        if self._sentences is None:
+            self._sentences = _Sentences(self.s, self.fv.sentence_chars)
+        return self._sentences
+
+    def has(self, words: frozenset[str]) -> bool:
+        return not self.words.isdisjoint(words)
+
+    @property
+    def starts(self) -> list[int]:
+        """Where a number may begin: digits, number words, Dutch compounds of them."""
+        if self._starts is None:
+            found = [m.end() - 1 for m in _DIGIT_START.finditer(self.s)]
+            fv = self.fv
+            spelt = [w for w in self.words if w in fv.number_words or (len(w) > 5 and fv.nl_compound.fullmatch(w))]
+            low, n = self.low, len(self.low)
+            for w in spelt:  # each place the word stands on its own (str.find: no pattern pass)
+                at = low.find(w)
+                while at >= 0:
+                    end = at + len(w)
+                    if (at == 0 or not _is_word_char(low[at - 1])) and (end == n or not _is_word_char(low[end])):
+                        found.append(at)
+                    at = low.find(w, end)
+            self._starts = sorted(found)
+        return self._starts
+
+    @property
+    def with_articles(self) -> list[int]:
+        """The number starts and the articles ("a gun", "een man": one)."""
+        if self._with_articles is None:
+            self._with_articles = sorted(self.starts + [m.start() for m in _ARTICLE.finditer(self.low)])
+        return self._with_articles
 
 
 def _at_numbers(rx: re.Pattern, s: str, starts: list[int]) -> list[re.Match]:
@@ -301,30 +380,35 @@ def _value(fv: FactsVocabulary, m: re.Match, language: str | None) -> float | No
     return number(fv, m.group("num"), m.group("scale"), language)
 
 
-def _drugs(s, where, language, fv, sentences, starts) -> list[Fact]:
+def _drugs(t: _Text, where, language, fv) -> list[Fact]:
     out = []
-    for m in _at_numbers(fv.drug, s, starts):
+    if not t.has(fv.substance_words) and not any(w.endswith(fv.count_suffixes) for w in t.words):
+        return out  # no drug named: no seizure to read
+    low = t.low
+    counts = _at_numbers(fv.drug_count, low, t.with_articles)
+    counted = {m.start() for m in counts}
+    for m in sorted([*counts, *(m for m in _at_numbers(fv.drug, low, t.with_articles) if m.start() not in counted)],
+                    key=lambda m: m.start()):
         unit = fv.units.get(fold(m.group("unit")))
         quantity = _value(fv, m, language)
         if unit is None or not quantity:
             continue
-        a, b = sentences.around(m.start(), m.end())
-        if not fv.seizure.search(s, a, b) or fv.not_seized.search(s, max(a, m.start() - 60), m.start()):
+        a, b = t.sentences.around(m.start(), m.end())
+        if not fv.seizure.search(low, a, b) or fv.not_seized.search(low, max(a, m.start() - 60), m.start()):
             continue
-        compound = fold(m.group("compound") or "")
-        substance = None
-        if compound:  # "1.200 hennepplanten" is read as 1.200 + "hennep" + "planten"? no: "kilo" + nothing
+        compound = fold(m.groupdict().get("compound") or "")
+        substance = fv.substance_of.get(fold(m.group("sub"))) if m.re is fv.drug_count else None
+        if compound and substance is None:  # "450 kilohennep": the substance written onto the unit
             substance = next((name for w, name in fv.substance_of.items() if compound.startswith(w)), None)
         if substance is None:
-            after = fv.substance.search(s, m.end(), min(b, m.end() + 60))
-            before = None if after else _last(fv.substance.finditer(s, max(a, m.start() - 50), m.start()))
+            after = fv.substance.search(low, m.end(), min(b, m.end() + 60))
+            before = None if after else _last(fv.substance.finditer(low, max(a, m.start() - 50), m.start()))
             hit = after or before
             if hit is None:
                 continue
             substance = fv.substance_of[fold(hit.group(0))]
         kg = quantity * fv.kg_per[unit] if unit in fv.kg_per else None
         out.append(Fact("drug", substance, quantity, unit, kg, None, None, where, m.start("num"), m.end("unit")))
-    # "1.200 hennepplanten", "5,000 ecstasy pills": a count named by a compound or a substance before it.
     return out
 
 
@@ -335,95 +419,117 @@ def _last(matches):
     return last
 
 
-def _money(s, where, language, fv, sentences, starts) -> list[Fact]:
+_SYMBOL_CHARS = ("€", "£", "$", "USD", "EUR", "GBP", "CHF")
+
+
+def _money(t: _Text, where, language, fv) -> list[Fact]:
     out = []
+    s, low = t.s, t.low
     symbol, name = fv.money
-    for m in [*symbol.finditer(s), *_at_numbers(name, s, starts)]:
+    found = []
+    if any(c in s for c in _SYMBOL_CHARS):
+        found += symbol.finditer(s)
+    if t.has(fv.currency_words):
+        found += _at_numbers(name, low, t.starts)
+    for m in found:
         written = m.groupdict().get("sym") or m.groupdict().get("cur")
         currency = fv.currency_symbols.get(written) or fv.currency_names.get(written.lower())
         amount = _value(fv, m, language)
         if not currency or not amount:
             continue
-        a, b = sentences.around(m.start(), m.end())
+        a, b = t.sentences.around(m.start(), m.end())
         # "faces a maximum penalty of 20 years and a $250,000 fine", "held on $50,000 bail".
-        if fv.not_money.search(s, a, m.start()) or fv.not_money_after.match(s, m.end()):
+        if fv.not_money.search(low, a, m.start()) or fv.not_money_after.match(low, m.end()):
             continue
         action, best = "other", None
-        for name, rx in fv.money_actions.items():
-            for hit in rx.finditer(s, a, b):
+        for kind, rx in fv.money_actions.items():
+            for hit in rx.finditer(low, a, b):
                 distance = abs(hit.start() - m.start())
                 if best is None or distance < best:
-                    action, best = name, distance
+                    action, best = kind, distance
         out.append(Fact("money", currency, amount, currency, amount, action, None, where, m.start(), m.end()))
     return out
 
 
-def _arms(s, where, language, fv, sentences, starts) -> list[Fact]:
+def _arms(t: _Text, where, language, fv) -> list[Fact]:
     out = []
-    for kind, rx in (("firearms", fv.firearm), ("ammunition", fv.ammunition)):
+    for kind, rx, gate in (("firearms", fv.firearm, fv.firearm_words), ("ammunition", fv.ammunition, fv.ammunition_words)):
+        if not t.has(gate):
+            continue
         # The weapons of one sentence are one seizure: "three handguns and a rifle" are 4.
         per_sentence: dict[tuple[int, int], list[tuple[float, int, int]]] = {}
-        for m in _at_numbers(rx, s, starts):
+        for m in _at_numbers(rx, t.low, t.with_articles):
             count = _value(fv, m, language)
             if count and count == int(count):
-                per_sentence.setdefault(sentences.around(m.start(), m.end()), []).append((count, m.start(), m.end()))
+                per_sentence.setdefault(t.sentences.around(m.start(), m.end()), []).append((count, m.start(), m.end()))
         for (a, b), found in per_sentence.items():
-            if fv.firearm_seizure.search(s, a, b):
+            if fv.firearm_seizure.search(t.low, a, b):
                 total = sum(c for c, _, _ in found)
                 out.append(Fact(kind, None, total, None, total, None, None, where, found[0][1], found[-1][2]))
     return out
 
 
-def _people(s, where, language, fv, sentences, starts) -> list[Fact]:
+def _people(t: _Text, where, language, fv) -> list[Fact]:
     """Arrests and charges: the people counted in a sentence with an arrest or a charge cue."""
+    low = t.low
+    if not (fv.arrest.search(low) or fv.charge.search(low)):
+        return []
     per_sentence: dict[tuple[int, int], list[tuple[float, bool, int, int]]] = {}
-    for m in _at_numbers(fv.person, s, starts):
-        count = _value(fv, m, language)
-        if not count or count != int(count):
-            continue
-        plural = count > 1
-        per_sentence.setdefault(sentences.around(m.start(), m.end()), []).append((count, plural, m.start(), m.end()))
-    for m in fv.person_aged.finditer(s):
-        span = sentences.around(m.start(), m.end())
-        if not any(st <= m.start() < en for _, _, st, en in per_sentence.get(span, [])):
-            per_sentence.setdefault(span, []).append((1.0, False, m.start(), m.end()))
     out = []
-    for (a, b), mentions in per_sentence.items():
-        kind = _cue_kind(s, a, b, fv)
-        if kind is None:
-            continue
-        plural = [m for m in mentions if m[1]]
-        if plural:
-            count, _, start, end = max(plural)
-        else:
-            count, start, end = float(len(mentions)), mentions[0][2], mentions[-1][3]
-        out.append(Fact(kind, None, count, None, count, None, None, where, start, end))
-    for m in _at_numbers(fv.arrests_n, s, starts):
-        count = _value(fv, m, language)
-        if count and count == int(count):
-            out.append(Fact("arrests", None, count, None, count, None, None, where, m.start(), m.end()))
+    if t.has(fv.person_words):
+        for m in _at_numbers(fv.person, low, t.with_articles):
+            count = _value(fv, m, language)
+            if not count or count != int(count):
+                continue
+            per_sentence.setdefault(t.sentences.around(m.start(), m.end()), []).append((count, count > 1, m.start(), m.end()))
+        if "(" in low:
+            for m in fv.person_aged.finditer(low):
+                span = t.sentences.around(m.start(), m.end())
+                if not any(st <= m.start() < en for _, _, st, en in per_sentence.get(span, [])):
+                    per_sentence.setdefault(span, []).append((1.0, False, m.start(), m.end()))
+        for (a, b), mentions in per_sentence.items():
+            kind = _cue_kind(low, a, b, fv)
+            if kind is None:
+                continue
+            plural = [m for m in mentions if m[1]]
+            if plural:
+                count, _, start, end = max(plural)
+            else:
+                count, start, end = float(len(mentions)), mentions[0][2], mentions[-1][3]
+            out.append(Fact(kind, None, count, None, count, None, None, where, start, end))
+        for m in _at_numbers(fv.arrests_n, low, t.starts):
+            count = _value(fv, m, language)
+            if count and count == int(count):
+                out.append(Fact("arrests", None, count, None, count, None, None, where, m.start(), m.end()))
     # "He was arrested", "De man werd aangehouden", "arrested Garris": one person, where the
     # sentence counts no one else.
-    counted = {(f.kind, sentences.around(f.start, f.end)) for f in out}
-    for kind, rx in (("arrests", fv.arrested_one), ("charged", fv.charged_one)):
-        for m in rx.finditer(s):
-            span = sentences.around(m.start(), m.end())
+    counted = {(f.kind, t.sentences.around(f.start, f.end)) for f in out}
+    for kind, rx, text, words_before in (("arrests", fv.arrested_one, low, 4), ("arrests", fv.arrested_name, t.s, 0),
+                                         ("charged", fv.charged_one, low, 2)):
+        for m in rx.finditer(text):
+            # The verb first, then its auxiliary a few words before: "was arrested", "is
+            # zondag aangehouden", "kon worden aangehouden".
+            if words_before and not _SINGULAR.search(" ".join(low[max(0, m.start() - 60):m.start()].split()[-words_before:])):
+                continue
+            span = t.sentences.around(m.start(), m.end())
             if (kind, span) not in counted:
                 counted.add((kind, span))
                 out.append(Fact(kind, None, 1.0, None, 1.0, None, None, where, m.start(), m.end()))
     return out
 
 
-def _cue_kind(s: str, a: int, b: int, fv: FactsVocabulary) -> str | None:
-    arrest, charge = fv.arrest.search(s, a, b), fv.charge.search(s, a, b)
+def _cue_kind(low: str, a: int, b: int, fv: FactsVocabulary) -> str | None:
+    arrest, charge = fv.arrest.search(low, a, b), fv.charge.search(low, a, b)
     if arrest and charge:
         return "arrests" if arrest.start() < charge.start() else "charged"
     return "arrests" if arrest else "charged" if charge else None
 
 
-def _operations(s, where, fv) -> list[Fact]:
+def _operations(t: _Text, where, fv) -> list[Fact]:
     out = []
-    for m in fv.operation.finditer(s):
+    if not t.has(fv.operation_words):
+        return out
+    for m in fv.operation.finditer(t.s):
         name = m.group("name")
         parts = name.split()
         while parts and parts[-1] in fv.not_operation:
@@ -437,17 +543,37 @@ def _operations(s, where, fv) -> list[Fact]:
     return out
 
 
-def _agencies(s, where, publisher, fv) -> list[Fact]:
-    out = []
-    for m in fv.agency.finditer(s):
-        canonical, country = fv.agencies[m.group(0)]
-        out.append(Fact("agency", canonical, None, None, None, None, country, where, m.start(), m.end()))
-    for m in fv.local_agency.finditer(s):
-        parts = m.group("name").split()
-        while parts and parts[0] in _DETERMINERS:  # "The Anaheim Police Department"
-            parts.pop(0)
-        name = " ".join(parts)
-        if name in fv.agencies:
+def _agencies(t: _Text, where, publisher, fv) -> list[Fact]:
+    """Agencies by their names (agencies.toml), leftmost and longest first, each on word
+    boundaries: looked up with str.find for the names whose first word the text has."""
+    s = t.s
+    spans: list[tuple[int, int, str]] = []
+    for first in t.words & fv.agency_names.keys():
+        for name in fv.agency_names[first]:
+            at = s.find(name)
+            while at >= 0:
+                end = at + len(name)
+                if (at == 0 or not _is_word_char(s[at - 1])) and (end == len(s) or not _is_word_char(s[end])):
+                    spans.append((at, end, name))
+                at = s.find(name, at + 1)
+    out, taken = [], -1
+    for at, end, name in sorted(spans, key=lambda x: (x[0], -(x[1] - x[0]))):
+        if at < taken:
             continue
-        out.append(Fact("agency", name, None, None, None, None, publisher or "US", where, m.start("name"), m.end("name")))
+        taken = end
+        canonical, country = fv.agencies[name]
+        out.append(Fact("agency", canonical, None, None, None, None, country, where, at, end))
+    if t.has(fv.local_words):
+        for m in fv.local_agency.finditer(s):
+            parts = m.group("name").split()
+            while parts and parts[0] in _DETERMINERS:  # "The Anaheim Police Department"
+                parts.pop(0)
+            name = " ".join(parts)
+            if name in fv.agencies:
+                continue
+            out.append(Fact("agency", name, None, None, None, None, publisher or "US", where, m.start("name"), m.end("name")))
     return out
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
