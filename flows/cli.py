@@ -12,6 +12,7 @@ import csv
 import json
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -409,6 +410,44 @@ def search(
         console.print(Text(f"{day}  {hit.source:<22} {hit.title}  {hit.url}"), soft_wrap=True, highlight=False)
     if not hits:
         err.print(Text(f"no match for {query!r}"), highlight=False)
+
+
+_PAIR = re.compile(r"^([A-Za-z]{2})-([A-Za-z]{2})$")
+
+
+@app.command()
+def events(
+    db: DbOption = DEFAULT_DB,
+    country: Annotated[str | None, typer.Option("--country", help="Only events where this country acts (ISO alpha-2, or EU).")] = None,
+    partners: Annotated[str | None, typer.Option("--partners", help="Only events of this partner pair, as A-B (GB-NL).")] = None,
+    since: Annotated[datetime | None, typer.Option("--since", formats=["%Y-%m-%d"], help="Only events first reported on or after this day.")] = None,
+    linked: Annotated[bool, typer.Option("--linked", help="Only events reported by more than one announcement.")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many events.")] = 50,
+) -> None:
+    """Events, latest first: one event a line (its first date, partners, type, title), then its
+    announcements with their role (first_report, partner_release, follow_up, syndicated_copy)."""
+    from warehouse.queries import events as event_rows
+
+    pair = None
+    if partners is not None:
+        m = _PAIR.match(partners.strip())
+        if not m or m.group(1).upper() == m.group(2).upper():
+            raise _fail(f"--partners: {partners!r} is not a pair of two country codes as A-B (for example GB-NL)", EXIT_CONFIG)
+        pair = "-".join(sorted((m.group(1).upper(), m.group(2).upper())))
+    if country is not None and not re.fullmatch(r"[A-Za-z]{2}", country.strip()):
+        raise _fail(f"--country: {country!r} is not a country code (ISO alpha-2, or EU)", EXIT_CONFIG)
+    with _reading(db) as con:
+        rows = event_rows(con, country.strip().upper() if country else None, pair, since.date() if since else None, linked, limit)
+    for _event_id, first, title, kind, pairs, countries, languages, articles in rows:
+        day = first.date().isoformat() if first else "----------"
+        who = ", ".join(pairs) or ", ".join(countries) or "-"
+        console.print(Text(f"{day}  {who}  {kind}  {len(articles)} announcement{'s' * (len(articles) != 1)} "
+                           f"({', '.join(languages)})  {title}"), soft_wrap=True, highlight=False)
+        for published, source, role, a_title, url in articles:
+            a_day = published.date().isoformat() if published else "----------"
+            console.print(Text(f"    {a_day}  {source:<22} {role:<16} {a_title}  {url}"), soft_wrap=True, highlight=False)
+    if not rows:
+        err.print("no events match", highlight=False)
 
 
 @app.command()

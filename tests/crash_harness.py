@@ -457,6 +457,9 @@ _ORPHANS = "SELECT count(*) FROM {t} x WHERE NOT EXISTS (SELECT 1 FROM articles 
 INTEGRITY = {
     "duplicate article ids": "SELECT count(*) - count(DISTINCT article_id) FROM articles",
     **{f"{t} rows without their article": _ORPHANS.format(t=t) for t in (*TAGS, "article_versions")},
+    **{f"{t} rows without their article": _ORPHANS.format(t=t) for t in ("event_articles", "article_fingerprints")},
+    "event links to a missing article": "SELECT count(*) FROM event_links x WHERE x.article_a NOT IN (SELECT article_id FROM "
+                                        "articles) OR x.article_b NOT IN (SELECT article_id FROM articles)",
     "articles without labels": "SELECT count(*) FROM articles a WHERE NOT EXISTS "
                                "(SELECT 1 FROM article_labels l WHERE l.article_id = a.article_id)",
     "articles whose content has no version row": "SELECT count(*) FROM articles a WHERE NOT EXISTS (SELECT 1 FROM "

@@ -168,7 +168,7 @@ def test_the_run_summary_per_source_is_kept_in_runs(demo_db):
     finally:
         con.close()
     assert {p["source"] for p in per_source} == {"sample-govuk", "sample-rijksoverheid", "sample-politie", "sample-europol"}
-    assert sum(p["new"] for p in per_source) == n_new == 40
+    assert sum(p["new"] for p in per_source) == n_new == 46
     assert all(p["seconds"] > 0 and p["failed"] == 0 for p in per_source)
 
 

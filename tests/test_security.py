@@ -38,6 +38,8 @@ REVIEWED_SQL = {
     # "?" placeholders, and names of relations it registers.
     "warehouse/load.py": {"spec.name", "', '.join(names)", "', '.join(columns)", "', ?' * len(stamped)", "relation",
                           "', '.join(spec.key)", "updates", "table", "ids_relation"},
+    # The profile query, a constant of the module; registered relations; our own table and column names.
+    "warehouse/events.py": {"_PROFILE_SQL", "ids_relation", "relation", "table", "column"},
     "warehouse/ledger.py": {"sets", "PER_SOURCE_TYPE"},
     "warehouse/report.py": {"TOP_SOURCES", "LATEST_BILATERAL"},  # integer constants (LIMIT)
     "warehouse/search.py": {"INDEX_SCHEMA"},  # the FTS extension's schema name, a constant

@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from schemas.tables import CHILD_TABLES, TABLES, Reject, TableSpec
+from warehouse import events as linking
 from warehouse.db import now, register, transaction
 
 @dataclass
@@ -62,6 +63,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl
             )
             _write(con, TABLES["articles"], "batch_articles", articles.columns, stamp, run_id)
             _write_tags(con, frames, "batch_articles", stamp, register)
+            linking.link_events(con, "batch_articles")
             con.execute(
                 "UPDATE quarantine SET resolved_at = ? WHERE resolved_at IS NULL AND table_name = 'articles' "
                 "AND record_key IN (SELECT article_id FROM batch_articles)",
@@ -152,6 +154,8 @@ def _fold(con: duckdb.DuckDBPyConnection, folds: Sequence[tuple[str, str]], regi
     con.execute("INSERT INTO article_sources SELECT f.new_id, s.source, s.url, s.first_seen_at, s.last_seen_at, s.last_run_id "
                 f"FROM article_sources s JOIN {relation} f ON s.article_id = f.old_id WHERE f.old_id <> f.new_id "
                 "ON CONFLICT DO NOTHING")
+    gone = [r[0] for r in con.execute(f"SELECT old_id FROM {relation} WHERE old_id <> new_id").fetchall()]
+    linking.forget(con, gone)
     for table in ("article_sources", *CHILD_TABLES, "articles"):
         con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT old_id FROM {relation} WHERE old_id <> new_id)")
 
@@ -227,6 +231,7 @@ def replace_tags(con: duckdb.DuckDBPyConnection, run_id: str, article_ids: list[
     with _transaction(con) as register:
         register("batch_ids", pl.DataFrame({"article_id": article_ids}, schema={"article_id": pl.Utf8}))
         _write_tags(con, frames, "batch_ids", stamp, register)
+        linking.link_events(con, "batch_ids")
         _quarantine(con, run_id, rejects, stamp, register)
 
 

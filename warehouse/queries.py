@@ -79,3 +79,28 @@ def last_run(con: duckdb.DuckDBPyConnection) -> tuple | None:
 def last_finished_at(con: duckdb.DuckDBPyConnection):
     """When the latest run that is not running finished (None before any)."""
     return con.execute("SELECT max(finished_at) FROM runs WHERE status <> 'running'").fetchone()[0]
+
+
+def events(con: duckdb.DuckDBPyConnection, country: str | None = None, partners: str | None = None,
+           since=None, linked_only: bool = False, limit: int = 50) -> list[tuple]:
+    """Events, latest first, with their articles: (event_id, first_published_at, title, type,
+    partners, countries, languages, [(published_at, source, role, title, url), ...])."""
+    rows = con.execute(
+        """
+        SELECT e.event_id, e.first_published_at, e.title, e.type, e.partners, e.countries, e.languages,
+               list((coalesce(a.published_at, a.first_seen_at), a.source, x.role, a.title, a.url)
+                    ORDER BY coalesce(a.published_at, a.first_seen_at), a.article_id)
+        FROM events e
+        JOIN event_articles x USING (event_id)
+        JOIN articles a ON a.article_id = x.article_id
+        WHERE (?::VARCHAR IS NULL OR list_contains(e.countries, ?))
+          AND (?::VARCHAR IS NULL OR list_contains(e.partners, ?))
+          AND (?::DATE IS NULL OR e.first_published_at >= ?::DATE)
+          AND (NOT ? OR e.articles > 1)
+        GROUP BY ALL
+        ORDER BY e.first_published_at DESC, e.event_id
+        LIMIT ?
+        """,
+        [country, country, partners, partners, since, since, linked_only, limit],
+    ).fetchall()
+    return [(*r[:7], [tuple(a.values()) if isinstance(a, dict) else tuple(a) for a in r[7]]) for r in rows]

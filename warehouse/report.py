@@ -123,6 +123,37 @@ def _latest_bilateral(con: duckdb.DuckDBPyConnection) -> list[dict]:
         WHERE bilateral ORDER BY published_at DESC NULLS LAST, title LIMIT {LATEST_BILATERAL}""")
 
 
+def _bilateral_events(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    return _rows(con, f"""
+        SELECT e.event_id, e.first_published_at, e.partners, e.type, e.title,
+               list({{'source': a.source, 'language': a.language, 'role': x.role, 'title': a.title, 'url': a.url,
+                      'published_at': coalesce(a.published_at, a.first_seen_at)}}
+                    ORDER BY coalesce(a.published_at, a.first_seen_at), a.article_id) AS releases
+        FROM events e JOIN event_articles x USING (event_id) JOIN articles a ON a.article_id = x.article_id
+        WHERE e.bilateral GROUP BY ALL
+        ORDER BY e.first_published_at DESC NULLS LAST, e.event_id LIMIT {LATEST_BILATERAL}""")
+
+
+def _events_table(rows: list[dict]) -> str:
+    """A timeline of bilateral events, each with its releases side by side (partners' releases,
+    follow-ups and copies, each with its publisher, language and role)."""
+    if not rows:
+        return '<p class="empty">No bilateral events yet.</p>'
+
+    def release(r: dict) -> str:
+        day = r["published_at"].date().isoformat() if r["published_at"] else "–"
+        return (f'<div class="release"><span class="meta">{html.escape(day)} · {html.escape(r["source"])} · '
+                f'{html.escape(r["language"] or "")} · {html.escape(r["role"].replace("_", " "))}</span>'
+                f'<a href="{html.escape(r["url"], quote=True)}" rel="noreferrer">{html.escape(r["title"] or r["url"])}</a></div>')
+
+    body = "".join(
+        "<tr>" + _cell(r["first_published_at"].date() if r["first_published_at"] else None) + _cell(r["partners"])
+        + _cell(r["type"]) + '<td><div class="releases">' + "".join(map(release, r["releases"])) + "</div></td></tr>"
+        for r in rows)
+    return ('<table id="bilateral-events"><thead><tr><th>first reported</th><th>partners</th><th>type</th>'
+            f"<th>releases</th></tr></thead><tbody>{body}</tbody></table>")
+
+
 def _health_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return _rows(con, "SELECT source, country, articles, last_success_at, last_published_at, failure_streak, "
                       "coalesce(alert_reason, 'ok') AS alert FROM source_health ORDER BY alert IS NULL, source")
@@ -179,6 +210,8 @@ header p, .explain { color: #555; } h2 { margin-top: 2.2rem; border-bottom: 1px 
 .chart { width: 100%; } table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #eee; vertical-align: top; }
 td.none, .empty { color: #999; }
+.releases { display: flex; gap: .8rem; flex-wrap: wrap; } .release { flex: 1 1 14rem; }
+.release .meta { display: block; font-size: .78rem; color: #666; }
 """
 
 
@@ -207,6 +240,9 @@ def render_report(con: duckdb.DuckDBPyConnection, db_label: str) -> str:
         specs[s.id] = s.spec
         parts.append(f'<div class="chart" id="{s.id}"></div></section>')
     parts += [
+        "<section><h2>Bilateral events</h2><p class=\"explain\">Announcements that report the same event, "
+        "linked across publishers and languages by shared operations, facts, agencies and partners (socwatch events).</p>",
+        _events_table(_bilateral_events(con)), "</section>",
         "<section><h2>Latest bilateral announcements</h2>", _bilateral_table(_latest_bilateral(con)), "</section>",
         "<section><h2>Source health</h2>", _health_table(_health_rows(con)), "</section>",
         f"<script>{_script_safe(vl_convert.javascript_bundle(vl_version=_VL_VERSION))}</script>",

@@ -1,0 +1,151 @@
+"""Events (warehouse/events.py): announcements of one event linked across publishers and
+languages, on the demo warehouse (invented releases of two partners in two languages, and
+look-alikes that must stay apart) and on hand-labelled pairs of real texts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REPO, need_shared, rows
+from flows.cli import app
+from flows.demo_archive import DEMO_DIR
+from warehouse.events import LINK_SCORE, WINDOW_DAYS, evidence, linked, profile
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory, prefect_harness) -> Path:
+    db = tmp_path_factory.mktemp("events") / "socwatch.duckdb"
+    result = runner.invoke(app, ["demo", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def _intended_events() -> dict[str, str]:
+    """slug -> the event the demo archive's author meant it to report (where it says)."""
+    data = json.loads((DEMO_DIR / "articles.json").read_text(encoding="utf-8"))
+    return {a["slug"]: a["intended"]["event"] for a in data["articles"] if "event" in a["intended"]}
+
+
+def _events_by_slug(db: Path) -> dict[str, str]:
+    return {url.rstrip("/").rsplit("/", 1)[-1]: event for url, event in
+            rows(db, "SELECT a.url, e.event_id FROM event_articles e JOIN articles a USING (article_id)")}
+
+
+def test_releases_of_one_event_in_two_languages_are_one_event_and_look_alikes_stay_apart(demo_db):
+    intended = _intended_events()
+    got = _events_by_slug(demo_db)
+    assert len(intended) >= 6
+    for a in intended:
+        for b in intended:
+            if a < b:
+                same = got[a] == got[b]
+                assert same == (intended[a] == intended[b]), (a, b)
+    # Each bilingual event: two languages, two publishers, the partners' pair, a role each.
+    linked_events = rows(demo_db, "SELECT languages, len(sources), partners FROM events WHERE articles > 1 ORDER BY title")
+    assert sorted(map(tuple, (r[0] for r in linked_events))) == [("en", "nl"), ("en", "nl")]
+    assert {tuple(r[2]) for r in linked_events} == {("BE-NL",), ("GB-NL",)}
+    roles = dict(rows(demo_db, "SELECT role, count(*) FROM event_articles GROUP BY role"))
+    assert roles["partner_release"] == 2 and roles["first_report"] == rows(demo_db, "SELECT count(*) FROM events")[0][0]
+
+
+def test_every_article_has_one_event_and_links_say_why(demo_db):
+    assert rows(demo_db, "SELECT count(*) FROM articles a WHERE NOT EXISTS "
+                         "(SELECT 1 FROM event_articles e WHERE e.article_id = a.article_id)") == [(0,)]
+    evidence_rows = rows(demo_db, "SELECT evidence FROM event_links")
+    assert evidence_rows and all(e for (e,) in evidence_rows)
+    assert any(any(x.startswith("operation: ") for x in e) for (e,) in evidence_rows)
+    assert any(any(x.startswith("fact: cocaine") for x in e) for (e,) in evidence_rows)  # the same kilograms, in Dutch and English
+
+
+def test_the_partners_question_in_one_query(demo_db):
+    """"Which partners published the same event": one query over events."""
+    got = rows(demo_db, "SELECT partners, publishers FROM events WHERE bilateral AND len(sources) > 1 ORDER BY first_published_at")
+    assert [tuple(p) for p, _ in got] == [("GB-NL",), ("BE-NL",)]
+    assert all(len(pub) == 2 for _, pub in got)
+
+
+def test_the_seizures_question_in_one_query(demo_db):
+    """"How much cocaine did NL and BE report seizing together per month": one query; a
+    seizure both report (one event, two releases) is counted once."""
+    got = rows(demo_db, """
+        SELECT month, sum(kg) FROM (
+            SELECT DISTINCT x.event_id, date_trunc('month', e.first_published_at)::DATE AS month, f.subject, f.value AS kg
+            FROM article_facts f JOIN event_articles x USING (article_id) JOIN events e USING (event_id)
+            WHERE f.kind = 'drug' AND f.subject = 'cocaine' AND list_has_all(e.countries, ['BE', 'NL']))
+        GROUP BY month ORDER BY month""")
+    assert (datetime(2026, 6, 1).date(), 1850.0) in [(m, kg) for m, kg in got]
+
+
+def test_events_are_the_same_when_the_run_is_repeated_and_after_reclassify(demo_db, tmp_path):
+    before = rows(demo_db, "SELECT article_id, event_id, role FROM event_articles ORDER BY article_id")
+    again = runner.invoke(app, ["demo", "--db", str(demo_db)])
+    assert again.exit_code == 0, again.output
+    assert rows(demo_db, "SELECT article_id, event_id, role FROM event_articles ORDER BY article_id") == before
+    result = runner.invoke(app, ["reclassify", "--db", str(demo_db), "--all"])
+    assert result.exit_code == 0, result.output
+    assert rows(demo_db, "SELECT article_id, event_id, role FROM event_articles ORDER BY article_id") == before
+
+
+def test_the_events_command_lists_events_with_their_releases_and_refuses_a_bad_pair(demo_db):
+    result = runner.invoke(app, ["events", "--db", str(demo_db), "--partners", "nl-be", "--linked"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("2026-06-10  BE-NL  operation_result  2 announcements (en, nl)")
+    assert any("partner_release" in line and "sample-europol" in line for line in lines[1:])
+    bad = runner.invoke(app, ["events", "--db", str(demo_db), "--partners", "GBNL"])
+    assert bad.exit_code == 2 and "--partners" in bad.output
+
+
+def _p(a_id, day, **kw):
+    base = {"source": "x", "language": "en", "title": "", "countries": ("NL",), "themes": (), "dyads": (), "kind": "other",
+            "facts": (), "sh": None}
+    base.update(kw)
+    return profile(a_id, datetime(2026, 6, 1, tzinfo=UTC) + timedelta(days=day), base["source"], base["language"],
+                   base["title"], base["countries"], base["themes"], base["dyads"], base["kind"], base["facts"], base["sh"])
+
+
+def test_a_shared_operation_and_equal_facts_link_across_languages_but_themes_and_agencies_alone_do_not():
+    nl = _p("a", 0, language="nl", facts=[("operation", "Kustlicht", ""), ("drug", "cocaine", "1850.0"), ("agency", "Politie", "")])
+    en = _p("b", 2, language="en", facts=[("operation", "Kustlicht", ""), ("drug", "cocaine", "1850.0")])
+    ok, score, why = linked(nl, en)
+    assert ok and score >= LINK_SCORE and why[0] == "operation: kustlicht" and "fact: cocaine 1850.0" in why
+    weak_a = _p("c", 0, themes=("drugs",), facts=[("agency", "Politie", ""), ("agency", "Douane", "")])
+    weak_b = _p("d", 1, themes=("drugs",), facts=[("agency", "Politie", ""), ("agency", "Douane", "")])
+    assert evidence(weak_a, weak_b)[0] == 0.0  # no anchor
+    far = _p("e", WINDOW_DAYS + 1, language="en", facts=[("operation", "Kustlicht", "")])
+    assert not linked(nl, far)[0]  # outside the window: another event
+    elsewhere = _p("f", 1, countries=("FR",), facts=[("operation", "Kustlicht", "")])
+    assert not linked(nl, elsewhere)[0]  # no country in common: not a candidate
+
+
+def test_two_calls_with_one_partner_days_apart_are_two_events():
+    a = _p("a", 0, countries=("FR", "US"), dyads=("FR-US",), kind="dialogue_meeting")
+    same_day = _p("b", 0, countries=("FR", "US"), dyads=("FR-US",), kind="dialogue_meeting", facts=[("agency", "State Department", "")])
+    later = _p("c", 4, countries=("FR", "US"), dyads=("FR-US",), kind="dialogue_meeting", facts=[("agency", "State Department", "")])
+    assert "dyad and type: FR-US dialogue_meeting" in evidence(a, same_day)[1]
+    assert "dyad and type: FR-US dialogue_meeting" not in evidence(a, later)[1]
+
+
+# What linking reaches on tests/data/event_pairs.jsonl (bench/events_quality.py prints it).
+PAIR_PINS = {"precision": 0.60, "recall": 0.50}
+
+
+def test_linking_holds_its_scores_on_hand_labelled_pairs():
+    need_shared("corpus", "texts")
+    out = subprocess.run([sys.executable, str(REPO / "bench" / "events_quality.py")], capture_output=True, text=True,
+                         check=True, cwd=REPO).stdout
+    line = next(x for x in out.splitlines() if x.startswith("linking:"))
+    precision = float(line.split("precision ")[1].split(",")[0])
+    recall = float(line.split("recall ")[1].split(",")[0])
+    assert precision >= PAIR_PINS["precision"] and recall >= PAIR_PINS["recall"], line
+    labels = [json.loads(x) for x in (REPO / "tests" / "data" / "event_pairs.jsonl").read_text().splitlines() if x.strip()]
+    assert sum(p["linked"] for p in labels) >= 30 and sum(not p["linked"] for p in labels) >= 30

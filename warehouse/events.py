@@ -1,0 +1,437 @@
+"""Events: the announcements that report one real-world occurrence, linked across sources
+and languages, explainably.
+
+Linking runs in the load's transaction, for the articles of the batch (a run's, or
+reclassify's): a killed run neither leaves a batch without its events nor half-linked.
+
+1. Blocking: the candidates of an article are those published within WINDOW_DAYS of it that
+   share a country acting with it. A candidate query reads a date range of the warehouse (its
+   zone maps skip the rest), so an article's linking cost follows how much is published in a
+   window, not how much the warehouse holds.
+2. Evidence, each with a weight (EVIDENCE): a shared named operation; equal facts (the same
+   kilograms of a substance, the same amount of money, the same count of arrests or
+   firearms); shared agencies; the same partner pair; overlapping themes; in one language, a
+   near-duplicate text (SimHash) or a like headline. Facts, names, numbers and countries are
+   the same in every language: they link a Dutch release to an English one without translation.
+3. A pair links when its score reaches LINK_SCORE and one piece of its evidence is an anchor
+   (an operation, a fact, a partner pair with the same type, a near-duplicate text, a like
+   headline): themes and agencies alone never link two releases.
+4. An event is a connected group of linked articles (a lone article is one); its id is a hash
+   of its first report's article id, so rerunning over the same articles gives the same
+   events, and new articles join the event of what they link to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+import polars as pl
+from trafilatura.deduplication import Simhash
+
+from warehouse.db import register
+
+WINDOW_DAYS = 10
+LINK_SCORE = 4.0
+NEAR_DUPLICATE = 0.95  # SimHash similarity (shared bits of 64) of a copy: templated releases share 0.85-0.9
+LIKE_TITLES = 0.5  # weighted Jaccard of the headlines' words, each weighing its rarity in the block
+POINT_DAYS = 2  # a call or a meeting is one day's event: two of them further apart are two
+RARE_DF = 2  # a headline word in at most this many headlines of the block is a name of the event ("Kuip", "Drents")
+MAX_NAMES = 2  # rare words shared by both headlines counted at most this many times
+MIN_AMOUNT = 1000  # smaller sums (fees, fines of a few hundred) are too common to tell two releases apart
+EVIDENCE = {  # weight of each kind of evidence, and whether it anchors a link
+    "operation": (4.0, True),
+    "fact": (3.0, True),
+    "near-duplicate text": (5.0, True),
+    "title": (2.5, True),
+    "names": (2.5, True),  # each of two or more rare headline words
+    "name": (1.5, False),  # one rare headline word: a town alone is weak
+    "dyad and type": (2.5, True),
+    "dyad": (1.0, False),
+    "agencies": (1.0, False),
+    "themes": (1.0, False),
+    "type": (0.5, False),
+    # Against: both name their operation and the names differ. A publisher's template
+    # ("Operation X: network dismantled with Colombia") repeats headline, pair and type over
+    # different operations; the name tells them apart.
+    "other operation": (-5.0, False),
+}
+MAX_AGENCIES = 2  # shared agencies counted at most this many times
+MAX_CANDIDATES = 64  # candidates of an article weighed in full (those sharing the most keys with it)
+MAX_LINKS = 12  # an article keeps its strongest links to this many others: enough to join its event, bounded
+
+
+def fold(word: str) -> str:
+    """Lower case without diacritics ("Cocaïne" -> "cocaine"), as the vocabulary folds words."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+
+
+_WORD = re.compile(r"\w+")
+_STOP = frozenset(fold(w) for w in (
+    "the a an and of in on for to with at by from as is are was were be has have de het een en van in op voor met bij "
+    "door aan uit om te naar over is zijn wordt worden na").split())
+
+
+@dataclass
+class Profile:
+    article_id: str
+    published: datetime
+    source: str
+    language: str | None
+    title_words: frozenset[str]
+    countries: frozenset[str]
+    themes: frozenset[str]
+    dyads: frozenset[str]
+    type: str
+    operations: frozenset[str]
+    agencies: frozenset[str]
+    facts: frozenset[str]
+    simhash: int | None
+
+
+@contextmanager
+def _id_relation(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[str]) -> Iterator[str]:
+    """`ids` as the relation `name` (one article_id column), so that queries join it by hash
+    instead of testing a list row by row (list_contains costs rows x list)."""
+    register(con, name, pl.DataFrame({"article_id": sorted(set(ids))}, schema={"article_id": pl.Utf8}))
+    try:
+        yield name
+    finally:
+        con.unregister(name)
+
+
+def simhash(text: str) -> int:
+    return Simhash(text or "").hash
+
+
+def fingerprint_rows(con: duckdb.DuckDBPyConnection, ids_relation: str) -> None:
+    """(Re)make the SimHash of the articles of `ids_relation` whose text changed since."""
+    todo = con.execute(
+        f"SELECT a.article_id, a.content_hash, coalesce(a.original_text, a.text) FROM articles a "
+        f"JOIN {ids_relation} b USING (article_id) LEFT JOIN article_fingerprints f USING (article_id) "
+        "WHERE f.content_hash IS DISTINCT FROM a.content_hash").fetchall()
+    if not todo:
+        return
+    frame = pl.DataFrame({"article_id": [r[0] for r in todo], "content_hash": [r[1] for r in todo],
+                          "simhash": [simhash(r[2]) for r in todo]},
+                         schema={"article_id": pl.Utf8, "content_hash": pl.Utf8, "simhash": pl.UInt64})
+    register(con, "batch_fingerprints", frame)
+    try:
+        con.execute("INSERT OR REPLACE INTO article_fingerprints SELECT * FROM batch_fingerprints")
+    finally:
+        con.unregister("batch_fingerprints")
+
+
+_PROFILE_SQL = """
+SELECT a.article_id, coalesce(a.published_at, a.first_seen_at) AS published, a.source, a.language,
+       coalesce(a.original_title, a.title) AS title,
+       coalesce((SELECT list(c.country) FROM article_countries c WHERE c.article_id = a.article_id), []),
+       coalesce((SELECT list(t.theme) FROM article_themes t WHERE t.article_id = a.article_id), []),
+       coalesce((SELECT list(d.country_a || '-' || d.country_b) FROM article_dyads d WHERE d.article_id = a.article_id), []),
+       coalesce(l.announcement_type, 'other'),
+       coalesce((SELECT list(f.kind || '|' || coalesce(f.subject, '') || '|' || coalesce(CAST(round(f.value, 1) AS VARCHAR), ''))
+                 FROM article_facts f WHERE f.article_id = a.article_id), []),
+       p.simhash
+FROM articles a
+LEFT JOIN article_labels l USING (article_id)
+LEFT JOIN article_fingerprints p USING (article_id)
+"""
+
+
+def _profiles(rows: Iterable[tuple]) -> list[Profile]:
+    out = []
+    for a_id, published, source, language, title, countries, themes, dyads, kind, facts, sh in rows:
+        out.append(profile(a_id, published, source, language, title, countries, themes, dyads, kind,
+                           [tuple(f.split("|", 2)) for f in facts], sh))
+    return out
+
+
+def profile(article_id: str, published: datetime, source: str, language: str | None, title: str | None,
+            countries: Iterable[str], themes: Iterable[str], dyads: Iterable[str], kind: str,
+            facts: Iterable[tuple[str, str, str]], sh: int | None) -> Profile:
+    """What linking knows of an article; `facts` as (kind, subject, value rounded to 0.1 as text)."""
+    operations, agencies, values = set(), set(), set()
+    for what, subject, value in facts:
+        if what == "operation":
+            operations.add(fold(subject))
+        elif what == "agency":
+            agencies.add(subject)
+        elif what == "drug" and value or what == "money" and value and float(value) >= MIN_AMOUNT:
+            values.add(f"{subject} {value}")
+        elif what in ("arrests", "firearms", "ammunition") and value and float(value) >= 2:
+            values.add(f"{what} {value}")  # "one arrest" is too common to tell two releases apart
+    return Profile(article_id, published, source, language,
+                   frozenset(w for w in map(fold, _WORD.findall(title or "")) if w not in _STOP and len(w) > 2),
+                   frozenset(countries), frozenset(themes), frozenset(dyads), kind, frozenset(operations),
+                   frozenset(agencies), frozenset(values), sh)
+
+
+def linked(a: Profile, b: Profile, rarity: Rarity | None = None) -> tuple[bool, float, list[str]]:
+    """Whether blocking makes `a` and `b` candidates (published within WINDOW_DAYS, a country
+    acting in both) and their evidence links them; with the score and the evidence."""
+    if abs(a.published - b.published) > timedelta(days=WINDOW_DAYS) or a.countries.isdisjoint(b.countries):
+        return False, 0.0, []
+    score, why = evidence(a, b, rarity)
+    return score >= LINK_SCORE, score, why
+
+
+class Rarity:
+    """How telling a headline word is among the headlines of a block: log(N / documents with
+    it), so a publisher's template words ("politie", "aangehouden", "call", "secretary") weigh
+    little and names ("Kuip", "Pashinyan", "Drents") much."""
+
+    def __init__(self, profiles: Iterable[Profile]):
+        self.df: Counter[str] = Counter()
+        self.n = 0
+        for p in profiles:
+            self.n += 1
+            self.df.update(p.title_words)
+        self._weight: dict[str, float] = {}
+
+    def __call__(self, word: str) -> float:
+        weight = self._weight.get(word)
+        if weight is None:
+            weight = self._weight[word] = math.log((self.n + 1) / (self.df.get(word, 0) + 1)) + 0.1
+        return weight
+
+    def rare(self, word: str) -> bool:
+        """A word of at most RARE_DF headlines of a block that has others to compare with."""
+        return self.n > 2 * RARE_DF and self.df.get(word, 0) <= RARE_DF and len(word) > 3
+
+
+def like_titles(a: Profile, b: Profile, rarity: Rarity) -> float:
+    union = a.title_words | b.title_words
+    if not union:
+        return 0.0
+    return sum(map(rarity, a.title_words & b.title_words)) / sum(map(rarity, union))
+
+
+def evidence(a: Profile, b: Profile, rarity: Rarity | None = None) -> tuple[float, list[str]]:
+    """The score of a pair and its evidence, strongest first ("operation: venetic", ...);
+    `rarity` weighs headline words (each word weighs 1 without it)."""
+    rarity = rarity or Rarity(())
+    found: list[tuple[str, str]] = []  # (kind, label)
+    for name in sorted(a.operations & b.operations):
+        found.append(("operation", f"operation: {name}"))
+    if a.operations and b.operations and a.operations.isdisjoint(b.operations):
+        found.append(("other operation", "other operation: " + ", ".join(sorted(a.operations | b.operations))))
+    for value in sorted(a.facts & b.facts):
+        found.append(("fact", f"fact: {value}"))
+    if a.language and a.language == b.language:
+        if a.simhash is not None and b.simhash is not None and _similarity(a.simhash, b.simhash) >= NEAR_DUPLICATE:
+            found.append(("near-duplicate text", "near-duplicate text"))
+        if like_titles(a, b, rarity) >= LIKE_TITLES:
+            found.append(("title", "like headlines"))
+    # Words both headlines have and few others of the block: a street, a person, a place of
+    # the event ("Karl Marxstraat", "Drents Museum"), in any language.
+    rare = sorted(w for w in a.title_words & b.title_words if rarity.rare(w))
+    for word in rare[:MAX_NAMES]:
+        found.append(("names" if len(rare) > 1 else "name", f"name in both headlines: {word}"))
+    shared_dyads = a.dyads & b.dyads
+    if shared_dyads:
+        pair = ", ".join(sorted(shared_dyads))
+        same_day = a.type != "dialogue_meeting" or abs(a.published - b.published) <= timedelta(days=POINT_DAYS)
+        found.append(("dyad and type", f"dyad and type: {pair} {a.type}") if a.type == b.type and a.type != "other"
+                     and same_day else ("dyad", f"dyad: {pair}"))
+    elif a.type == b.type and a.type != "other":
+        found.append(("type", f"type: {a.type}"))
+    for name in sorted(a.agencies & b.agencies)[:MAX_AGENCIES]:
+        found.append(("agencies", f"agency: {name}"))
+    if a.themes and b.themes and len(a.themes & b.themes) / len(a.themes | b.themes) >= 0.5:
+        found.append(("themes", "themes: " + ", ".join(sorted(a.themes & b.themes))))
+    score = sum(EVIDENCE[kind][0] for kind, _ in found)
+    anchored = any(EVIDENCE[kind][1] for kind, _ in found)
+    found.sort(key=lambda f: -abs(EVIDENCE[f[0]][0]))
+    return (score if anchored else 0.0), [label for _, label in found]
+
+
+def _similarity(x: int, y: int) -> float:
+    return 1 - bin(x ^ y).count("1") / 64
+
+
+def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: str) -> dict[tuple[str, str], tuple[float, list[str]]]:
+    """The linked pairs of the batch's articles (`ids_relation`) with their candidates (and each other)."""
+    if not batch:
+        return {}
+    window = timedelta(days=WINDOW_DAYS)
+    lo, hi = min(p.published for p in batch) - window, max(p.published for p in batch) + window
+    countries = sorted(set().union(*(p.countries for p in batch)))
+    candidates = _profiles(con.execute(
+        f"{_PROFILE_SQL} WHERE (a.published_at BETWEEN ? AND ? OR (a.published_at IS NULL AND a.first_seen_at BETWEEN ? AND ?)) "
+        f"AND a.article_id NOT IN (SELECT article_id FROM {ids_relation}) AND EXISTS (SELECT 1 FROM article_countries c "
+        "WHERE c.article_id = a.article_id AND list_contains(?, c.country))",
+        [lo, hi, lo, hi, countries]).fetchall())
+    rarity = Rarity([*candidates, *batch])
+    # Only a pair that shares an anchor can link: candidates come from an index of the block by
+    # operation, fact, partner pair, headline word and SimHash band (a near-duplicate differs in
+    # at most 3 of 64 bits, so one of its four 16-bit bands is equal), not from every pair.
+    index: dict[tuple, list[Profile]] = defaultdict(list)
+    for p in [*candidates, *batch]:
+        for key in _keys(p):
+            index[key].append(p)
+    common = max(200, len(candidates) // 20)  # a word in more headlines than this anchors nothing alone
+    out = {}
+    window_s = window.total_seconds()
+    for a in batch:
+        # Candidates by how many keys they share with `a`, most first: a busy week on one
+        # partner pair puts hundreds of releases under one key, and only the best
+        # MAX_CANDIDATES of them are weighed in full.
+        shared: Counter[str] = Counter()
+        by_id: dict[str, Profile] = {}
+        for key in _keys(a):
+            posting = index[key]
+            if key[0] == "word" and len(posting) > common:
+                continue
+            for b in posting:
+                shared[b.article_id] += 1
+                by_id[b.article_id] = b
+        shared.pop(a.article_id, None)
+        mine = []
+        for b_id, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]:
+            b = by_id[b_id]
+            if abs((b.published - a.published).total_seconds()) > window_s or a.countries.isdisjoint(b.countries):
+                continue
+            pair = (a.article_id, b_id) if a.article_id < b_id else (b_id, a.article_id)
+            if pair in out:
+                continue
+            score, why = evidence(a, b, rarity)
+            if score >= LINK_SCORE:
+                mine.append((-score, b_id, pair, why))
+        # A template or a wire story repeated a hundred times is one event joined by a few links
+        # each, not a hundred squared: the strongest MAX_LINKS (then the smaller id) are kept.
+        for minus_score, _, pair, why in sorted(mine)[:MAX_LINKS]:
+            out[pair] = (-minus_score, why)
+    return out
+
+
+def _keys(p: Profile) -> list[tuple]:
+    keys: list[tuple] = [("op", o) for o in p.operations]
+    keys += [("fact", v) for v in p.facts]
+    keys += [("dyad", d) for d in p.dyads]
+    keys += [("word", w) for w in p.title_words]
+    if p.simhash is not None:
+        keys += [("band", i, (p.simhash >> (16 * i)) & 0xFFFF) for i in range(4)]
+    return keys
+
+
+def link_events(con: duckdb.DuckDBPyConnection, ids_relation: str) -> None:
+    """Link the articles of `ids_relation` (a relation with an article_id column, in the
+    caller's transaction): their fingerprints, their links, and the events of every article
+    whose group they change."""
+    fingerprint_rows(con, ids_relation)
+    batch = _profiles(con.execute(f"{_PROFILE_SQL} WHERE a.article_id IN (SELECT article_id FROM {ids_relation})").fetchall())
+    ids = [p.article_id for p in batch]
+    # Articles of the groups the batch's articles were in: their groups may split or merge.
+    before = [r[0] for r in con.execute(
+        "SELECT article_id FROM event_articles WHERE event_id IN (SELECT event_id FROM event_articles "
+        f"WHERE article_id IN (SELECT article_id FROM {ids_relation}))").fetchall()]
+    con.execute(f"DELETE FROM event_links WHERE article_a IN (SELECT article_id FROM {ids_relation}) "
+                f"OR article_b IN (SELECT article_id FROM {ids_relation})")
+    links = _pairs(con, batch, ids_relation)
+    if links:
+        frame = pl.DataFrame({"article_a": [k[0] for k in links], "article_b": [k[1] for k in links],
+                              "score": [v[0] for v in links.values()], "evidence": [v[1] for v in links.values()]},
+                             schema={"article_a": pl.Utf8, "article_b": pl.Utf8, "score": pl.Float64,
+                                     "evidence": pl.List(pl.Utf8)})
+        register(con, "batch_links", frame)
+        try:
+            con.execute("INSERT INTO event_links SELECT * FROM batch_links")
+        finally:
+            con.unregister("batch_links")
+    _regroup(con, {*ids, *before, *(a for k in links for a in k)})
+
+
+def _regroup(con: duckdb.DuckDBPyConnection, seeds: set[str]) -> None:
+    """Recompute the events of the groups that hold `seeds`: connected groups over
+    event_links, each named by its first report, with each article's role."""
+    if not seeds:
+        return
+    members, frontier = set(seeds), set(seeds)
+    edges: dict[tuple[str, str], tuple[float, list[str]]] = {}
+    while frontier:  # the whole connected group of each seed, link by link
+        with _id_relation(con, "event_frontier", frontier) as relation:
+            rows = con.execute("SELECT article_a, article_b, score, evidence FROM event_links "
+                               f"WHERE article_a IN (SELECT article_id FROM {relation}) "
+                               f"OR article_b IN (SELECT article_id FROM {relation})").fetchall()
+        frontier = set()
+        for a, b, score, why in rows:
+            edges[(a, b)] = (score, why)
+            for x in (a, b):
+                if x not in members:
+                    members.add(x)
+                    frontier.add(x)
+    with _id_relation(con, "event_members", members) as relation:
+        info = {a_id: (published, source, sh) for a_id, published, source, sh in con.execute(
+            "SELECT a.article_id, coalesce(a.published_at, a.first_seen_at), a.source, f.simhash FROM articles a "
+            f"LEFT JOIN article_fingerprints f USING (article_id) WHERE a.article_id IN (SELECT article_id FROM {relation})"
+        ).fetchall()}
+        con.execute(f"DELETE FROM event_articles WHERE article_id IN (SELECT article_id FROM {relation})")
+    parent = {m: m for m in info}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        if a in parent and b in parent:
+            parent[root(a)] = root(b)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for m in info:
+        groups[root(m)].append(m)
+    neighbours: dict[str, list[tuple[str, float, list[str]]]] = defaultdict(list)
+    for (a, b), (score, why) in edges.items():
+        neighbours[a].append((b, score, why))
+        neighbours[b].append((a, score, why))
+    rows = []
+    for group in groups.values():
+        group.sort(key=lambda x: (info[x][0], x))
+        first = group[0]
+        event_id = "ev-" + hashlib.sha256(first.encode()).hexdigest()[:16]
+        place = {a_id: k for k, a_id in enumerate(group)}
+        for k, a_id in enumerate(group):
+            # The strongest link, to an earlier article where there is one.
+            best = max(((b, score, why) for b, score, why in neighbours[a_id] if b in place),
+                       key=lambda link: (place[link[0]] < k, link[1], link[0]), default=None)
+            rows.append((a_id, event_id, _role(k, a_id, first, best, info), best[0] if best else None,
+                         best[2] if best else []))
+    frame = pl.DataFrame(rows, schema={"article_id": pl.Utf8, "event_id": pl.Utf8, "role": pl.Utf8, "linked_to": pl.Utf8,
+                                       "evidence": pl.List(pl.Utf8)}, orient="row")
+    register(con, "batch_event_articles", frame)
+    try:
+        con.execute("INSERT INTO event_articles SELECT * FROM batch_event_articles")
+    finally:
+        con.unregister("batch_event_articles")
+
+
+def _role(k: int, a_id: str, first: str, best, info: dict) -> str:
+    if k == 0:
+        return "first_report"
+    if best is not None and "near-duplicate text" in best[2]:
+        return "syndicated_copy"
+    return "follow_up" if info[a_id][1] == info[first][1] else "partner_release"
+
+
+def forget(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> None:
+    """Drop the event rows of articles that are gone (folded into another); the groups they
+    were in are made again without them."""
+    if not ids:
+        return
+    with _id_relation(con, "event_gone", ids) as relation:
+        mates = [r[0] for r in con.execute(
+            "SELECT article_id FROM event_articles WHERE event_id IN (SELECT event_id FROM event_articles "
+            f"WHERE article_id IN (SELECT article_id FROM {relation})) AND article_id NOT IN (SELECT article_id FROM {relation})"
+        ).fetchall()]
+        for table, column in (("event_links", "article_a"), ("event_links", "article_b"), ("event_articles", "article_id"),
+                              ("article_fingerprints", "article_id")):
+            con.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT article_id FROM {relation})")
+    _regroup(con, set(mates))
