@@ -211,7 +211,11 @@ def _ingest(cfg: settings.Settings, replay: list[Path], record: Path | None, run
 
 def _ingest_checks(cfg: settings.Settings, replay: list[Path], record: Path | None, runner: dict) -> None:
     with _config_checks():
-        load_sources(cfg.sources)
+        names = [s.name for s in load_sources(cfg.sources)]
+        if cfg.watchlists_file is not None:
+            from flows.watch import load_file
+
+            load_file(cfg.watchlists_file, list(vocabulary(cfg.taxonomy).themes), names)
         if runner.get("task_runner") == "dask" and record is not None:
             raise ConfigError("--record needs the default task runner (one process writes the archive)")
         for path in replay:
@@ -232,8 +236,11 @@ def _checked_ingest(cfg: settings.Settings, replay: list[Path], record: Path | N
         except OSError:  # only a head start: the pool starts its fork server itself if need be
             pass
     from flows.ingest import IngestOptions, run_ingest  # Prefect is imported only when a flow runs
+    from flows.watch import DeliveryOptions
 
-    options = IngestOptions(**runner, batch_size=cfg.batch_size, taxonomy=cfg.taxonomy, access=cfg.access)
+    watchlists = cfg.watchlists_file
+    options = IngestOptions(**runner, batch_size=cfg.batch_size, taxonomy=cfg.taxonomy, access=cfg.access,
+                            watchlists_file=str(watchlists) if watchlists else None, delivery=DeliveryOptions(**cfg.delivery))
     try:
         with using(api), progress.bars(console):
             return run_ingest(cfg.sources, cfg.db, replay, record, options)
@@ -556,12 +563,15 @@ def serve(
 def status(db: DbOption = DEFAULT_DB) -> None:
     """Sources and their freshness; exit 4 when one is failing or silent (for cron or a monitor)."""
     with _reading(db) as con:
-        from warehouse.queries import SOURCE_HEALTH, last_run, source_alerts
+        from warehouse.queries import SOURCE_HEALTH, WATCHLISTS, last_run, source_alerts
 
         names, rows = _query(con, SOURCE_HEALTH)
         last = last_run(con)
         alerts = source_alerts(con)
+        watch_names, watch_rows = _query(con, WATCHLISTS)
     console.print(_rich_table(names, rows))
+    if watch_rows:
+        console.print(_rich_table(watch_names, watch_rows))
     if last:
         console.print(Text(f"last run: {last[0]} {last[1]} at {last[2]} UTC (run {last[3][:8]})"), highlight=False)
     for source, alert, reason in alerts:
@@ -630,8 +640,10 @@ def reclassify(
     cfg = _resolved(db=db)
     with _api_with(cfg, lambda: _preflight(cfg)) as api:  # Prefect's API comes up while the checks and imports run
         from flows.reclassify import ReclassifyOptions, run_reclassify
+        from flows.watch import DeliveryOptions
 
-        options = ReclassifyOptions(everything=everything, taxonomy=cfg.taxonomy, access=cfg.access)
+        options = ReclassifyOptions(everything=everything, taxonomy=cfg.taxonomy, access=cfg.access,
+                                    delivery=DeliveryOptions(**cfg.delivery))
         try:
             with using(api), progress.bars(console):
                 summary = run_reclassify(db, options)
@@ -731,6 +743,123 @@ def show_config(
     for name, value, origin in rows:
         table.add_row(name, Text("-" if value is None else str(value)), Text(origin), settings.BY_NAME[name].help)
     console.print(table)
+
+
+watch_app = typer.Typer(help="Watchlists: saved filters whose new matches each run delivers (Atom feed, webhook, "
+                        "Prefect event).", no_args_is_help=True)
+app.add_typer(watch_app, name="watch")
+
+
+@contextmanager
+def _writing(db: Path) -> Iterator:
+    """A writer connection to the warehouse (waiting for a run that holds it), or exit 2."""
+    try:
+        con = connect(db, access=_resolved(db=db).access)
+    except WarehouseError as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    with contextlib.closing(con):
+        yield con
+
+
+def _feed_path(db: Path, name: str) -> Path:
+    cfg = _resolved(db=db)
+    folder = Path(cfg.feeds) if Path(cfg.feeds).is_absolute() else db.parent / cfg.feeds
+    return folder / f"{name}.atom"
+
+
+@watch_app.command("add")
+def watch_add(
+    name: Annotated[str, typer.Argument(help="Its name: lower-case letters, digits and dashes.")],
+    db: DbOption = DEFAULT_DB,
+    theme: Annotated[list[str] | None, typer.Option("--theme", help="A theme slug (repeatable: any of them).")] = None,
+    country: Annotated[list[str] | None, typer.Option("--country", help="A country acting, ISO alpha-2 or EU (repeatable: any).")] = None,
+    partners: Annotated[list[str] | None, typer.Option("--partners", help="A partner pair as A-B, GB-NL (repeatable: any).")] = None,
+    kind: Annotated[list[str] | None, typer.Option("--type", help="An announcement type (repeatable: any).")] = None,
+    language: Annotated[list[str] | None, typer.Option("--language", help="A language, ISO 639-1 (repeatable: any).")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="A source name (repeatable: any).")] = None,
+    bilateral: Annotated[bool, typer.Option("--bilateral", help="Only bilateral announcements.")] = False,
+    query: Annotated[str | None, typer.Option("--query", help="Words that must all be in the title or text (as search reads them).")] = None,
+    feed: Annotated[bool, typer.Option("--feed/--no-feed", help="Write an Atom feed file for it after each run.")] = True,
+    webhook: Annotated[str | None, typer.Option("--webhook", help="POST each run's new hits here (JSON, signed).")] = None,
+    secret_env: Annotated[str | None, typer.Option("--secret-env", help="The environment variable that holds the webhook's "
+                                                   "signing secret (its name; the secret is never stored).")] = None,
+    replace_old: Annotated[bool, typer.Option("--replace", help="Replace a watchlist of that name.")] = False,
+) -> None:
+    """Save a watchlist. What it matches now is its baseline; what matches after each run are its hits."""
+    from flows.watch import make
+    from warehouse.watch import save, watchlists
+
+    cfg = _resolved(db=db)
+    try:
+        themes = vocabulary(cfg.taxonomy).themes
+        watchlist = make(name, themes=theme or (), countries=country or (), partners=partners or (), types=kind or (),
+                         languages=language or (), sources=source or (), bilateral=bilateral, query=query, feed=feed,
+                         webhook=webhook, secret_env=secret_env, known_themes=list(themes))
+    except (ConfigError, TaxonomyError) as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    with _writing(db) as con:
+        known = [r[0] for r in con.execute("SELECT source FROM sources ORDER BY source").fetchall()]
+        if unknown := sorted(set(watchlist.sources) - set(known)):
+            raise _fail(f"--source: unknown source(s) {', '.join(map(repr, unknown))}; sources: {', '.join(known) or 'none yet'}",
+                        EXIT_CONFIG)
+        if watchlists(con, name) and not replace_old:
+            raise _fail(f"a watchlist named {name!r} exists: give --replace to replace it, or remove it first", EXIT_CONFIG)
+        baseline = save(con, watchlist)
+    console.print(Text(f"watchlist {name}: {watchlist.describe()}; {baseline} stored article(s) match now (its baseline)"),
+                  highlight=False)
+    if watchlist.feed:
+        console.print(Text(f"feed: {_feed_path(db, name)} (written after each run)"), highlight=False)
+    if watchlist.webhook_url:
+        state = "set" if os.environ.get(secret_env or "") else "NOT set in this shell"
+        console.print(Text(f"webhook: {watchlist.webhook_url}, signed with ${secret_env} ({state})"), highlight=False)
+
+
+@watch_app.command("list")
+def watch_list(db: DbOption = DEFAULT_DB) -> None:
+    """The watchlists: filter, hits, last hit and last delivery."""
+    from warehouse.queries import WATCHLISTS
+
+    with _reading(db) as con:
+        names, rows = _query(con, WATCHLISTS)
+    console.print(_rich_table(names, rows))
+    if not rows:
+        err.print("no watchlists: add one with `socwatch watch add NAME --theme drugs --partners GB-NL`", highlight=False)
+
+
+@watch_app.command("show")
+def watch_show(
+    name: Annotated[str, typer.Argument(help="The watchlist.")],
+    db: DbOption = DEFAULT_DB,
+    since: Annotated[datetime | None, typer.Option("--since", formats=["%Y-%m-%d"], help="Only hits published on or after this day.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many hits.")] = 50,
+) -> None:
+    """A watchlist's hits, latest published first: date, source, title, url and why it matched."""
+    from warehouse.watch import hits, watchlists
+
+    with _reading(db) as con:
+        found = watchlists(con, name)
+        if not found:
+            raise _fail(f"no watchlist named {name!r}", EXIT_CONFIG)
+        rows = hits(con, name, since=since.date() if since else None, limit=limit)
+    console.print(Text(f"{name}: {found[0].describe()}"), highlight=False)
+    for h in rows:
+        day = h.published_at.date().isoformat() if h.published_at else "----------"
+        found_by = f"run {h.run_id[:8]}" if h.run_id else "baseline"
+        console.print(Text(f"{day}  {h.source:<22} {h.title}  {h.url}\n    {'; '.join(h.reasons) or 'every announcement'} "
+                           f"({found_by})"), soft_wrap=True, highlight=False)
+    if not rows:
+        err.print("no hits", highlight=False)
+
+
+@watch_app.command("remove")
+def watch_remove(name: Annotated[str, typer.Argument(help="The watchlist.")], db: DbOption = DEFAULT_DB) -> None:
+    """Remove a watchlist with its hits and deliveries (its feed file is left as it is)."""
+    from warehouse.watch import remove
+
+    with _writing(db) as con:
+        if not remove(con, name):
+            raise _fail(f"no watchlist named {name!r}", EXIT_CONFIG)
+    console.print(Text(f"watchlist {name} removed"), highlight=False)
 
 
 def main() -> None:

@@ -38,6 +38,8 @@ from flows.settings import DEFAULTS
 from flows.sources import ConfigError, load_sources
 from flows.validate import BatchOutcome, build_batch, source_rows
 from flows.warc import WarcRecorder, WarcReplayTransport
+from flows.watch import DeliveryOptions, deliver_after
+from flows.watch import load_file as load_watchlists
 from schemas.records import FeedEntry, Fetched, Processed, Source, SourceCounts, Status
 from transforms.classify import score_bounds
 from transforms.vocabulary import vocabulary
@@ -47,6 +49,7 @@ from warehouse.ledger import recorded_run, upsert_sources
 from warehouse.load import load_batch
 from warehouse.queries import source_alerts, validators
 from warehouse.search import index_needs_rebuild, rebuild_index
+from warehouse.watch import sync_declared
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class IngestOptions:
     dask_workers: int = 2
     taxonomy: str | None = None  # a taxonomy file of the user's own (the `taxonomy` setting), else the shipped one
     access: Access = field(default_factory=Access)  # the warehouse's lock wait and memory
+    watchlists_file: str | None = None  # a watchlists file (TOML) whose watchlists the run makes current
+    delivery: DeliveryOptions = field(default_factory=DeliveryOptions)  # where and how new hits are delivered
 
 
 @dataclass
@@ -143,8 +148,12 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
     source by name (its own scheduled deployment)."""
     options = options or IngestOptions()
     logger = get_run_logger()
-    sources = select_sources(load_sources(sources_file), select)  # a bad file stops here, before anything is fetched
+    every_source = load_sources(sources_file)  # a bad file stops here, before anything is fetched
+    sources = select_sources(every_source, select)
     vocab = vocabulary(options.taxonomy)
+    # A bad watchlists file stops here too.
+    declared = (load_watchlists(options.watchlists_file, list(vocab.themes), [s.name for s in every_source])
+                if options.watchlists_file else None)
     replay = [str(p) for p in replay or ()]
     transport = WarcReplayTransport(replay) if replay else None
     settings = replace(options.fetch, polite=False) if replay else options.fetch
@@ -167,6 +176,8 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             if run.abandoned:
                 logger.warning("run=%s abandoned_runs=%d (earlier runs that did not finish)", run_id[:8], run.abandoned)
             upsert_sources(con, source_rows(sources))
+            if declared is not None:
+                sync_declared(con, Path(options.watchlists_file).name, declared)
             async with Fetcher(sources, settings, transport=transport, recorder=recorder) as fetcher:
                 work = _Run(run_id, {s.name: s for s in sources}, fetcher, con, options, score_bounds(vocab))
                 _enter(work)
@@ -201,6 +212,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
                             work.pool.shutdown(wait=True, cancel_futures=True)
             if index_needs_rebuild(con):  # else this run's articles are in the index's tail, searched by a scan
                 await asyncio.to_thread(rebuild_index, con)
+            await deliver_after(con, run_id, options.delivery, db, logger)
             troubled = sum(c.failed + c.quarantined for c in counts.values())
             run.status = "completed_with_errors" if troubled else "completed"
         finally:

@@ -23,6 +23,7 @@ from flows import progress
 from flows.progress import stage_done
 from flows.pool import map_batch, start_pool
 from flows.validate import tag_frames
+from flows.watch import DeliveryOptions, deliver_after
 from schemas.records import Tags
 from schemas.tables import Reject, record_json
 from transforms.classify import classify_many, score_bounds
@@ -41,6 +42,7 @@ class ReclassifyOptions:
     everything: bool = False  # re-tag articles already at the current version too
     taxonomy: str | None = None  # a taxonomy file of the user's own (the `taxonomy` setting), else the shipped one
     access: Access = field(default_factory=Access)  # the warehouse's lock wait and memory
+    delivery: DeliveryOptions = field(default_factory=DeliveryOptions)  # where and how new hits are delivered
 
 
 _POOL: contextvars.ContextVar[ProcessPoolExecutor | None] = contextvars.ContextVar("socwatch_reclassify_pool", default=None)
@@ -87,6 +89,7 @@ async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
                 totals["quarantined"] += len(rejects)
                 progress.advance("articles", len(rows))
                 after = rows[-1][0]
+            await deliver_after(con, run.run_id, options.delivery, db, logger)
             run.status = "completed_with_errors" if totals["quarantined"] else "completed"
         finally:
             if pool is not None:

@@ -52,6 +52,11 @@ def build_deployments(settings: Settings) -> list:
     elif interval <= 0:
         raise ConfigError(f"--interval: {interval!r} must be a number of seconds above 0")
     sources = load_sources(settings.sources)
+    if settings.watchlists_file is not None:  # a bad watchlists file stops serve before it starts, as a bad sources file does
+        from flows.watch import load_file
+        from transforms.vocabulary import vocabulary
+
+        load_file(settings.watchlists_file, list(vocabulary(settings.taxonomy).themes), [s.name for s in sources])
     from prefect.deployments.runner import EntrypointType
 
     from flows.ingest import ingest
@@ -61,9 +66,13 @@ def build_deployments(settings: Settings) -> list:
     taxonomy = str(Path(settings.taxonomy).resolve()) if settings.taxonomy else None
     # The fields of IngestOptions and ReclassifyOptions set by settings; the others keep their
     # defaults (the cores of the machine the run runs on, say).
-    options = {"taxonomy": taxonomy, "access": asdict(settings.access)}
-    paths = {"sources_file": str(Path(settings.sources).resolve()), "db": str(Path(settings.db).resolve()),
-             "options": {**options, "batch_size": settings.batch_size}}
+    db = Path(settings.db).resolve()
+    feeds = Path(settings.feeds) if Path(settings.feeds).is_absolute() else db.parent / settings.feeds
+    options = {"taxonomy": taxonomy, "access": asdict(settings.access), "delivery": {**settings.delivery, "feeds": str(feeds)}}
+    watchlists = settings.watchlists_file
+    paths = {"sources_file": str(Path(settings.sources).resolve()), "db": str(db),
+             "options": {**options, "batch_size": settings.batch_size,
+                         "watchlists_file": str(watchlists.resolve()) if watchlists else None}}
     own = [s for s in sources if s.schedule]
     when = {"interval": interval} if interval is not None else {"cron": cron}
     deployments = [ingest.to_deployment(

@@ -37,11 +37,29 @@ class Settings:
     db_memory: str = DEFAULT_WRITER_MEMORY
     batch_size: int = 100  # pages per fetch/extract/load batch of a run: small enough for the stages to overlap
     api_keep_s: float = 600.0  # seconds the local Prefect API outlives the last command that used it
+    watchlists: str | None = None  # the watchlists file; None: watchlists.toml beside the sources file, if there is one
+    feeds: str = "feeds"  # the folder of the watchlists' Atom feeds (a relative one is beside the warehouse)
+    webhook_timeout_s: float = 10.0
+    webhook_attempts: int = 3
 
     @property
     def access(self) -> Access:
         """How a command that writes opens the warehouse."""
         return Access(lock_wait_s=self.lock_wait_s, memory=self.db_memory)
+
+    @property
+    def watchlists_file(self) -> Path | None:
+        """The watchlists file a run reads: the one set, else watchlists.toml beside the sources
+        file where it exists, else none."""
+        if self.watchlists:
+            return Path(self.watchlists)
+        beside = Path(self.sources).with_name("watchlists.toml")
+        return beside if beside.is_file() else None
+
+    @property
+    def delivery(self) -> dict[str, object]:
+        """The DeliveryOptions fields the settings set (flows.watch; their feeds folder as given)."""
+        return {"feeds": self.feeds, "timeout_s": self.webhook_timeout_s, "attempts": self.webhook_attempts}
 
 
 DEFAULTS = Settings()
@@ -80,6 +98,12 @@ SETTINGS = (
     Setting("batch_size", "SOCWATCH_BATCH_SIZE", "pages per fetch/extract/load batch of a run (run, serve)", option=False),
     Setting("api_keep_s", "SOCWATCH_API_KEEP_S", "seconds the local Prefect API (where none is configured) stays up "
             "after the last command that used it, for the next one (0: each command starts and stops its own)", option=False),
+    Setting("watchlists", "SOCWATCH_WATCHLISTS", "a watchlists file (run, serve; default: watchlists.toml beside the "
+            "sources file, where there is one)", option=False),
+    Setting("feeds", "SOCWATCH_FEEDS", "the folder of the watchlists' Atom feeds (relative: beside the warehouse)", option=False),
+    Setting("webhook_timeout_s", "SOCWATCH_WEBHOOK_TIMEOUT_S", "seconds a watchlist's webhook may take to answer", option=False),
+    Setting("webhook_attempts", "SOCWATCH_WEBHOOK_ATTEMPTS", "attempts per run at a watchlist's webhook (then at the "
+            "next run)", option=False),
 )
 BY_NAME = {s.name: s for s in SETTINGS}  # tests/test_settings.py checks it names every Settings field
 
@@ -106,6 +130,10 @@ def _problem(name: str, value: object) -> str | None:
         return f"{value!r} must be a number of seconds above 0"
     if name in ("lock_wait_s", "api_keep_s") and value < 0:
         return f"{value!r} must be a number of seconds, 0 or more"
+    if name == "webhook_timeout_s" and value <= 0:
+        return f"{value!r} must be a number of seconds above 0"
+    if name == "webhook_attempts" and value < 1:
+        return f"{value!r} must be a number of attempts above 0"
     if name == "batch_size" and value < 1:
         return f"{value!r} must be a number of pages above 0"
     if name == "db_memory":

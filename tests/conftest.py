@@ -130,13 +130,20 @@ def loopback_server() -> Iterator[LoopbackServer]:
             except ConnectionResetError:  # a client killed mid-exchange (tests/test_crash.py)
                 pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with serving(Handler) as port:
+        server_state.port = port
+        yield server_state
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """A threaded HTTP server on 127.0.0.1 answering with `handler` until the block ends; its port."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
-    server_state.port = httpd.server_address[1]
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield server_state
+        yield httpd.server_address[1]
     finally:
         httpd.shutdown()
         httpd.server_close()

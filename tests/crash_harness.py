@@ -127,8 +127,23 @@ class Site:
         return sum(1 for path, status, _ in list(self.server.answered) if path in paths and status == 200)
 
     def sources(self, feed: str = "/feed.xml") -> Path:
+        # Watchlists beside the sources file, so that every run records hits (exactly once
+        # across a kill and its rerun: compared with the baseline's, as the tags are).
+        (self.folder / "watchlists.toml").write_text(WATCHLISTS, encoding="utf-8")
         return loopback_sources(self.folder / f"sources{feed.replace('/', '-')}.toml", self.server, {"loopback-gov": feed},
                                 extra="max_concurrency = 4\n")
+
+
+WATCHLISTS = """
+[[watchlists]]
+name = "drugs"
+themes = ["drugs", "firearms"]
+
+[[watchlists]]
+name = "memorandum-nl-be"
+countries = ["NL", "BE"]
+query = "memorandum of understanding"
+"""
 
 
 def _serve_page(site: Site, body: bytes) -> Callable:
@@ -452,14 +467,18 @@ CONTENT = {
                      "FROM article_facts",
 }
 TAGS = ("article_themes", "article_countries", "article_dyads", "article_labels", "article_facts")
+CONTENT["watch_hits"] = "SELECT watchlist, article_id, reasons::VARCHAR FROM watch_hits"
 
 _ORPHANS = "SELECT count(*) FROM {t} x WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.article_id = x.article_id)"
 INTEGRITY = {
     "duplicate article ids": "SELECT count(*) - count(DISTINCT article_id) FROM articles",
     **{f"{t} rows without their article": _ORPHANS.format(t=t) for t in (*TAGS, "article_versions")},
-    **{f"{t} rows without their article": _ORPHANS.format(t=t) for t in ("event_articles", "article_fingerprints")},
+    **{f"{t} rows without their article": _ORPHANS.format(t=t) for t in ("event_articles", "event_profiles")},
     "event links to a missing article": "SELECT count(*) FROM event_links x WHERE x.article_a NOT IN (SELECT article_id FROM "
                                         "articles) OR x.article_b NOT IN (SELECT article_id FROM articles)",
+    "watch hits without their article": _ORPHANS.format(t="watch_hits"),
+    "watch hits of an unknown run": "SELECT count(*) FROM watch_hits h WHERE h.run_id IS NOT NULL AND NOT EXISTS "
+                                    "(SELECT 1 FROM runs r WHERE r.run_id = h.run_id)",
     "articles without labels": "SELECT count(*) FROM articles a WHERE NOT EXISTS "
                                "(SELECT 1 FROM article_labels l WHERE l.article_id = a.article_id)",
     "articles whose content has no version row": "SELECT count(*) FROM articles a WHERE NOT EXISTS (SELECT 1 FROM "
@@ -553,6 +572,7 @@ def baseline(site, env, tmp_path_factory) -> Iterator[Baseline]:
     reference = content(db)
     assert len(reference["articles"]) == N_PAGES
     assert all(len(reference[t]) >= N_PAGES for t in ("article_themes", "article_countries", "article_dyads", "article_labels"))
+    assert {hit[0] for hit in reference["watch_hits"]} == {"drugs", "memorandum-nl-be"}, "both watchlists have hits to compare"
     events = set(query(db, "SELECT url, status, article_id FROM crawl_events"))
     yield Baseline(db, reference, events)
 

@@ -39,7 +39,11 @@ REVIEWED_SQL = {
     "warehouse/load.py": {"spec.name", "', '.join(names)", "', '.join(columns)", "', ?' * len(stamped)", "relation",
                           "', '.join(spec.key)", "updates", "table", "ids_relation"},
     # The profile query, a constant of the module; registered relations; our own table and column names.
-    "warehouse/events.py": {"_PROFILE_SQL", "ids_relation", "relation", "table", "column"},
+    "warehouse/events.py": {"ids_relation", "relation", "table", "column"},
+    # Column names of the Watchlist dataclass and their "$" placeholders; our relation, table and
+    # column names; SQL fragments made by its own functions (_words_sql, _match_sql's stems).
+    "warehouse/watch.py": {"', '.join(_COLUMNS)", "', '.join(('$' + c for c in _COLUMNS))", "_words_sql('$q')", "column",
+                           "ids_relation", "relation", "sql", "stems", "table"},
     "warehouse/ledger.py": {"sets", "PER_SOURCE_TYPE"},
     "warehouse/report.py": {"TOP_SOURCES", "LATEST_BILATERAL"},  # integer constants (LIMIT)
     "warehouse/search.py": {"INDEX_SCHEMA"},  # the FTS extension's schema name, a constant

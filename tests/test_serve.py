@@ -11,14 +11,14 @@ import subprocess
 import sys
 import threading
 import time
-
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import httpx
 import pytest
-
 from conftest import REPO, Route, loopback_sources, prefect_home
+
 from flows.serve import build_deployments
 from flows.settings import Settings
 from flows.sources import ConfigError
@@ -135,9 +135,21 @@ def test_schedules_and_sources_are_checked_before_serving(source, tmp_path):
     assert names["ingest-loopback-news"].parameters["select"] == "loopback-news"
     assert names["reclassify"].schedules in (None, [])
     # The settings a run needs travel as its parameters (the environment of the served runs is not ours).
-    common = {"taxonomy": str(Path("taxonomy.toml").resolve()), "access": {"lock_wait_s": 900, "memory": "128MB"}}
+    common = {"taxonomy": str(Path("taxonomy.toml").resolve()), "access": {"lock_wait_s": 900, "memory": "128MB"},
+              "delivery": {"feeds": str(tmp_path / "feeds"), "timeout_s": 10.0, "attempts": 3}}
     for name, deployment in names.items():  # the batch size is the runs' (reclassify has batches of its own)
-        assert deployment.parameters["options"] == (common if name == "reclassify" else {**common, "batch_size": 40})
+        assert deployment.parameters["options"] == (common if name == "reclassify" else
+                                                    {**common, "batch_size": 40, "watchlists_file": None})
+    # A watchlists file beside the sources file goes to the runs, checked first as the sources file is.
+    watchlists = source.with_name("watchlists.toml")
+    watchlists.write_text('[[watchlists]]\nname = "gb-nl"\npartners = ["GB-NL"]\n')
+    shipped = replace(own_taxonomy, taxonomy=None)  # its themes are the shipped taxonomy's
+    names = {d.name: d for d in build_deployments(shipped)}
+    assert names["ingest"].parameters["options"]["watchlists_file"] == str(watchlists.resolve())
+    watchlists.write_text('[[watchlists]]\nname = "gb-nl"\npartners = ["GB"]\n')
+    with pytest.raises(ConfigError, match=r"watchlists.toml: \[\[watchlists\]\] entry 1 \(gb-nl\): partners:"):
+        build_deployments(shipped)
+    watchlists.unlink()
     source.write_text(own.replace('"0 6 * * *"', '"61 * * * *"'))
     with pytest.raises(ConfigError, match="key 'schedule'"):
         build_deployments(Settings(db=str(tmp_path / "w.duckdb"), sources=str(source)))

@@ -28,7 +28,7 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -98,60 +98,110 @@ class Profile:
 
 
 @contextmanager
-def _id_relation(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[str]) -> Iterator[str]:
-    """`ids` as the relation `name` (one article_id column), so that queries join it by hash
-    instead of testing a list row by row (list_contains costs rows x list)."""
-    register(con, name, pl.DataFrame({"article_id": sorted(set(ids))}, schema={"article_id": pl.Utf8}))
+def _frame_relation(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[str]:
+    register(con, name, frame)
     try:
         yield name
     finally:
         con.unregister(name)
 
 
+def _id_relation(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[str]):
+    """`ids` as the relation `name` (one article_id column), so that queries join it by hash
+    instead of testing a list row by row (list_contains costs rows x list)."""
+    return _frame_relation(con, name, pl.DataFrame({"article_id": sorted(set(ids))}, schema={"article_id": pl.Utf8}))
+
+
 def simhash(text: str) -> int:
     return Simhash(text or "").hash
 
 
-def fingerprint_rows(con: duckdb.DuckDBPyConnection, ids_relation: str) -> None:
-    """(Re)make the SimHash of the articles of `ids_relation` whose text changed since."""
-    todo = con.execute(
-        f"SELECT a.article_id, a.content_hash, coalesce(a.original_text, a.text) FROM articles a "
-        f"JOIN {ids_relation} b USING (article_id) LEFT JOIN article_fingerprints f USING (article_id) "
-        "WHERE f.content_hash IS DISTINCT FROM a.content_hash").fetchall()
-    if not todo:
-        return
-    frame = pl.DataFrame({"article_id": [r[0] for r in todo], "content_hash": [r[1] for r in todo],
-                          "simhash": [simhash(r[2]) for r in todo]},
-                         schema={"article_id": pl.Utf8, "content_hash": pl.Utf8, "simhash": pl.UInt64})
-    register(con, "batch_fingerprints", frame)
-    try:
-        con.execute("INSERT OR REPLACE INTO article_fingerprints SELECT * FROM batch_fingerprints")
-    finally:
-        con.unregister("batch_fingerprints")
-
-
-_PROFILE_SQL = """
-SELECT a.article_id, coalesce(a.published_at, a.first_seen_at) AS published, a.source, a.language,
-       coalesce(a.original_title, a.title) AS title,
-       coalesce((SELECT list(c.country) FROM article_countries c WHERE c.article_id = a.article_id), []),
-       coalesce((SELECT list(t.theme) FROM article_themes t WHERE t.article_id = a.article_id), []),
-       coalesce((SELECT list(d.country_a || '-' || d.country_b) FROM article_dyads d WHERE d.article_id = a.article_id), []),
-       coalesce(l.announcement_type, 'other'),
-       coalesce((SELECT list(f.kind || '|' || coalesce(f.subject, '') || '|' || coalesce(CAST(round(f.value, 1) AS VARCHAR), ''))
-                 FROM article_facts f WHERE f.article_id = a.article_id), []),
-       p.simhash
-FROM articles a
-LEFT JOIN article_labels l USING (article_id)
-LEFT JOIN article_fingerprints p USING (article_id)
+def _articles_sql(ids_relation: str) -> str:
+    """The articles of a batch, joined on their one-column key, which DuckDB looks up in the
+    key's index: the cost follows the batch, not the table (a semi-join on a child table's
+    composite key scans the table)."""
+    return f"""
+SELECT a.article_id, coalesce(a.published_at, a.first_seen_at), a.source, a.language,
+       coalesce(a.original_title, a.title), a.content_hash, coalesce(a.original_text, a.text)
+FROM articles a JOIN {ids_relation} USING (article_id)
 """
 
 
-def _profiles(rows: Iterable[tuple]) -> list[Profile]:
-    out = []
-    for a_id, published, source, language, title, countries, themes, dyads, kind, facts, sh in rows:
-        out.append(profile(a_id, published, source, language, title, countries, themes, dyads, kind,
-                           [tuple(f.split("|", 2)) for f in facts], sh))
+def _candidates_sql(ids_relation: str) -> str:
+    """The candidates of a batch: the stored profiles of a date range sharing a country with
+    it. Profiles are appended as articles come, roughly in date order, so the range's zone maps
+    skip most of the table."""
+    return f"""
+SELECT article_id, published_at, source, language, title_words, countries, themes, dyads, type, operations,
+       agencies, facts, simhash
+FROM event_profiles
+WHERE published_at BETWEEN $lo AND $hi AND list_has_any(countries, $countries)
+  AND article_id NOT IN (SELECT article_id FROM {ids_relation})
+"""
+_PROFILE_COLUMNS = {"article_id": pl.Utf8, "content_hash": pl.Utf8, "simhash": pl.UInt64, "published_at": pl.Datetime("us", "UTC"),
+                    "source": pl.Utf8, "language": pl.Utf8, "title_words": pl.List(pl.Utf8), "countries": pl.List(pl.Utf8),
+                    "themes": pl.List(pl.Utf8), "dyads": pl.List(pl.Utf8), "type": pl.Utf8, "operations": pl.List(pl.Utf8),
+                    "agencies": pl.List(pl.Utf8), "facts": pl.List(pl.Utf8)}
+
+
+def _tags_by_article(frames: Mapping[str, pl.DataFrame], ids: set[str]) -> dict[str, dict[str, list]]:
+    """The batch's tags as they are being written (the load's frames), per article: no tag
+    table is read back."""
+    out: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+
+    def rows(table: str, *columns: str) -> Iterable[tuple]:
+        frame = frames.get(table)
+        if frame is None or not frame.height:
+            return ()
+        return frame.select(columns).iter_rows()
+
+    for a_id, country in rows("article_countries", "article_id", "country"):
+        out[a_id]["countries"].append(country)
+    for a_id, theme in rows("article_themes", "article_id", "theme"):
+        out[a_id]["themes"].append(theme)
+    for a_id, x, y in rows("article_dyads", "article_id", "country_a", "country_b"):
+        out[a_id]["dyads"].append(f"{x}-{y}")
+    for a_id, kind in rows("article_labels", "article_id", "announcement_type"):
+        out[a_id]["type"].append(kind)
+    for a_id, kind, subject, value in rows("article_facts", "article_id", "kind", "subject", "value"):
+        out[a_id]["facts"].append((kind, subject or "", "" if value is None else str(round(value, 1))))
+    return {a_id: tags for a_id, tags in out.items() if a_id in ids}
+
+
+def batch_profiles(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Mapping[str, pl.DataFrame]) -> list[Profile]:
+    """The profiles of the articles of `ids_relation`, from the tags being written for them
+    (`frames`, the load's), stored in event_profiles (a text's SimHash is made again only when
+    the text changed)."""
+    articles = con.execute(_articles_sql(ids_relation)).fetchall()
+    ids = {r[0] for r in articles}
+    tags = _tags_by_article(frames, ids)
+    with _id_relation(con, "batch_event_ids", ids) as relation:
+        before = {a_id: (content_hash, sh) for a_id, content_hash, sh in con.execute(
+            f"SELECT p.article_id, p.content_hash, p.simhash FROM event_profiles p JOIN {relation} USING (article_id)").fetchall()}
+    out, hashes = [], []
+    for a_id, published, source, language, title, content_hash, text in articles:
+        old_hash, old_simhash = before.get(a_id, (None, None))
+        sh = old_simhash if old_hash == content_hash else simhash(text)
+        mine = tags.get(a_id, {})
+        out.append(profile(a_id, published, source, language, title, mine.get("countries", ()), mine.get("themes", ()),
+                           mine.get("dyads", ()), (mine.get("type") or ["other"])[0], mine.get("facts", ()), sh))
+        hashes.append(content_hash)
+    frame = pl.DataFrame({
+        "article_id": [p.article_id for p in out], "content_hash": hashes, "simhash": [p.simhash for p in out],
+        "published_at": [p.published for p in out], "source": [p.source for p in out], "language": [p.language for p in out],
+        **{name: [sorted(getattr(p, name)) for p in out]
+           for name in ("title_words", "countries", "themes", "dyads", "operations", "agencies", "facts")},
+        "type": [p.type for p in out]}, schema=_PROFILE_COLUMNS)
+    with _frame_relation(con, "batch_event_profiles", frame) as relation:
+        con.execute(f"INSERT OR REPLACE INTO event_profiles BY NAME SELECT * FROM {relation}")
     return out
+
+
+def _stored(rows: Iterable[tuple]) -> list[Profile]:
+    return [Profile(a_id, published, source, language, frozenset(words), frozenset(countries), frozenset(themes),
+                    frozenset(dyads), kind, frozenset(operations), frozenset(agencies), frozenset(facts), sh)
+            for a_id, published, source, language, words, countries, themes, dyads, kind, operations, agencies, facts, sh
+            in rows]
 
 
 def profile(article_id: str, published: datetime, source: str, language: str | None, title: str | None,
@@ -264,11 +314,8 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
     window = timedelta(days=WINDOW_DAYS)
     lo, hi = min(p.published for p in batch) - window, max(p.published for p in batch) + window
     countries = sorted(set().union(*(p.countries for p in batch)))
-    candidates = _profiles(con.execute(
-        f"{_PROFILE_SQL} WHERE (a.published_at BETWEEN ? AND ? OR (a.published_at IS NULL AND a.first_seen_at BETWEEN ? AND ?)) "
-        f"AND a.article_id NOT IN (SELECT article_id FROM {ids_relation}) AND EXISTS (SELECT 1 FROM article_countries c "
-        "WHERE c.article_id = a.article_id AND list_contains(?, c.country))",
-        [lo, hi, lo, hi, countries]).fetchall())
+    candidates = _stored(con.execute(_candidates_sql(ids_relation),
+                                     {"lo": lo, "hi": hi, "countries": countries}).fetchall())
     rarity = Rarity([*candidates, *batch])
     # Only a pair that shares an anchor can link: candidates come from an index of the block by
     # operation, fact, partner pair, headline word and SimHash band (a near-duplicate differs in
@@ -322,12 +369,11 @@ def _keys(p: Profile) -> list[tuple]:
     return keys
 
 
-def link_events(con: duckdb.DuckDBPyConnection, ids_relation: str) -> None:
+def link_events(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Mapping[str, pl.DataFrame]) -> None:
     """Link the articles of `ids_relation` (a relation with an article_id column, in the
-    caller's transaction): their fingerprints, their links, and the events of every article
-    whose group they change."""
-    fingerprint_rows(con, ids_relation)
-    batch = _profiles(con.execute(f"{_PROFILE_SQL} WHERE a.article_id IN (SELECT article_id FROM {ids_relation})").fetchall())
+    caller's transaction, whose tags `frames` are being written): their profiles, their
+    links, and the events of every article whose group they change."""
+    batch = batch_profiles(con, ids_relation, frames)
     ids = [p.article_id for p in batch]
     # Articles of the groups the batch's articles were in: their groups may split or merge.
     before = [r[0] for r in con.execute(
@@ -370,8 +416,8 @@ def _regroup(con: duckdb.DuckDBPyConnection, seeds: set[str]) -> None:
                     frontier.add(x)
     with _id_relation(con, "event_members", members) as relation:
         info = {a_id: (published, source, sh) for a_id, published, source, sh in con.execute(
-            "SELECT a.article_id, coalesce(a.published_at, a.first_seen_at), a.source, f.simhash FROM articles a "
-            f"LEFT JOIN article_fingerprints f USING (article_id) WHERE a.article_id IN (SELECT article_id FROM {relation})"
+            "SELECT article_id, published_at, source, simhash FROM event_profiles "
+            f"WHERE article_id IN (SELECT article_id FROM {relation})"
         ).fetchall()}
         con.execute(f"DELETE FROM event_articles WHERE article_id IN (SELECT article_id FROM {relation})")
     parent = {m: m for m in info}
@@ -432,6 +478,6 @@ def forget(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> None:
             f"WHERE article_id IN (SELECT article_id FROM {relation})) AND article_id NOT IN (SELECT article_id FROM {relation})"
         ).fetchall()]
         for table, column in (("event_links", "article_a"), ("event_links", "article_b"), ("event_articles", "article_id"),
-                              ("article_fingerprints", "article_id")):
+                              ("event_profiles", "article_id")):
             con.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT article_id FROM {relation})")
     _regroup(con, set(mates))

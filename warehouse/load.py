@@ -17,6 +17,7 @@ import polars as pl
 
 from schemas.tables import CHILD_TABLES, TABLES, Reject, TableSpec
 from warehouse import events as linking
+from warehouse import watch
 from warehouse.db import now, register, transaction
 
 @dataclass
@@ -63,7 +64,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, frames: dict[str, pl
             )
             _write(con, TABLES["articles"], "batch_articles", articles.columns, stamp, run_id)
             _write_tags(con, frames, "batch_articles", stamp, register)
-            linking.link_events(con, "batch_articles")
+            linking.link_events(con, "batch_articles", frames)
+            watch.record_hits(con, "batch_articles", run_id)
             con.execute(
                 "UPDATE quarantine SET resolved_at = ? WHERE resolved_at IS NULL AND table_name = 'articles' "
                 "AND record_key IN (SELECT article_id FROM batch_articles)",
@@ -156,6 +158,7 @@ def _fold(con: duckdb.DuckDBPyConnection, folds: Sequence[tuple[str, str]], regi
                 "ON CONFLICT DO NOTHING")
     gone = [r[0] for r in con.execute(f"SELECT old_id FROM {relation} WHERE old_id <> new_id").fetchall()]
     linking.forget(con, gone)
+    watch.fold_hits(con, relation)
     for table in ("article_sources", *CHILD_TABLES, "articles"):
         con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT old_id FROM {relation} WHERE old_id <> new_id)")
 
@@ -231,7 +234,8 @@ def replace_tags(con: duckdb.DuckDBPyConnection, run_id: str, article_ids: list[
     with _transaction(con) as register:
         register("batch_ids", pl.DataFrame({"article_id": article_ids}, schema={"article_id": pl.Utf8}))
         _write_tags(con, frames, "batch_ids", stamp, register)
-        linking.link_events(con, "batch_ids")
+        linking.link_events(con, "batch_ids", frames)
+        watch.record_hits(con, "batch_ids", run_id)
         _quarantine(con, run_id, rejects, stamp, register)
 
 

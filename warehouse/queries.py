@@ -62,6 +62,20 @@ SOURCE_HEALTH = """
            round(silent_for_h, 1) AS silent_h, failure_streak AS failed_runs, coalesce(alert, 'ok') AS alert
     FROM source_health ORDER BY alert IS NULL, source"""
 
+# Each watchlist with its hits, its last hit and the last delivery of each channel.
+WATCHLISTS = """
+    SELECT w.name AS watchlist, w.origin,
+           (SELECT count(*) FROM watch_hits h WHERE h.watchlist = w.name AND h.run_id IS NOT NULL) AS hits,
+           (SELECT count(*) FROM watch_hits h WHERE h.watchlist = w.name AND h.run_id IS NULL) AS baseline,
+           (SELECT strftime(max(h.found_at), '%Y-%m-%d %H:%M') FROM watch_hits h
+            WHERE h.watchlist = w.name AND h.run_id IS NOT NULL) AS last_hit,
+           (SELECT string_agg(channel || ' ' || status || ' ' || strftime(last_attempt_at, '%Y-%m-%d %H:%M')
+                              || CASE WHEN http_status IS NOT NULL THEN ' HTTP ' || http_status ELSE '' END, '; ' ORDER BY channel)
+            FROM (SELECT DISTINCT ON (d.channel) * FROM watch_deliveries d WHERE d.watchlist = w.name
+                  ORDER BY d.channel, d.last_attempt_at DESC)) AS last_delivery,
+           (SELECT count(*) FROM watch_deliveries d WHERE d.watchlist = w.name AND d.status = 'failed') AS failed_deliveries
+    FROM watchlists w ORDER BY w.name"""
+
 # $run: a run id or its first characters (or NULL); $all: also records resolved by a later load.
 QUARANTINE = (
     'SELECT quarantine_id AS id, left(run_id, 8) AS run, table_name AS "table", record_key AS key, "check", reason, '

@@ -154,6 +154,27 @@ def _events_table(rows: list[dict]) -> str:
             f"<th>releases</th></tr></thead><tbody>{body}</tbody></table>")
 
 
+def _watchlist_sections(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """A section per watchlist: its filter and its latest hits with why they matched."""
+    from warehouse.watch import hits, watchlists
+
+    out = []
+    for w in watchlists(con):
+        found = hits(con, w.name, limit=LATEST_BILATERAL)
+        body = "".join(
+            "<tr>" + _cell(h.published_at.date() if h.published_at else None)
+            + f'<td><a href="{html.escape(h.url, quote=True)}" rel="noreferrer">{html.escape(h.title or h.url)}</a></td>'
+            + _cell(h.partners) + _cell(h.themes) + _cell(h.reasons) + _cell(h.source)
+            + _cell(f"run {h.run_id[:8]}" if h.run_id else "baseline") + "</tr>" for h in found)
+        table = ('<p class="empty">No hits yet.</p>' if not found else
+                 f'<table class="watchlist"><thead><tr><th>date</th><th>title</th><th>partners</th><th>themes</th>'
+                 f"<th>matched</th><th>source</th><th>found</th></tr></thead><tbody>{body}</tbody></table>")
+        out.append(f'<section id="watchlist-{html.escape(w.name, quote=True)}"><h2>Watchlist {html.escape(w.name)}</h2>'
+                   f'<p class="explain">{html.escape(w.describe())}: its latest hits (socwatch watch show {html.escape(w.name)}).'
+                   f"</p>{table}</section>")
+    return out
+
+
 def _health_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return _rows(con, "SELECT source, country, articles, last_success_at, last_published_at, failure_streak, "
                       "coalesce(alert_reason, 'ok') AS alert FROM source_health ORDER BY alert IS NULL, source")
@@ -244,6 +265,7 @@ def render_report(con: duckdb.DuckDBPyConnection, db_label: str) -> str:
         "linked across publishers and languages by shared operations, facts, agencies and partners (socwatch events).</p>",
         _events_table(_bilateral_events(con)), "</section>",
         "<section><h2>Latest bilateral announcements</h2>", _bilateral_table(_latest_bilateral(con)), "</section>",
+        *_watchlist_sections(con),
         "<section><h2>Source health</h2>", _health_table(_health_rows(con)), "</section>",
         f"<script>{_script_safe(vl_convert.javascript_bundle(vl_version=_VL_VERSION))}</script>",
         f"<script>const SPECS = {_script_safe(json.dumps(specs, default=str))};\n",

@@ -1,15 +1,37 @@
 -- Events: announcements that report the same real-world occurrence, linked across sources and
 -- languages (warehouse/events.py). Links are kept with their evidence; an event is a connected
 -- group of linked articles (a lone article is an event of its own), named by its first report.
-CREATE TABLE article_fingerprints (
+CREATE TABLE event_profiles (
     article_id   VARCHAR PRIMARY KEY,
     content_hash VARCHAR NOT NULL,
-    simhash      UBIGINT NOT NULL
+    simhash      UBIGINT NOT NULL,
+    published_at TIMESTAMPTZ NOT NULL,
+    source       VARCHAR NOT NULL,
+    language     VARCHAR,
+    title_words  VARCHAR[] NOT NULL,
+    countries    VARCHAR[] NOT NULL,
+    themes       VARCHAR[] NOT NULL,
+    dyads        VARCHAR[] NOT NULL,
+    type         VARCHAR NOT NULL,
+    operations   VARCHAR[] NOT NULL,
+    agencies     VARCHAR[] NOT NULL,
+    facts        VARCHAR[] NOT NULL
 );
-COMMENT ON TABLE article_fingerprints IS 'One row per article: a 64-bit SimHash of its text, to tell near-duplicate texts (syndicated copies) when linking events.';
-COMMENT ON COLUMN article_fingerprints.article_id IS 'The article (articles.article_id).';
-COMMENT ON COLUMN article_fingerprints.content_hash IS 'The content hash of the text the SimHash was made of.';
-COMMENT ON COLUMN article_fingerprints.simhash IS 'SimHash of the text (trafilatura''s): texts that differ in few bits are near-duplicates.';
+COMMENT ON TABLE event_profiles IS 'One row per article: what event linking compares (warehouse/events.py), kept as its tags are written, so that a new article''s candidates are read from one table by date.';
+COMMENT ON COLUMN event_profiles.article_id IS 'The article (articles.article_id).';
+COMMENT ON COLUMN event_profiles.content_hash IS 'The content hash of the text the SimHash was made of.';
+COMMENT ON COLUMN event_profiles.simhash IS 'SimHash of the text (trafilatura''s): texts that differ in few bits are near-duplicates.';
+COMMENT ON COLUMN event_profiles.published_at IS 'Publication time, else first seen (UTC), as in announcements.';
+COMMENT ON COLUMN event_profiles.source IS 'Source name.';
+COMMENT ON COLUMN event_profiles.language IS 'ISO 639-1 language code.';
+COMMENT ON COLUMN event_profiles.title_words IS 'Words of the headline (of the original, for a translation), folded, without stop words.';
+COMMENT ON COLUMN event_profiles.countries IS 'Countries acting.';
+COMMENT ON COLUMN event_profiles.themes IS 'Themes.';
+COMMENT ON COLUMN event_profiles.dyads IS 'Partner pairs (''A-B'').';
+COMMENT ON COLUMN event_profiles.type IS 'Announcement type.';
+COMMENT ON COLUMN event_profiles.operations IS 'Named operations, folded.';
+COMMENT ON COLUMN event_profiles.agencies IS 'Agencies acting.';
+COMMENT ON COLUMN event_profiles.facts IS 'Facts that tell two releases apart: "cocaine 3200.0" (kg), "EUR 1500000.0", "arrests 12.0".';
 
 CREATE TABLE event_links (
     article_a VARCHAR NOT NULL,
