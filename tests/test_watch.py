@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -129,6 +130,31 @@ def test_a_bad_name_and_a_taken_name_are_refused(tmp_path):
     assert rows(db, "SELECT themes FROM watchlists") == [(["firearms"],)]
     assert invoke("watch", "remove", "ok", "--db", str(db)).exit_code == 0
     assert invoke("watch", "remove", "ok", "--db", str(db)).exit_code == 2
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory, prefect_harness) -> Path:
+    db = tmp_path_factory.mktemp("watch-demo") / "w.duckdb"
+    result = invoke("demo", "--db", str(db))
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_a_new_filter_starts_its_hits_again_and_a_new_destination_keeps_them(demo_db, tmp_path):
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(demo_db, db)
+    added = invoke("watch", "add", "w", "--theme", "drugs", "--db", str(db))
+    drugs = demo_articles(db, "list_contains(themes, 'drugs')")
+    assert f"{len(drugs)} stored article(s) match now" in added.output
+    assert invoke("watch", "add", "w", "--theme", "firearms", "--replace", "--db", str(db)).exit_code == 0
+    firearms = demo_articles(db, "list_contains(themes, 'firearms')")
+    hits = rows(db, "SELECT article_id, found_at, reasons FROM watch_hits ORDER BY article_id")
+    assert {h[0] for h in hits} == firearms and firearms != drugs
+    assert all(h[2] == ["theme: firearms"] for h in hits)
+    assert invoke("watch", "add", "w", "--theme", "firearms", "--no-feed", "--replace", "--db", str(db)).exit_code == 0
+    assert rows(db, "SELECT article_id, found_at, reasons FROM watch_hits ORDER BY article_id") == hits
+    shown = invoke("watch", "show", "w", "--db", str(db))
+    assert shown.exit_code == 0 and shown.output.count("(baseline)") == len(firearms)
 
 
 def test_the_watchlists_file_is_checked_whole_naming_entry_and_key(tmp_path):

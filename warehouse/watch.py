@@ -50,6 +50,10 @@ class Watchlist:
     origin: str = "cli"
     created_at: datetime | None = field(default=None, compare=False)
 
+    def filters(self) -> tuple:
+        """What it matches on (not where its hits go)."""
+        return (*(getattr(self, name) for name in LIST_FILTERS), self.bilateral, self.query_terms)
+
     def describe(self) -> str:
         """The filter in a line: "themes drugs; partners GB-NL; query "cocaine"" (or "everything")."""
         parts = [f"{name} {', '.join(getattr(self, name))}" for name in LIST_FILTERS if getattr(self, name)]
@@ -101,6 +105,8 @@ def _save(con: duckdb.DuckDBPyConnection, watchlist: Watchlist) -> int:
     old = watchlists(con, watchlist.name)
     if old and old[0] == watchlist:
         return 0  # unchanged (a watchlists file read again): its hits and baseline stay as they are
+    if old and old[0].filters() != watchlist.filters():  # another filter: its hits are another list
+        con.execute("DELETE FROM watch_hits WHERE watchlist = ?", [watchlist.name])
     con.execute("DELETE FROM watchlists WHERE name = ?", [watchlist.name])
     values = {c: getattr(watchlist, c) for c in _COLUMNS}
     values.update({k: list(values[k]) for k in (*LIST_FILTERS, "query_terms")}, created_at=now())
