@@ -177,7 +177,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
                 logger.warning("run=%s abandoned_runs=%d (earlier runs that did not finish)", run_id[:8], run.abandoned)
             upsert_sources(con, source_rows(sources))
             if declared is not None:
-                sync_declared(con, Path(options.watchlists_file).name, declared)
+                sync_declared(con, str(Path(options.watchlists_file).resolve()), declared)
             async with Fetcher(sources, settings, transport=transport, recorder=recorder) as fetcher:
                 work = _Run(run_id, {s.name: s for s in sources}, fetcher, con, options, score_bounds(vocab))
                 _enter(work)

@@ -45,7 +45,7 @@ DELIVERY_HEADER = "X-Socwatch-Delivery"
 FEED_ENTRIES = 50  # entries of a watchlist's Atom feed: its latest hits
 MAX_ATTEMPTS = 30  # a webhook delivery is given up after this many attempts, over all runs
 MAX_DUE = 20  # deliveries of one watchlist and channel tried per run (the oldest first)
-_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")  # used with fullmatch
 _PAIR = re.compile(r"^([A-Z]{2})-([A-Z]{2})$")
 FILE_KEYS = {"name", "themes", "countries", "partners", "types", "languages", "sources", "bilateral", "query", "feed",
              "webhook", "secret_env"}
@@ -59,7 +59,7 @@ def make(name: str, *, themes: Sequence[str] = (), countries: Sequence[str] = ()
          query: str | None = None, feed: bool = True, webhook: str | None = None, secret_env: str | None = None,
          origin: str = "cli", known_themes: Sequence[str] = (), label: Callable[[str], str] = lambda f: f"--{f}") -> Watchlist:
     """A checked Watchlist; a ConfigError naming the field (`label(field)`) otherwise."""
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise ConfigError(f"{label('name')}: {name!r} is not a watchlist name (lower-case letters, digits and dashes, "
                           "at most 63, starting with a letter or digit)")
     unknown = sorted(set(themes) - set(known_themes))
@@ -93,7 +93,7 @@ def make(name: str, *, themes: Sequence[str] = (), countries: Sequence[str] = ()
             raise ConfigError(f"{label('secret-env')}: a webhook needs the name of the environment variable that holds "
                               "its signing secret")
     if secret_env is not None:
-        if not _ENV_NAME.match(secret_env):
+        if not _ENV_NAME.fullmatch(secret_env):
             raise ConfigError(f"{label('secret-env')}: {secret_env!r} is not an environment variable name (the name, "
                               "never the secret)")
         if webhook is None:
@@ -137,7 +137,7 @@ def load_file(path: Path | str, known_themes: Sequence[str], known_sources: Sequ
                          partners=entry.get("partners", []), types=entry.get("types", []),
                          languages=entry.get("languages", []), sources=entry.get("sources", []),
                          bilateral=entry.get("bilateral", False), query=entry.get("query"), feed=entry.get("feed", True),
-                         webhook=entry.get("webhook"), secret_env=entry.get("secret_env"), origin=str(path.name),
+                         webhook=entry.get("webhook"), secret_env=entry.get("secret_env"), origin=str(path.resolve()),
                          known_themes=known_themes,
                          label=lambda f, where=where: f"{where}: {keys.get(f, f).replace('-', '_')}")
         if known_sources is not None and (unknown := sorted(set(watchlist.sources) - set(known_sources))):
@@ -156,10 +156,11 @@ def load_file(path: Path | str, known_themes: Sequence[str], known_sources: Sequ
 @dataclass(frozen=True)
 class DeliveryOptions:
     feeds: str | None = "feeds"  # the folder of the Atom files (one per watchlist); None: no feeds
-    timeout_s: float = 10.0  # a webhook attempt's time limit (connect, send, answer)
+    timeout_s: float = 10.0  # a webhook attempt's time limit for each of connect, send and the answer's headers
     attempts: int = 3  # webhook attempts per run, with backoff between them
     backoff_s: float = 1.0  # the first wait; doubled after each failed attempt
     prefect_events: bool = True  # emit socwatch.watch.hits events (when a Prefect API is there)
+    deadline_s: float = 120.0  # a run spends at most this long on webhooks (it holds the warehouse meanwhile)
 
 
 def delivery_id(watchlist: str, run_id: str, channel: str) -> str:
@@ -173,30 +174,50 @@ def sign(secret: str, body: bytes) -> str:
 
 def deliver(con: duckdb.DuckDBPyConnection, run_id: str, options: DeliveryOptions = DeliveryOptions(),
             emit: Callable[..., object] | None = None) -> dict[str, int]:
-    """Deliver what is due after run `run_id`: feeds of the watchlists with new hits, then every
-    webhook and Prefect event not yet delivered. Never raises for a delivery that fails (it is
-    recorded and due again next run). `emit`: prefect.events.emit_event, or None for no events."""
+    """Deliver what is due after run `run_id`: the feeds older than their newest hit, then
+    every webhook and Prefect event not yet delivered, oldest run first. Never raises for a
+    delivery that fails: it is recorded and due again next run. A channel that fails is not
+    tried again in the same run, and webhooks stop at the run's deadline (the rest wait for
+    the next run). `emit`: prefect.events.emit_event, or None for no events."""
     counts = {"hits": 0, "feeds": 0, "delivered": 0, "failed": 0}
     lists = watch.watchlists(con)
     if not lists:
         return counts
-    new = dict(con.execute("SELECT watchlist, count(*) FROM watch_hits WHERE run_id = ? GROUP BY 1", [run_id]).fetchall())
-    counts["hits"] = sum(new.values())
+    counts["hits"] = con.execute("SELECT count(*) FROM watch_hits WHERE run_id = ?", [run_id]).fetchone()[0]
+    newest = dict(con.execute("SELECT watchlist, max(found_at) FROM watch_hits GROUP BY 1").fetchall())
+    deadline = time.monotonic() + options.deadline_s
     for w in lists:
-        if w.feed and options.feeds is not None:
-            path = Path(options.feeds) / f"{w.name}.atom"
-            if new.get(w.name) or not path.exists():
-                try:
-                    write_feed(path, w, watch.hits(con, w.name, limit=FEED_ENTRIES))
-                    counts["feeds"] += 1
-                except OSError as exc:
-                    log.warning("watchlist=%s feed=%s not written: %s", w.name, path, exc.strerror or exc)
+        changed = max(filter(None, (newest.get(w.name), w.created_at)), default=None)
+        if w.feed and options.feeds is not None and _feed_is_stale(Path(options.feeds) / f"{w.name}.atom", changed):
+            try:
+                write_feed(Path(options.feeds) / f"{w.name}.atom", w, watch.hits(con, w.name, limit=FEED_ENTRIES))
+                counts["feeds"] += 1
+            except OSError as exc:  # written again at the next run: the file stays older than the hits
+                log.warning("watchlist=%s feed not written: %s", w.name, exc.strerror or exc)
         channels = (["webhook"] if w.webhook_url else []) + (["prefect_event"] if emit is not None and options.prefect_events else [])
         for channel in channels:
             for due_run, n_hits in _due(con, w, channel):
+                if channel == "webhook" and time.monotonic() > deadline:
+                    log.warning("watchlist=%s webhook: the run's delivery time (%.0f s) is spent; the rest is due next run",
+                                w.name, options.deadline_s)
+                    break
                 ok = (_post if channel == "webhook" else _emit)(con, w, due_run, n_hits, options, emit)
+                if ok is None:  # no such channel here (no Prefect API to send events to)
+                    break
                 counts["delivered" if ok else "failed"] += 1
+                if not ok:
+                    break  # the next run tries again, oldest first
     return counts
+
+
+def _feed_is_stale(path: Path, changed: datetime | None) -> bool:
+    """Whether a feed file is missing or older than its watchlist's newest hit or filter (a run
+    killed after its load, a write that failed, a new filter)."""
+    try:
+        written = path.stat().st_mtime
+    except OSError:
+        return True
+    return changed is not None and changed.timestamp() >= written
 
 
 def _due(con: duckdb.DuckDBPyConnection, w: Watchlist, channel: str) -> list[tuple[str, int]]:
@@ -253,8 +274,10 @@ def _post(con, w: Watchlist, run_id: str, n_hits: int, options: DeliveryOptions,
                 wait *= 2
             attempts += 1
             try:
-                response = client.post(w.webhook_url, content=body, headers=headers)
-                code, error = response.status_code, None if response.is_success else f"HTTP {response.status_code}"
+                # The status is all we need: the answer's body is never read (a receiver that
+                # trickles one cannot hold the run beyond the time limits).
+                with client.stream("POST", w.webhook_url, content=body, headers=headers) as response:
+                    code, error = response.status_code, None if response.is_success else f"HTTP {response.status_code}"
             except httpx.HTTPError as exc:
                 code, error = None, f"{type(exc).__name__}: {exc}"[:300]
             if error is None or (code is not None and 400 <= code < 500 and code not in (408, 429)):
@@ -266,7 +289,7 @@ def _post(con, w: Watchlist, run_id: str, n_hits: int, options: DeliveryOptions,
     return error is None
 
 
-def _emit(con, w: Watchlist, run_id: str, n_hits: int, options: DeliveryOptions, emit) -> bool:
+def _emit(con, w: Watchlist, run_id: str, n_hits: int, options: DeliveryOptions, emit) -> bool | None:
     key = delivery_id(w.name, run_id, "prefect_event")
     started = now()
     body = payload(con, w, run_id, key)
@@ -275,9 +298,13 @@ def _emit(con, w: Watchlist, run_id: str, n_hits: int, options: DeliveryOptions,
                                             "prefect.resource.name": w.name},
                      payload={**body, "hits": body["hits"][:100], "count": n_hits},
                      id=uuid.uuid5(uuid.NAMESPACE_URL, f"socwatch:{key}"))
-        error = None if event is not None else "no Prefect API to send events to"
-    except Exception as exc:  # an events client that cannot send: the run goes on, the event is due again
+        if event is None:  # no Prefect API configured: there is no such channel to deliver to
+            return None
+        error = None
+    except Exception as exc:  # an events client that cannot take it: the run goes on, the event is due again
         error = f"{type(exc).__name__}: {exc}"[:300]
+    # "delivered": handed to Prefect's events client, which sends it on (and may drop it if its
+    # API is gone by then); the event's id is the delivery's, so a repeat is the same event.
     _record(con, w, run_id, "prefect_event", n_hits, "delivered" if error is None else "failed", 1, None, error, started)
     return error is None
 
@@ -286,6 +313,14 @@ def _emit(con, w: Watchlist, run_id: str, n_hits: int, options: DeliveryOptions,
 # Atom.
 
 ATOM = "http://www.w3.org/2005/Atom"
+
+
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """Text without the characters XML 1.0 cannot hold (a stray control character in a title)."""
+    return _NOT_XML.sub("", text)
 
 
 def _stamp(value: datetime) -> str:
@@ -297,9 +332,9 @@ def feed_xml(w: Watchlist, found: Sequence[watch.Hit]) -> bytes:
     ET.register_namespace("", ATOM)
 
     def sub(parent, tag: str, text: str | None = None, **attrs) -> ET.Element:
-        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", {k: _xml_safe(v) for k, v in attrs.items()})
         if text is not None:
-            element.text = text
+            element.text = _xml_safe(text)
         return element
 
     feed = ET.Element(f"{{{ATOM}}}feed")

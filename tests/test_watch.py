@@ -122,7 +122,8 @@ def test_a_bad_filter_is_refused_with_exit_2_naming_the_field(tmp_path, args, fi
 
 def test_a_bad_name_and_a_taken_name_are_refused(tmp_path):
     db = tmp_path / "w.duckdb"
-    assert invoke("watch", "add", "Not OK", "--theme", "drugs", "--db", str(db)).exit_code == 2
+    for bad in ("Not OK", "abc\n", "../etc", "-x"):
+        assert invoke("watch", "add", bad, "--theme", "drugs", "--db", str(db)).exit_code == 2, bad
     assert invoke("watch", "add", "ok", "--theme", "drugs", "--db", str(db)).exit_code == 0
     taken = invoke("watch", "add", "ok", "--theme", "firearms", "--db", str(db))
     assert taken.exit_code == 2 and "--replace" in taken.output
@@ -151,8 +152,10 @@ def test_a_new_filter_starts_its_hits_again_and_a_new_destination_keeps_them(dem
     hits = rows(db, "SELECT article_id, found_at, reasons FROM watch_hits ORDER BY article_id")
     assert {h[0] for h in hits} == firearms and firearms != drugs
     assert all(h[2] == ["theme: firearms"] for h in hits)
+    made = rows(db, "SELECT created_at FROM watchlists")
     assert invoke("watch", "add", "w", "--theme", "firearms", "--no-feed", "--replace", "--db", str(db)).exit_code == 0
     assert rows(db, "SELECT article_id, found_at, reasons FROM watch_hits ORDER BY article_id") == hits
+    assert rows(db, "SELECT created_at FROM watchlists") == made  # its hits not yet delivered stay due
     shown = invoke("watch", "show", "w", "--db", str(db))
     assert shown.exit_code == 0 and shown.output.count("(baseline)") == len(firearms)
 
@@ -179,7 +182,7 @@ def test_the_watchlists_file_is_checked_whole_naming_entry_and_key(tmp_path):
         load_file(path, THEMES, ["govuk-news"])
     path.write_text('[[watchlists]]\nname = "gb-nl-drugs"\nthemes = ["drugs"]\npartners = ["nl-gb"]\n', encoding="utf-8")
     [w] = load_file(path, THEMES)
-    assert (w.name, w.themes, w.partners, w.origin) == ("gb-nl-drugs", ("drugs",), ("GB-NL",), "watchlists.toml")
+    assert (w.name, w.themes, w.partners, w.origin) == ("gb-nl-drugs", ("drugs",), ("GB-NL",), str(path.resolve()))
 
 
 def test_a_bad_watchlists_file_stops_a_run_before_anything_is_fetched(tmp_path, loopback):
@@ -345,3 +348,50 @@ def test_each_hit_batch_is_a_prefect_event_with_the_watchlist_as_resource(tmp_pa
     assert found, "the event reached the Prefect API"
     [event] = found
     assert event["resource"]["prefect.resource.name"] == "drugs" and event["payload"]["count"] == n_hits
+
+
+def test_a_feed_holds_any_title_and_is_written_again_when_older_than_its_hits(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from flows.watch import _feed_is_stale, write_feed
+
+    w = make("odd", themes=["drugs"], known_themes=THEMES)
+    now = datetime.now(UTC)
+    hit = watch.Hit("odd", "a1", "r1", now, ["theme: drugs"], now, "src", "Seized\x0b at the \x01port & <dock>",
+                    "https://s.example/a?x=1&y=2", ["drugs"], ["GB-NL"], ["GB", "NL"], "operation_result", "en")
+    path = tmp_path / "feeds" / "odd.atom"
+    assert _feed_is_stale(path, None)  # missing
+    write_feed(path, w, [hit])
+    feed = feedparser.parse(path.read_bytes())
+    assert not feed.bozo, feed.bozo_exception
+    assert feed.entries[0].title == "Seized at the port & <dock>" and feed.entries[0].link == "https://s.example/a?x=1&y=2"
+    assert [p.name for p in path.parent.iterdir()] == ["odd.atom"] and path.stat().st_mode & 0o044 == 0o044
+    assert not _feed_is_stale(path, now - timedelta(seconds=5))
+    assert _feed_is_stale(path, now + timedelta(seconds=5))  # a hit stored after it was written
+
+
+def test_without_a_prefect_api_there_is_no_event_channel_and_a_failing_one_is_due_again(demo_db, tmp_path):
+    from flows.watch import DeliveryOptions, deliver
+
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(demo_db, db)
+    con = connect(db)
+    try:
+        watch.save(con, make("drugs", themes=["drugs"], known_themes=THEMES))
+        # As if a run had found them after the watchlist was made.
+        con.execute("UPDATE watch_hits SET run_id = 'r1', found_at = now() + INTERVAL 1 SECOND")
+        options = DeliveryOptions(feeds=None)
+        assert deliver(con, "r1", options, emit=lambda **event: None)["failed"] == 0
+        assert con.execute("SELECT count(*) FROM watch_deliveries").fetchone()[0] == 0
+
+        def broken(**event):
+            raise RuntimeError("events client closed")
+
+        assert deliver(con, "r1", options, emit=broken)["failed"] == 1
+        sent: list[dict] = []
+        assert deliver(con, "r1", options, emit=lambda **event: sent.append(event) or event)["delivered"] == 1
+        assert con.execute("SELECT status, attempts FROM watch_deliveries").fetchall() == [("delivered", 2)]
+        assert sent[0]["payload"]["count"] == con.execute("SELECT count(*) FROM watch_hits").fetchone()[0]
+        assert deliver(con, "r1", options, emit=lambda **event: sent.append(event) or event)["delivered"] == 0
+    finally:
+        con.close()

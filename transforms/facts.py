@@ -42,7 +42,7 @@ class FactsVocabulary:
     digest: str  # of both files' parsed content: part of the taxonomy version
     sentence_chars: int
     number_words: frozenset[str]  # the words a number may begin with (lower case), but "a", "an", "een"
-    nl_compound: re.Pattern
+    nl_compound: re.Pattern  # a whole line that is a Dutch compound of number words ("drieduizend")
     # Gates: a kind is looked for only where one of its words is among the text's words (a
     # set lookup instead of a pattern tried over the whole text).
     substance_words: frozenset[str]
@@ -151,7 +151,7 @@ def facts_vocabulary(facts_file: Path = FACTS_FILE, agencies_file: Path = AGENCI
         operation_words=frozenset(w.lower() for w in ops["words"]),
         local_words=_last_words(ag["local"]["endings"]),
         agency_names={first: tuple(sorted(names_, key=len, reverse=True)) for first, names_ in by_first.items()},
-        nl_compound=re.compile(rf"(?:{word})+"),
+        nl_compound=re.compile(rf"^(?:{word})+$", re.MULTILINE),
         sentence_chars=int(fx["meta"]["sentence_chars"]),
         scales=scales, fixed=fixed, units=units, kg_per={k: float(v) for k, v in drugs["kg_per"].items()},
         substance_of=substance_of,
@@ -310,6 +310,10 @@ _ARTICLES = ("a", "an", "een", "één")
 _ARTICLE = re.compile(r"\b(?:a|an|een|één)\b")
 _DETERMINERS = frozenset({"The", "the", "De", "de", "Het", "het", "A", "An", "Een"})
 _SINGULAR = re.compile(r"\b(?:was|is|has been|had been|werd|wordt|kon|konden)\b")
+# The words without which arrested_one, arrested_name and charged_one (facts_vocabulary) cannot match.
+_ARRESTED_WORDS = frozenset({"arrested", "aangehouden", "opgepakt", "gearresteerd", "apprehended", "custody"})
+_ARRESTED_NAME_WORDS = frozenset({"arrested", "aangehouden"})
+_CHARGED_WORDS = frozenset({"charged", "indicted", "aangeklaagd"})
 
 
 class _Text:
@@ -343,7 +347,9 @@ class _Text:
         if self._starts is None:
             found = [m.end() - 1 for m in _DIGIT_START.finditer(self.s)]
             fv = self.fv
-            spelt = [w for w in self.words if w in fv.number_words or (len(w) > 5 and fv.nl_compound.fullmatch(w))]
+            # Number words, and Dutch compounds of them among the longer words: one pass over
+            # those words, a line each, not a match call per word.
+            spelt = (self.words & fv.number_words) | set(fv.nl_compound.findall("\n".join(w for w in self.words if len(w) > 5)))
             low, n = self.low, len(self.low)
             for w in spelt:  # each place the word stands on its own (str.find: no pattern pass)
                 at = low.find(w)
@@ -504,8 +510,11 @@ def _people(t: _Text, where, language, fv) -> list[Fact]:
     # "He was arrested", "De man werd aangehouden", "arrested Garris": one person, where the
     # sentence counts no one else.
     counted = {(f.kind, t.sentences.around(f.start, f.end)) for f in out}
-    for kind, rx, text, words_before in (("arrests", fv.arrested_one, low, 4), ("arrests", fv.arrested_name, t.s, 0),
-                                         ("charged", fv.charged_one, low, 2)):
+    for kind, rx, text, words_before, gate in (("arrests", fv.arrested_one, low, 4, _ARRESTED_WORDS),
+                                               ("arrests", fv.arrested_name, t.s, 0, _ARRESTED_NAME_WORDS),
+                                               ("charged", fv.charged_one, low, 2, _CHARGED_WORDS)):
+        if not t.has(gate):  # the pattern's words are not in the text: no pass over it
+            continue
         for m in rx.finditer(text):
             # The verb first, then its auxiliary a few words before: "was arrested", "is
             # zondag aangehouden", "kon worden aangehouden".

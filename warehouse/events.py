@@ -124,6 +124,7 @@ def _articles_sql(ids_relation: str) -> str:
 SELECT a.article_id, coalesce(a.published_at, a.first_seen_at), a.source, a.language,
        coalesce(a.original_title, a.title), a.content_hash, coalesce(a.original_text, a.text)
 FROM articles a JOIN {ids_relation} USING (article_id)
+ORDER BY a.article_id
 """
 
 

@@ -22,7 +22,7 @@ import duckdb
 
 from warehouse.db import now, transaction
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # used with fullmatch
 LIST_FILTERS = ("themes", "countries", "partners", "types", "languages", "sources")
 
 
@@ -105,11 +105,15 @@ def _save(con: duckdb.DuckDBPyConnection, watchlist: Watchlist) -> int:
     old = watchlists(con, watchlist.name)
     if old and old[0] == watchlist:
         return 0  # unchanged (a watchlists file read again): its hits and baseline stay as they are
-    if old and old[0].filters() != watchlist.filters():  # another filter: its hits are another list
-        con.execute("DELETE FROM watch_hits WHERE watchlist = ?", [watchlist.name])
+    same_filter = bool(old) and old[0].filters() == watchlist.filters()
+    if old and not same_filter:  # another filter: its hits (and their deliveries) are another list's
+        for table in ("watch_deliveries", "watch_hits"):
+            con.execute(f"DELETE FROM {table} WHERE watchlist = ?", [watchlist.name])
     con.execute("DELETE FROM watchlists WHERE name = ?", [watchlist.name])
     values = {c: getattr(watchlist, c) for c in _COLUMNS}
-    values.update({k: list(values[k]) for k in (*LIST_FILTERS, "query_terms")}, created_at=now())
+    # The same filter sent elsewhere keeps its time: hits not yet delivered stay due.
+    values.update({k: list(values[k]) for k in (*LIST_FILTERS, "query_terms")},
+                  created_at=old[0].created_at if same_filter else now())
     con.execute(f"INSERT INTO watchlists ({', '.join(_COLUMNS)}) VALUES ({', '.join('$' + c for c in _COLUMNS)})", values)
     before = con.execute("SELECT count(*) FROM watch_hits WHERE watchlist = ?", [watchlist.name]).fetchone()[0]
     _record(con, "articles", None, only=watchlist.name)

@@ -26,12 +26,12 @@ COMMENT ON COLUMN watchlists.types IS 'Announcement types: any of them.';
 COMMENT ON COLUMN watchlists.languages IS 'Languages (ISO 639-1): any of them.';
 COMMENT ON COLUMN watchlists.sources IS 'Source names: any of them.';
 COMMENT ON COLUMN watchlists.bilateral IS 'Whether it wants bilateral announcements only.';
-COMMENT ON COLUMN watchlists.query IS 'Full-text query as given: every word of it in the title or text (case and accents ignored, English stems, as search reads words).';
+COMMENT ON COLUMN watchlists.query IS 'Full-text query as given: every word of it (stop words too) in the title or text, case and accents ignored, English stems.';
 COMMENT ON COLUMN watchlists.query_terms IS 'The query''s word stems, as matched.';
 COMMENT ON COLUMN watchlists.feed IS 'Whether an Atom feed file is written for it after each run.';
 COMMENT ON COLUMN watchlists.webhook_url IS 'Where its new hits are POSTed after each run (NULL: no webhook).';
 COMMENT ON COLUMN watchlists.secret_env IS 'Name of the environment variable holding the webhook''s signing secret (the secret itself is never stored).';
-COMMENT ON COLUMN watchlists.origin IS 'cli (socwatch watch add) or the watchlists file it was declared in.';
+COMMENT ON COLUMN watchlists.origin IS 'cli (socwatch watch add), or the path of the watchlists file that declares it.';
 COMMENT ON COLUMN watchlists.created_at IS 'When it was made (UTC); articles matching before are its baseline, not hits to deliver.';
 
 CREATE TABLE watch_hits (
@@ -66,7 +66,7 @@ COMMENT ON TABLE watch_deliveries IS 'One row per watchlist, run and channel: th
 COMMENT ON COLUMN watch_deliveries.delivery_id IS 'Idempotency key: the same for every attempt (sent as Idempotency-Key and X-Socwatch-Delivery).';
 COMMENT ON COLUMN watch_deliveries.watchlist IS 'The watchlist (watchlists.name).';
 COMMENT ON COLUMN watch_deliveries.run_id IS 'The run whose hits it carries (runs.run_id).';
-COMMENT ON COLUMN watch_deliveries.channel IS 'webhook, prefect_event or feed.';
+COMMENT ON COLUMN watch_deliveries.channel IS 'webhook or prefect_event (a prefect_event is delivered when Prefect''s events client has taken it).';
 COMMENT ON COLUMN watch_deliveries.hits IS 'Hits it carries.';
 COMMENT ON COLUMN watch_deliveries.status IS 'pending, delivered or failed (failed ones are retried at the next run).';
 COMMENT ON COLUMN watch_deliveries.attempts IS 'Attempts so far.';
