@@ -31,7 +31,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import polars as pl
@@ -133,7 +133,7 @@ def _candidates_sql(ids_relation: str) -> str:
     it. Profiles are appended as articles come, roughly in date order, so the range's zone maps
     skip most of the table."""
     return f"""
-SELECT article_id, published_at, source, language, title_words, countries, themes, dyads, type, operations,
+SELECT article_id, epoch_us(published_at), source, language, title_words, countries, themes, dyads, type, operations,
        agencies, facts, simhash
 FROM event_profiles
 WHERE published_at BETWEEN $lo AND $hi AND list_has_any(countries, $countries)
@@ -198,8 +198,13 @@ def batch_profiles(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Ma
     return out
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _stored(rows: Iterable[tuple]) -> list[Profile]:
-    return [Profile(a_id, published, source, language, frozenset(words), frozenset(countries), frozenset(themes),
+    """Profiles of stored rows whose time is in epoch microseconds (a time zone per row from
+    the database driver costs more than the rest of a candidate)."""
+    return [Profile(a_id, _EPOCH + timedelta(microseconds=published), source, language, frozenset(words), frozenset(countries), frozenset(themes),
                     frozenset(dyads), kind, frozenset(operations), frozenset(agencies), frozenset(facts), sh)
             for a_id, published, source, language, words, countries, themes, dyads, kind, operations, agencies, facts, sh
             in rows]
