@@ -762,9 +762,9 @@ def _writing(db: Path) -> Iterator:
 
 
 def _feed_path(db: Path, name: str) -> Path:
-    cfg = _resolved(db=db)
-    folder = Path(cfg.feeds) if Path(cfg.feeds).is_absolute() else db.parent / cfg.feeds
-    return folder / f"{name}.atom"
+    from warehouse.watch import feeds_folder
+
+    return feeds_folder(_resolved(db=db).feeds, db) / f"{name}.atom"
 
 
 @watch_app.command("add")

@@ -67,7 +67,9 @@ def build_deployments(settings: Settings) -> list:
     # The fields of IngestOptions and ReclassifyOptions set by settings; the others keep their
     # defaults (the cores of the machine the run runs on, say).
     db = Path(settings.db).resolve()
-    feeds = Path(settings.feeds) if Path(settings.feeds).is_absolute() else db.parent / settings.feeds
+    from warehouse.watch import feeds_folder
+
+    feeds = feeds_folder(settings.feeds, db)
     options = {"taxonomy": taxonomy, "access": asdict(settings.access), "delivery": {**settings.delivery, "feeds": str(feeds)}}
     watchlists = settings.watchlists_file
     paths = {"sources_file": str(Path(settings.sources).resolve()), "db": str(db),

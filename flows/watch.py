@@ -36,7 +36,7 @@ from schemas.codes import ACTOR_CODES, ISO_639_1
 from schemas.records import ANNOUNCEMENT_TYPES
 from warehouse import watch
 from warehouse.db import now, transaction
-from warehouse.watch import NAME, Watchlist
+from warehouse.watch import NAME, Watchlist, feeds_folder
 
 log = logging.getLogger("socwatch.watch")
 EVENT = "socwatch.watch.hits"
@@ -82,7 +82,8 @@ def make(name: str, *, themes: Sequence[str] = (), countries: Sequence[str] = ()
     terms: tuple[str, ...] = ()
     if query is not None:
         query = " ".join(query.split())
-        terms = watch.query_terms(duckdb.connect(), query)
+        with duckdb.connect() as scratch:  # stems by the fts extension's stemmer, as the warehouse matches them
+            terms = watch.query_terms(scratch, query)
         if not terms:
             raise ConfigError(f"{label('query')}: {query!r} has no word to look for (letters; every word must appear)")
     if webhook is not None:
@@ -188,9 +189,10 @@ def deliver(con: duckdb.DuckDBPyConnection, run_id: str, options: DeliveryOption
     deadline = time.monotonic() + options.deadline_s
     for w in lists:
         changed = max(filter(None, (newest.get(w.name), w.created_at)), default=None)
-        if w.feed and options.feeds is not None and _feed_is_stale(Path(options.feeds) / f"{w.name}.atom", changed):
+        feed = Path(options.feeds) / f"{w.name}.atom" if w.feed and options.feeds is not None else None
+        if feed is not None and _feed_is_stale(feed, changed):
             try:
-                write_feed(Path(options.feeds) / f"{w.name}.atom", w, watch.hits(con, w.name, limit=FEED_ENTRIES))
+                write_feed(feed, w, watch.hits(con, w.name, limit=FEED_ENTRIES))
                 counts["feeds"] += 1
             except OSError as exc:  # written again at the next run: the file stays older than the hits
                 log.warning("watchlist=%s feed not written: %s", w.name, exc.strerror or exc)
@@ -377,10 +379,7 @@ def write_feed(path: Path, w: Watchlist, found: Sequence[watch.Hit]) -> None:
 
 
 def with_feeds(options: DeliveryOptions, db: Path | str) -> DeliveryOptions:
-    """Feeds in a relative folder are beside the warehouse."""
-    if options.feeds is None or Path(options.feeds).is_absolute():
-        return options
-    return replace(options, feeds=str(Path(db).parent / options.feeds))
+    return options if options.feeds is None else replace(options, feeds=str(feeds_folder(options.feeds, db)))
 
 
 async def deliver_after(con: duckdb.DuckDBPyConnection, run_id: str, options: DeliveryOptions, db: Path | str, logger) -> None:

@@ -139,6 +139,8 @@ FROM event_profiles
 WHERE published_at BETWEEN $lo AND $hi AND list_has_any(countries, $countries)
   AND article_id NOT IN (SELECT article_id FROM {ids_relation})
 """
+
+
 _PROFILE_COLUMNS = {"article_id": pl.Utf8, "content_hash": pl.Utf8, "simhash": pl.UInt64, "published_at": pl.Datetime("us", "UTC"),
                     "source": pl.Utf8, "language": pl.Utf8, "title_words": pl.List(pl.Utf8), "countries": pl.List(pl.Utf8),
                     "themes": pl.List(pl.Utf8), "dyads": pl.List(pl.Utf8), "type": pl.Utf8, "operations": pl.List(pl.Utf8),
@@ -393,11 +395,8 @@ def link_events(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Mappi
                               "score": [v[0] for v in links.values()], "evidence": [v[1] for v in links.values()]},
                              schema={"article_a": pl.Utf8, "article_b": pl.Utf8, "score": pl.Float64,
                                      "evidence": pl.List(pl.Utf8)})
-        register(con, "batch_links", frame)
-        try:
-            con.execute("INSERT INTO event_links SELECT * FROM batch_links")
-        finally:
-            con.unregister("batch_links")
+        with _frame_relation(con, "batch_links", frame) as relation:
+            con.execute(f"INSERT INTO event_links SELECT * FROM {relation}")
     _regroup(con, {*ids, *before, *(a for k in links for a in k)})
 
 
@@ -421,8 +420,8 @@ def _regroup(con: duckdb.DuckDBPyConnection, seeds: set[str]) -> None:
                     members.add(x)
                     frontier.add(x)
     with _id_relation(con, "event_members", members) as relation:
-        info = {a_id: (published, source, sh) for a_id, published, source, sh in con.execute(
-            "SELECT article_id, published_at, source, simhash FROM event_profiles "
+        info = {a_id: (published, source) for a_id, published, source in con.execute(
+            "SELECT article_id, published_at, source FROM event_profiles "
             f"WHERE article_id IN (SELECT article_id FROM {relation})"
         ).fetchall()}
         con.execute(f"DELETE FROM event_articles WHERE article_id IN (SELECT article_id FROM {relation})")
@@ -458,11 +457,8 @@ def _regroup(con: duckdb.DuckDBPyConnection, seeds: set[str]) -> None:
                          best[2] if best else []))
     frame = pl.DataFrame(rows, schema={"article_id": pl.Utf8, "event_id": pl.Utf8, "role": pl.Utf8, "linked_to": pl.Utf8,
                                        "evidence": pl.List(pl.Utf8)}, orient="row")
-    register(con, "batch_event_articles", frame)
-    try:
-        con.execute("INSERT INTO event_articles SELECT * FROM batch_event_articles")
-    finally:
-        con.unregister("batch_event_articles")
+    with _frame_relation(con, "batch_event_articles", frame) as relation:
+        con.execute(f"INSERT INTO event_articles SELECT * FROM {relation}")
 
 
 def _role(k: int, a_id: str, first: str, best, info: dict) -> str:

@@ -18,6 +18,8 @@ import altair as alt
 import duckdb
 import vl_convert
 
+from warehouse.watch import hits, watchlists
+
 CHART_IDS = ("themes-over-time", "partner-matrix", "sources")
 # Thirteen colours that stay apart from one another in a stacked bar (one per theme).
 THEME_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -156,8 +158,6 @@ def _events_table(rows: list[dict]) -> str:
 
 def _watchlist_sections(con: duckdb.DuckDBPyConnection) -> list[str]:
     """A section per watchlist: its filter and its latest hits with why they matched."""
-    from warehouse.watch import hits, watchlists
-
     out = []
     for w in watchlists(con):
         found = hits(con, w.name, limit=LATEST_BILATERAL)

@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 
@@ -67,6 +68,11 @@ class Watchlist:
 _COLUMNS = [f.name for f in fields(Watchlist)]
 
 
+def feeds_folder(feeds: str, db: Path | str) -> Path:
+    """The folder of the watchlists' Atom feeds: a relative one is beside the warehouse."""
+    return Path(feeds) if Path(feeds).is_absolute() else Path(db).parent / feeds
+
+
 def query_terms(con: duckdb.DuckDBPyConnection, query: str) -> tuple[str, ...]:
     """The stems a query looks for, in its order, each once; () for a query with no word."""
     _load_fts(con)
@@ -115,9 +121,7 @@ def _save(con: duckdb.DuckDBPyConnection, watchlist: Watchlist) -> int:
     values.update({k: list(values[k]) for k in (*LIST_FILTERS, "query_terms")},
                   created_at=old[0].created_at if same_filter else now())
     con.execute(f"INSERT INTO watchlists ({', '.join(_COLUMNS)}) VALUES ({', '.join('$' + c for c in _COLUMNS)})", values)
-    before = con.execute("SELECT count(*) FROM watch_hits WHERE watchlist = ?", [watchlist.name]).fetchone()[0]
-    _record(con, "articles", None, only=watchlist.name)
-    return con.execute("SELECT count(*) FROM watch_hits WHERE watchlist = ?", [watchlist.name]).fetchone()[0] - before
+    return _record(con, "articles", None, only=watchlist.name)
 
 
 def remove(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -199,10 +203,9 @@ def _record(con: duckdb.DuckDBPyConnection, ids_relation: str, run_id: str | Non
     if with_query:
         _load_fts(con)
     sql = _match_sql(ids_relation, bool(with_query))
-    before = con.execute("SELECT count(*) FROM watch_hits").fetchone()[0]
-    con.execute(f"INSERT INTO watch_hits SELECT m.name, m.article_id, $run, $stamp, m.reasons FROM ({sql}) m "
-                "ON CONFLICT DO NOTHING", {"run": run_id, "stamp": now(), "only": only})
-    return con.execute("SELECT count(*) FROM watch_hits").fetchone()[0] - before
+    [inserted] = con.execute(f"INSERT INTO watch_hits SELECT m.name, m.article_id, $run, $stamp, m.reasons FROM ({sql}) m "
+                             "ON CONFLICT DO NOTHING", {"run": run_id, "stamp": now(), "only": only}).fetchone()
+    return inserted  # the new hits: a match already recorded is not counted again
 
 
 def fold_hits(con: duckdb.DuckDBPyConnection, relation: str) -> None:
@@ -245,22 +248,4 @@ def hits(con: duckdb.DuckDBPyConnection, name: str, *, run_id: str | None = None
          limit: int = 1000) -> list[Hit]:
     """A watchlist's hits, latest published first (of one run, or published since a day)."""
     rows = con.execute(_HITS_SQL, {"name": name, "run": run_id, "since": since, "limit": limit}).fetchall()
-    return [Hit(*row) for row in rows]
-
-
-def matches(con: duckdb.DuckDBPyConnection, name: str, *, since: date | None = None, limit: int = 1000) -> list[Hit]:
-    """What a watchlist matches among all stored articles now (hit or not), latest first."""
-    found = watchlists(con, name)
-    if not found:
-        return []
-    with_query = bool(found[0].query_terms)
-    if with_query:
-        _load_fts(con)
-    sql = _match_sql("articles", with_query)
-    rows = con.execute(
-        f"SELECT m.name, m.article_id, h.run_id, h.found_at, m.reasons, n.published_at, n.source, n.title, n.url, n.themes, "
-        f"n.partners, n.countries, n.type, n.language FROM ({sql}) m JOIN announcements n USING (article_id) "
-        "LEFT JOIN watch_hits h ON h.watchlist = m.name AND h.article_id = m.article_id "
-        "WHERE $since IS NULL OR n.published_at >= $since ORDER BY n.published_at DESC NULLS LAST, m.article_id LIMIT $limit",
-        {"only": name, "since": since, "limit": limit}).fetchall()
     return [Hit(*row) for row in rows]
