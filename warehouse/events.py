@@ -39,7 +39,7 @@ from trafilatura.deduplication import Simhash
 
 from warehouse.db import register
 
-WINDOW_DAYS = 10
+WINDOW_DAYS = 30  # a follow-up comes within a few weeks (arrests after an appeal, a second suspect)
 LINK_SCORE = 4.0
 NEAR_DUPLICATE = 0.95  # SimHash similarity (shared bits of 64) of a copy: templated releases share 0.85-0.9
 LIKE_TITLES = 0.5  # weighted Jaccard of the headlines' words, each weighing its rarity in the block
@@ -63,9 +63,19 @@ EVIDENCE = {  # weight of each kind of evidence, and whether it anchors a link
     # ("Operation X: network dismantled with Colombia") repeats headline, pair and type over
     # different operations; the name tells them apart.
     "other operation": (-5.0, False),
+    # Against: the same partners' calls or meetings (a point event) more than POINT_DAYS apart.
+    "another day": (-5.0, False),
+    # Against: kinds of occurrence that one event is not both of (a bill and a seizure).
+    "other kind": (-5.0, False),
 }
+# Announcement types of one kind of occurrence; two releases of one event are of one kind
+# (a dialogue may be typed a meeting by one partner and an agreement by the other), save the
+# loose types (statement, other) that any release may have.
+KINDS = {"dialogue_meeting": "diplomatic", "agreement": "diplomatic", "operation_result": "operational",
+         "policy_legislation": "policy", "funding": "policy"}
 MAX_AGENCIES = 2  # shared agencies counted at most this many times
 MAX_CANDIDATES = 64  # candidates of an article weighed in full (those sharing the most keys with it)
+SHORTLIST_MAX = 100  # a batch of at most this many articles has its candidates counted in the database
 MAX_LINKS = 12  # an article keeps its strongest links to this many others: enough to join its event, bounded
 
 
@@ -128,16 +138,59 @@ ORDER BY a.article_id
 """
 
 
-def _candidates_sql(ids_relation: str) -> str:
-    """The candidates of a batch: the stored profiles of a date range sharing a country with
-    it. Profiles are appended as articles come, roughly in date order, so the range's zone maps
-    skip most of the table."""
+def _block(ids_relation: str) -> str:
+    """The stored profiles a batch (`ids_relation`) is blocked with: published within the window
+    of it, sharing a country with it, not of it."""
+    return f"""event_profiles
+WHERE published_at BETWEEN $lo AND $hi AND list_has_any(countries, string_split($countries, ','))
+  AND article_id NOT IN (SELECT article_id FROM {ids_relation})"""
+
+
+def _shortlist_sql(ids_relation: str, keys_relation: str) -> str:
+    """The block of a batch (the stored profiles published within the window of it that share
+    a country with it; profiles are appended as articles come, roughly in date order, so the
+    range's zone maps skip most of the table), its anchor keys made in the database (see
+    _keys), and for each article of the batch (its keys in `keys_relation`) the MAX_CANDIDATES
+    stored profiles sharing the most keys with it, with the count; a headline word in more
+    headlines than `common` (of the block and the batch) anchors nothing alone. Only the
+    shortlist's profiles reach Python."""
+    return f"""
+WITH block AS (SELECT article_id, operations, facts, dyads, title_words, simhash FROM {_block(ids_relation)}),
+keys AS (
+    SELECT article_id, 'o:' || unnest(operations) AS k FROM block
+    UNION ALL SELECT article_id, 'f:' || unnest(facts) FROM block
+    UNION ALL SELECT article_id, 'd:' || unnest(dyads) FROM block
+    UNION ALL SELECT article_id, 'w:' || unnest(title_words) FROM block
+    UNION ALL SELECT article_id, 'b' || i || ':' || ((simhash >> (16 * i)) & 65535) FROM block, range(4) r(i)
+    WHERE simhash IS NOT NULL),
+mine AS (SELECT k, count(*) AS n FROM {keys_relation} GROUP BY k),
+common AS (SELECT k FROM keys JOIN mine USING (k) WHERE k LIKE 'w:%' GROUP BY k, mine.n
+           HAVING count(*) + mine.n > greatest(200, (SELECT count(*) FROM block) // 20)),
+shared AS (SELECT q.article_id AS a, keys.article_id AS b, count(*) AS n
+           FROM {keys_relation} q JOIN keys USING (k) WHERE k NOT IN (SELECT k FROM common) GROUP BY q.article_id, keys.article_id
+           QUALIFY row_number() OVER (PARTITION BY a ORDER BY n DESC, b) <= {MAX_CANDIDATES})
+SELECT s.a, s.n, p.article_id, epoch_us(p.published_at), p.source, p.language, p.title_words, p.countries, p.themes,
+       p.dyads, p.type, p.operations, p.agencies, p.facts, p.simhash
+FROM shared s JOIN event_profiles p ON p.article_id = s.b
+"""
+
+
+def _block_sql(ids_relation: str) -> str:
+    """The block's profiles, whole."""
     return f"""
 SELECT article_id, epoch_us(published_at), source, language, title_words, countries, themes, dyads, type, operations,
        agencies, facts, simhash
-FROM event_profiles
-WHERE published_at BETWEEN $lo AND $hi AND list_has_any(countries, $countries)
-  AND article_id NOT IN (SELECT article_id FROM {ids_relation})
+FROM {_block(ids_relation)}
+"""
+
+
+def _block_words_sql(ids_relation: str, words_relation: str) -> str:
+    """How many headlines of the block there are, and how many have each word of `words_relation`."""
+    return f"""
+WITH block AS (SELECT title_words FROM {_block(ids_relation)})
+SELECT NULL, count(*) FROM block
+UNION ALL
+SELECT w, count(*) FROM (SELECT unnest(title_words) AS w FROM block) JOIN {words_relation} USING (w) GROUP BY w
 """
 
 
@@ -246,9 +299,10 @@ class Rarity:
     it), so a publisher's template words ("politie", "aangehouden", "call", "secretary") weigh
     little and names ("Kuip", "Pashinyan", "Drents") much."""
 
-    def __init__(self, profiles: Iterable[Profile]):
-        self.df: Counter[str] = Counter()
-        self.n = 0
+    def __init__(self, profiles: Iterable[Profile], n: int = 0, df: Mapping[str, int] | None = None):
+        """Over `profiles`, and `n` more headlines of which `df` tells how many have each word."""
+        self.df: Counter[str] = Counter(df or {})
+        self.n = n
         for p in profiles:
             self.n += 1
             self.df.update(p.title_words)
@@ -299,8 +353,14 @@ def evidence(a: Profile, b: Profile, rarity: Rarity | None = None) -> tuple[floa
         same_day = a.type != "dialogue_meeting" or abs(a.published - b.published) <= timedelta(days=POINT_DAYS)
         found.append(("dyad and type", f"dyad and type: {pair} {a.type}") if a.type == b.type and a.type != "other"
                      and same_day else ("dyad", f"dyad: {pair}"))
+        if a.type == b.type and not same_day:
+            # The same partners' calls or meetings days apart are two calls, however alike the
+            # headlines ("Secretary's call with the French Foreign Minister", twice a week).
+            found.append(("another day", f"another day: {pair} {a.type}"))
     elif a.type == b.type and a.type != "other":
         found.append(("type", f"type: {a.type}"))
+    if KINDS.get(a.type, a.type) != KINDS.get(b.type, b.type) and a.type in KINDS and b.type in KINDS:
+        found.append(("other kind", f"other kind: {a.type}, {b.type}"))
     for name in sorted(a.agencies & b.agencies)[:MAX_AGENCIES]:
         found.append(("agencies", f"agency: {name}"))
     if a.themes and b.themes and len(a.themes & b.themes) / len(a.themes | b.themes) >= 0.5:
@@ -320,19 +380,43 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
     if not batch:
         return {}
     window = timedelta(days=WINDOW_DAYS)
-    lo, hi = min(p.published for p in batch) - window, max(p.published for p in batch) + window
-    countries = sorted(set().union(*(p.countries for p in batch)))
-    candidates = _stored(con.execute(_candidates_sql(ids_relation),
-                                     {"lo": lo, "hi": hi, "countries": countries}).fetchall())
-    rarity = Rarity([*candidates, *batch])
+    params = {"lo": min(p.published for p in batch) - window, "hi": max(p.published for p in batch) + window,
+              # one text, not a list: the database client looks each value of a list parameter over
+              # (for pandas types, a failed import each time where pandas is not installed)
+              "countries": ",".join(sorted(set().union(*(p.countries for p in batch))))}
     # Only a pair that shares an anchor can link: candidates come from an index of the block by
     # operation, fact, partner pair, headline word and SimHash band (a near-duplicate differs in
     # at most 3 of 64 bits, so one of its four 16-bit bands is equal), not from every pair.
+    shortlist: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    stored: dict[str, Profile] = {}
+    if len(batch) <= SHORTLIST_MAX:
+        # A run's batch: the stored part of the index is made and joined in the database, and
+        # only each article's shortlist comes back (_shortlist_sql); the batch's part is here.
+        keys = {p.article_id: [_key_text(k) for k in _keys(p)] for p in batch}
+        keys_frame = pl.DataFrame({"article_id": [a for a, ks in keys.items() for _ in ks],
+                                   "k": [k for ks in keys.values() for k in ks]}, schema={"article_id": pl.Utf8, "k": pl.Utf8})
+        with _frame_relation(con, "batch_event_keys", keys_frame) as keys_relation:
+            rows = con.execute(_shortlist_sql(ids_relation, keys_relation), params).fetchall()
+        for (a_id, n, *_), b in zip(rows, _stored(r[2:] for r in rows)):
+            shortlist[a_id].append((n, b.article_id))
+            stored.setdefault(b.article_id, b)
+        needed = set().union(*(p.title_words for p in batch), *(p.title_words for p in stored.values()))
+        words = pl.DataFrame({"w": sorted(needed)}, schema={"w": pl.Utf8})
+        with _frame_relation(con, "batch_event_words", words) as words_relation:
+            (_, block_n), *counts = con.execute(_block_words_sql(ids_relation, words_relation), params).fetchall()
+        rarity = Rarity(batch, block_n, dict(counts))
+        indexed = batch
+    else:
+        # A reclassify's batch of thousands: the pairs to count would outgrow the writer's
+        # memory in the database, and the block read once costs little per article.
+        block = _stored(con.execute(_block_sql(ids_relation), params).fetchall())
+        rarity = Rarity([*block, *batch])
+        block_n, indexed = len(block), [*block, *batch]
+    common = max(200, block_n // 20)
     index: dict[tuple, list[Profile]] = defaultdict(list)
-    for p in [*candidates, *batch]:
+    for p in indexed:
         for key in _keys(p):
             index[key].append(p)
-    common = max(200, len(candidates) // 20)  # a word in more headlines than this anchors nothing alone
     out = {}
     window_s = window.total_seconds()
     for a in batch:
@@ -343,15 +427,16 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
         by_id: dict[str, Profile] = {}
         for key in _keys(a):
             posting = index[key]
-            if key[0] == "word" and len(posting) > common:
+            if key[0] == "word" and rarity.df[key[1]] > common:  # in the block and the batch
                 continue
             for b in posting:
                 shared[b.article_id] += 1
                 by_id[b.article_id] = b
         shared.pop(a.article_id, None)
+        ranked = [(-n, b_id) for b_id, n in shared.items()] + [(-n, b_id) for n, b_id in shortlist.get(a.article_id, ())]
         mine = []
-        for b_id, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]:
-            b = by_id[b_id]
+        for _, b_id in sorted(ranked)[:MAX_CANDIDATES]:
+            b = by_id.get(b_id) or stored[b_id]
             if abs((b.published - a.published).total_seconds()) > window_s or a.countries.isdisjoint(b.countries):
                 continue
             pair = (a.article_id, b_id) if a.article_id < b_id else (b_id, a.article_id)
@@ -375,6 +460,12 @@ def _keys(p: Profile) -> list[tuple]:
     if p.simhash is not None:
         keys += [("band", i, (p.simhash >> (16 * i)) & 0xFFFF) for i in range(4)]
     return keys
+
+
+def _key_text(key: tuple) -> str:
+    """A key as _shortlist_sql makes it in the database."""
+    kind = {"op": "o", "fact": "f", "dyad": "d", "word": "w"}.get(key[0])
+    return f"{kind}:{key[1]}" if kind else f"b{key[1]}:{key[2]}"
 
 
 def link_events(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Mapping[str, pl.DataFrame]) -> None:
