@@ -199,3 +199,33 @@ def test_facts_load_with_the_tags_and_feed_the_monthly_views(tmp_path, prefect_h
     euros = rows(db, "SELECT count(*), count(amount_eur) FROM money_facts WHERE currency IN ('EUR', 'GBP', 'USD')")[0]
     assert euros[0] > 0 and euros[0] == euros[1]
     assert rows(db, "SELECT count(*) FROM announcements WHERE len(facts) > 0")[0][0] > 0
+
+
+def test_patterns_found_by_their_anchors_match_as_the_patterns_do_on_real_texts():
+    """The finders look for a cue's literal beginning with str.find and try the pattern there
+    (Anchored): the same matches as the pattern's own finditer and search, over whole texts
+    and over windows of them."""
+    import re
+
+    texts = need_shared("corpus", "texts")
+    fv = facts_vocabulary()
+    anchored = {"arrest": fv.arrest, "charge": fv.charge, "arrested_one": fv.arrested_one, "arrested_name": fv.arrested_name,
+                "charged_one": fv.charged_one, "operation": fv.operation,
+                **{f"money: {k}": a for k, a in fv.money_actions.items()}}
+    checked = 0
+    for path in sorted(texts.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines()[:60]:
+            text = json.loads(line).get("text") or ""
+            for name, a in anchored.items():
+                s = text if name in ("arrested_name", "operation") else text.lower()
+                for lo, hi in ((0, len(s)), (len(s) // 3, len(s) // 3 + 300)):
+                    assert [m.span() for m in a.finditer(s, lo, hi)] == [m.span() for m in a.rx.finditer(s, lo, hi)], (name, path.name)
+                    got, want = a.search(s, lo, hi), a.rx.search(s, lo, hi)
+                    assert (got and got.span()) == (want and want.span()), (name, path.name)
+                    checked += bool(want)
+    assert checked > 100  # the cues are in these texts: the comparison saw matches
+
+    from transforms.facts import Anchored
+
+    with pytest.raises(ValueError, match="begins with a pattern character"):
+        Anchored.of(re.compile(r"\b(?:\w+ing|seized)"), [r"\w+ing", "seized"])
