@@ -145,6 +145,7 @@ class FactsVocabulary:
     person_aged: re.Pattern  # looked for before each age in brackets (_AGE)
     arrest: Anchored
     arrests_n: re.Pattern
+    people_background: re.Pattern  # a running total's sentence: its counts are no fact of this action
     charge: Anchored
     charged_one: Anchored
     arrested_one: Anchored
@@ -244,6 +245,7 @@ def facts_vocabulary(facts_file: Path = FACTS_FILE, agencies_file: Path = AGENCI
                           rf"(?P<noun>{person})\b"),
         person_aged=re.compile(rf"\b(?P<noun>{person})[ \t]*\(\d{{1,2}}\)"),
         arrest=Anchored.of(re.compile(rf"\b(?:{_alternation(people['arrest_cues'])})"), people["arrest_cues"]),
+        people_background=re.compile(rf"\b(?:{_alternation(people['background'])})\b"),
         arrests_n=re.compile(rf"{qty}[ \t]+(?:arrests|aanhoudingen|arrestaties)\b"),
         charge=Anchored.of(re.compile(rf"\b(?:{_alternation(people['charge_cues'])})"), people["charge_cues"]),
         arrested_one=Anchored.of(re.compile(rf"\b(?:{_alternation(_ARRESTED_ONE)})\b"), _ARRESTED_ONE),
@@ -575,7 +577,7 @@ def _people(t: _Text, where, language, fv) -> list[Fact]:
                     per_sentence.setdefault(span, []).append((1.0, False, m.start(), m.end()))
         for (a, b), mentions in per_sentence.items():
             kind = _cue_kind(low, a, b, fv)
-            if kind is None:
+            if kind is None or fv.people_background.search(low, a, b):
                 continue
             plural = [m for m in mentions if m[1]]
             if plural:
@@ -585,7 +587,7 @@ def _people(t: _Text, where, language, fv) -> list[Fact]:
             out.append(Fact(kind, None, count, None, count, None, None, where, start, end))
         for m in _at_numbers(fv.arrests_n, low, t.starts):
             count = _value(fv, m, language)
-            if count and count == int(count):
+            if count and count == int(count) and not fv.people_background.search(low, *t.sentences.around(m.start(), m.end())):
                 out.append(Fact("arrests", None, count, None, count, None, None, where, m.start(), m.end()))
     # "He was arrested", "De man werd aangehouden", "arrested Garris": one person, where the
     # sentence counts no one else.
