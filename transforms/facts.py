@@ -42,7 +42,10 @@ _META = frozenset("\\[](){}?*+|.^$")
 
 def _anchor(term: str) -> str:
     """The literal text every match of a pattern `term` begins with ("arrest" of "arrest\\w*",
-    "gun" of "guns?"); empty where it begins with a pattern character."""
+    "gun" of "guns?"); empty where it begins with a pattern character or has alternatives of
+    its own ("a|b": not every match begins as the first does)."""
+    if "|" in term:
+        return ""
     out: list[str] = []
     for c in term:
         if c in _META:
@@ -66,9 +69,12 @@ class Anchored:
 
     @classmethod
     def of(cls, rx: re.Pattern, terms: Iterable[str]) -> Anchored:
+        if rx.flags & re.IGNORECASE:  # str.find is case-sensitive
+            raise ValueError(f"{rx.pattern[:60]!r} ignores case: its anchors cannot be found by str.find")
         anchors = tuple(sorted({_anchor(t) for t in terms}))
         if not anchors or "" in anchors:
-            raise ValueError(f"a term of {rx.pattern[:60]!r} begins with a pattern character: no anchor to find it by")
+            raise ValueError(f"a term of {rx.pattern[:60]!r} begins with a pattern character or has alternatives: "
+                             "no anchor to find it by")
         return cls(rx, anchors)
 
     def _positions(self, s: str, lo: int, hi: int) -> list[int]:
@@ -107,7 +113,7 @@ class FactsVocabulary:
     sentence_chars: int
     number_words: frozenset[str]  # the words a number may begin with (lower case), but "a", "an", "een"
     nl_compound: re.Pattern  # a whole line that is a Dutch compound of number words ("drieduizend")
-    number_prefixes: frozenset[str]  # the first two and three letters of the number words: a compound begins so
+    number_prefixes: frozenset[str]  # the first two letters of the number words: a compound begins so
     # Gates: a kind is looked for only where one of its words is among the text's words (a
     # set lookup instead of a pattern tried over the whole text).
     substance_words: frozenset[str]
@@ -145,7 +151,7 @@ class FactsVocabulary:
     person_aged: re.Pattern  # looked for before each age in brackets (_AGE)
     arrest: Anchored
     arrests_n: re.Pattern
-    people_background: re.Pattern  # a running total's sentence: its counts are no fact of this action
+    people_background: re.Pattern  # a running total's words: a count after them in its clause is background
     charge: Anchored
     charged_one: Anchored
     arrested_one: Anchored
@@ -221,7 +227,7 @@ def facts_vocabulary(facts_file: Path = FACTS_FILE, agencies_file: Path = AGENCI
                               for token in sorted({n.split(" ", 1)[0] for n in names_})}
                       for first, names_ in by_first.items()},
         nl_compound=re.compile(rf"^(?:{word})+$", re.MULTILINE),
-        number_prefixes=frozenset(w.lower()[:n] for w in [*nums["words_en"], *nums["words_nl"]] for n in (2, 3)),
+        number_prefixes=frozenset(w.lower()[:2] for w in [*nums["words_en"], *nums["words_nl"]]),
         sentence_chars=int(fx["meta"]["sentence_chars"]),
         scales=scales, fixed=fixed, units=units, kg_per={k: float(v) for k, v in drugs["kg_per"].items()},
         substance_of=substance_of,
@@ -249,8 +255,8 @@ def facts_vocabulary(facts_file: Path = FACTS_FILE, agencies_file: Path = AGENCI
         arrests_n=re.compile(rf"{qty}[ \t]+(?:arrests|aanhoudingen|arrestaties)\b"),
         charge=Anchored.of(re.compile(rf"\b(?:{_alternation(people['charge_cues'])})"), people["charge_cues"]),
         arrested_one=Anchored.of(re.compile(rf"\b(?:{_alternation(_ARRESTED_ONE)})\b"), _ARRESTED_ONE),
-        arrested_name=Anchored.of(re.compile(r"\b(?:[Aa]rrested|aangehouden)[ \t]+(?:[A-Z][\w'-]+)\b(?![ \t]+(?:Police|Department|Office))"),
-                                  ("Arrested", "arrested", "aangehouden")),
+        arrested_name=Anchored.of(re.compile(rf"\b(?:{_alternation(_ARRESTED_NAME)})[ \t]+(?:[A-Z][\w'-]+)\b"
+                                             r"(?![ \t]+(?:Police|Department|Office))"), _ARRESTED_NAME),
         charged_one=Anchored.of(re.compile(rf"\b(?:{_alternation(_CHARGED_ONE)})\b"), _CHARGED_ONE),
         operation=Anchored.of(re.compile(rf"(?<![\w])(?:{_alternation(ops['words'], literal=True)})[ \t]+[\"“‘']?"
                                          rf"(?P<name>[A-Z0-9][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*){{0,2}})"), map(re.escape, ops["words"])),
@@ -388,6 +394,7 @@ _SINGULAR = re.compile(r"\b(?:was|is|has been|had been|werd|wordt|kon|konden)\b"
 # The words without which arrested_one, arrested_name and charged_one (facts_vocabulary) cannot match.
 _ARRESTED_ONE = ("arrested", "aangehouden", "opgepakt", "gearresteerd", "apprehended", "taken into custody")
 _CHARGED_ONE = ("charged", "indicted", "aangeklaagd")
+_ARRESTED_NAME = ("Arrested", "arrested", "aangehouden")  # before a name: "arrested Garris"
 _ARRESTED_WORDS = frozenset({"arrested", "aangehouden", "opgepakt", "gearresteerd", "apprehended", "custody"})
 _ARRESTED_NAME_WORDS = frozenset({"arrested", "aangehouden"})
 _CHARGED_WORDS = frozenset({"charged", "indicted", "aangeklaagd"})
@@ -427,7 +434,7 @@ class _Text:
             fv = self.fv
             # Number words, and Dutch compounds of them among the longer words that begin as a
             # number word does: one pass over those words, a line each, not a match call per word.
-            long = [w for w in self.words if len(w) > 5 and (w[:2] in fv.number_prefixes or w[:3] in fv.number_prefixes)]
+            long = [w for w in self.words if len(w) > 5 and w[:2] in fv.number_prefixes]
             spelt = (self.words & fv.number_words) | set(fv.nl_compound.findall("\n".join(long)))
             low, n = self.low, len(self.low)
             for w in spelt:  # each place the word stands on its own (str.find: no pattern pass)
@@ -567,9 +574,11 @@ def _people(t: _Text, where, language, fv) -> list[Fact]:
     if t.has(fv.person_words):
         for m in _at_numbers(fv.person, low, t.with_articles):
             count = _value(fv, m, language)
-            if not count or count != int(count):
-                continue
-            per_sentence.setdefault(t.sentences.around(m.start(), m.end()), []).append((count, count > 1, m.start(), m.end()))
+            if not count or count != int(count) or _YEAR.fullmatch(m.group("num")) and _YEAR_BEFORE.search(low, max(0, m.start() - 12), m.start()):
+                continue  # "since 2019 forty suspects were arrested": a year, not a count
+            span = t.sentences.around(m.start(), m.end())
+            if not _background(fv, low, span[0], m.start()):
+                per_sentence.setdefault(span, []).append((count, count > 1, m.start(), m.end()))
         if "(" in low:
             for m in _aged(fv.person_aged, low):
                 span = t.sentences.around(m.start(), m.end())
@@ -577,7 +586,7 @@ def _people(t: _Text, where, language, fv) -> list[Fact]:
                     per_sentence.setdefault(span, []).append((1.0, False, m.start(), m.end()))
         for (a, b), mentions in per_sentence.items():
             kind = _cue_kind(low, a, b, fv)
-            if kind is None or fv.people_background.search(low, a, b):
+            if kind is None:
                 continue
             plural = [m for m in mentions if m[1]]
             if plural:
@@ -587,7 +596,7 @@ def _people(t: _Text, where, language, fv) -> list[Fact]:
             out.append(Fact(kind, None, count, None, count, None, None, where, start, end))
         for m in _at_numbers(fv.arrests_n, low, t.starts):
             count = _value(fv, m, language)
-            if count and count == int(count) and not fv.people_background.search(low, *t.sentences.around(m.start(), m.end())):
+            if count and count == int(count) and not _background(fv, low, t.sentences.around(m.start(), m.end())[0], m.start()):
                 out.append(Fact("arrests", None, count, None, count, None, None, where, m.start(), m.end()))
     # "He was arrested", "De man werd aangehouden", "arrested Garris": one person, where the
     # sentence counts no one else.
@@ -603,10 +612,21 @@ def _people(t: _Text, where, language, fv) -> list[Fact]:
             if words_before and not _SINGULAR.search(" ".join(low[max(0, m.start() - 60):m.start()].split()[-words_before:])):
                 continue
             span = t.sentences.around(m.start(), m.end())
-            if (kind, span) not in counted:
+            if (kind, span) not in counted and not _background(fv, low, span[0], m.start()):
                 counted.add((kind, span))
                 out.append(Fact(kind, None, 1.0, None, 1.0, None, None, where, m.start(), m.end()))
     return out
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_YEAR_BEFORE = re.compile(r"\b(?:since|in|from|until|sinds|van|tot|per)[ \t]+\Z")
+
+
+def _background(fv: FactsVocabulary, low: str, sentence_start: int, at: int) -> bool:
+    """Whether a running total's words ("since its inception", "to date") stand before `at` in
+    its clause (from the sentence's start or the last ";" before it): the count is background."""
+    clause = max(sentence_start, low.rfind(";", sentence_start, at) + 1)
+    return fv.people_background.search(low, clause, at) is not None
 
 
 _AGE = re.compile(r"\(\d{1,2}\)")
@@ -614,8 +634,9 @@ _NOUN_BEFORE_AGE = 60  # characters: a person noun and the spaces before its age
 
 
 def _aged(rx: re.Pattern, low: str) -> list[re.Match]:
-    """The matches of `rx` ("de man (34)"), looked for just before each age in brackets, not
-    tried at every character of the text."""
+    """The matches of `rx` ("de man (34)"), looked for within _NOUN_BEFORE_AGE characters
+    before each age in brackets, not tried at every character of the text (the same matches as
+    rx.finditer, but for a noun further than that from its age)."""
     out, after = [], 0
     for age in _AGE.finditer(low):
         m = rx.search(low, max(after, age.start() - _NOUN_BEFORE_AGE), age.end())

@@ -163,9 +163,9 @@ keys AS (
     UNION ALL SELECT article_id, 'w:' || unnest(title_words) FROM block
     UNION ALL SELECT article_id, 'b' || i || ':' || ((simhash >> (16 * i)) & 65535) FROM block, range(4) r(i)
     WHERE simhash IS NOT NULL),
-mine AS (SELECT k, count(*) AS n FROM {keys_relation} GROUP BY k),
-common AS (SELECT k FROM keys JOIN mine USING (k) WHERE k LIKE 'w:%' GROUP BY k, mine.n
-           HAVING count(*) + mine.n > greatest(200, (SELECT count(*) FROM block) // 20)),
+batch_df AS (SELECT k, count(*) AS n FROM {keys_relation} GROUP BY k),
+common AS (SELECT k FROM keys JOIN batch_df USING (k) WHERE k LIKE 'w:%' GROUP BY k, batch_df.n
+           HAVING count(*) + batch_df.n > greatest(200, (SELECT count(*) FROM block) // 20)),
 shared AS (SELECT q.article_id AS a, keys.article_id AS b, count(*) AS n
            FROM {keys_relation} q JOIN keys USING (k) WHERE k NOT IN (SELECT k FROM common) GROUP BY q.article_id, keys.article_id
            QUALIFY row_number() OVER (PARTITION BY a ORDER BY n DESC, b) <= {MAX_CANDIDATES})
@@ -185,12 +185,12 @@ FROM {_block(ids_relation)}
 
 
 def _block_words_sql(ids_relation: str, words_relation: str) -> str:
-    """How many headlines of the block there are, and how many have each word of `words_relation`."""
+    """One row: how many headlines the block has; the words of `words_relation` they have, and
+    how many have each."""
     return f"""
-WITH block AS (SELECT title_words FROM {_block(ids_relation)})
-SELECT NULL, count(*) FROM block
-UNION ALL
-SELECT w, count(*) FROM (SELECT unnest(title_words) AS w FROM block) JOIN {words_relation} USING (w) GROUP BY w
+WITH block AS (SELECT title_words FROM {_block(ids_relation)}),
+counted AS (SELECT w, count(*) AS n FROM (SELECT unnest(title_words) AS w FROM block) JOIN {words_relation} USING (w) GROUP BY w)
+SELECT (SELECT count(*) FROM block), coalesce(list(w ORDER BY w), []), coalesce(list(n ORDER BY w), []) FROM counted
 """
 
 
@@ -359,7 +359,7 @@ def evidence(a: Profile, b: Profile, rarity: Rarity | None = None) -> tuple[floa
             found.append(("another day", f"another day: {pair} {a.type}"))
     elif a.type == b.type and a.type != "other":
         found.append(("type", f"type: {a.type}"))
-    if KINDS.get(a.type, a.type) != KINDS.get(b.type, b.type) and a.type in KINDS and b.type in KINDS:
+    if a.type in KINDS and b.type in KINDS and KINDS[a.type] != KINDS[b.type]:
         found.append(("other kind", f"other kind: {a.type}, {b.type}"))
     for name in sorted(a.agencies & b.agencies)[:MAX_AGENCIES]:
         found.append(("agencies", f"agency: {name}"))
@@ -403,8 +403,8 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
         needed = set().union(*(p.title_words for p in batch), *(p.title_words for p in stored.values()))
         words = pl.DataFrame({"w": sorted(needed)}, schema={"w": pl.Utf8})
         with _frame_relation(con, "batch_event_words", words) as words_relation:
-            (_, block_n), *counts = con.execute(_block_words_sql(ids_relation, words_relation), params).fetchall()
-        rarity = Rarity(batch, block_n, dict(counts))
+            block_n, counted_words, counts = con.execute(_block_words_sql(ids_relation, words_relation), params).fetchone()
+        rarity = Rarity(batch, block_n, dict(zip(counted_words, counts, strict=True)))
         indexed = batch
     else:
         # A reclassify's batch of thousands: the pairs to count would outgrow the writer's
