@@ -193,3 +193,35 @@ def test_linking_holds_its_scores_on_hand_labelled_pairs():
     assert precision >= PAIR_PINS["precision"] and recall >= PAIR_PINS["recall"], line
     labels = [json.loads(x) for x in (REPO / "tests" / "data" / "event_pairs.jsonl").read_text().splitlines() if x.strip()]
     assert sum(p["linked"] for p in labels) >= 30 and sum(not p["linked"] for p in labels) >= 30
+
+
+@pytest.mark.parametrize("in_sql", [True, False])
+def test_an_articles_candidates_are_its_own_in_a_batch_of_months(tmp_path, monkeypatch, in_sql):
+    """A backfill's batch spans months: the places of an article's ranking go to candidates
+    within its own window and countries, not to another article's look-alikes that share more
+    keys with it."""
+    import polars as pl
+
+    from warehouse import events
+    from warehouse.db import connect, register
+
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        words, facts = ["havenbedrijf", "cocaine", "container"], ["cocaine 120.0"]
+        # 80 look-alikes of A half a year later (in B's window, not A's), and A's partner release.
+        con.execute("INSERT INTO event_profiles SELECT 'look' || i, 'h', hash('look' || i), $later, 'x', 'nl', $words, ['BE', 'NL'], ['drugs'], "
+                    "['BE-NL'], 'operation_result', [], [], $facts FROM range(80) t(i)",
+                    {"later": start + timedelta(days=200), "words": words, "facts": facts})
+        con.execute("INSERT INTO event_profiles VALUES ('partner', 'h', 12345, $day, 'y', 'en', ['raid'], ['BE', 'NL'], [], [], "
+                    "'operation_result', ['kustlicht'], [], [])", {"day": start + timedelta(days=1)})
+        a = profile("a", start, "z", "nl", " ".join(words), ("BE", "NL"), ("drugs",), ("BE-NL",), "operation_result",
+                    [("operation", "Kustlicht", ""), ("drug", "cocaine", "120.0")], None)
+        b = profile("b", start + timedelta(days=200), "z", "nl", "other news", ("FR",), (), (), "other", [], None)
+        register(con, "new_ids", pl.DataFrame({"article_id": ["a", "b"]}))
+        monkeypatch.setattr(events, "SHORTLIST_MAX", 100 if in_sql else 0)
+        links = events._pairs(con, [a, b], "new_ids")
+    finally:
+        con.close()
+    assert ("a", "partner") in links and "operation: kustlicht" in links[("a", "partner")][1]
+    assert not any("look" in x for pair in links for x in pair)  # months apart: not linked

@@ -150,24 +150,29 @@ def _shortlist_sql(ids_relation: str, keys_relation: str) -> str:
     """The block of a batch (the stored profiles published within the window of it that share
     a country with it; profiles are appended as articles come, roughly in date order, so the
     range's zone maps skip most of the table), its anchor keys made in the database (see
-    _keys), and for each article of the batch (its keys in `keys_relation`) the MAX_CANDIDATES
-    stored profiles sharing the most keys with it, with the count; a headline word in more
+    _keys), and for each article of the batch (its keys, time and countries in
+    `keys_relation`) the MAX_CANDIDATES stored profiles within the window of it and sharing a
+    country with it that share the most keys with it, with the count; a headline word in more
     headlines than `common` (of the block and the batch) anchors nothing alone. Only the
     shortlist's profiles reach Python."""
     return f"""
-WITH block AS (SELECT article_id, operations, facts, dyads, title_words, simhash FROM {_block(ids_relation)}),
+WITH block AS (SELECT article_id, epoch_us(published_at) AS at_us, countries, operations, facts, dyads, title_words, simhash
+               FROM {_block(ids_relation)}),
 keys AS (
-    SELECT article_id, 'o:' || unnest(operations) AS k FROM block
-    UNION ALL SELECT article_id, 'f:' || unnest(facts) FROM block
-    UNION ALL SELECT article_id, 'd:' || unnest(dyads) FROM block
-    UNION ALL SELECT article_id, 'w:' || unnest(title_words) FROM block
-    UNION ALL SELECT article_id, 'b' || i || ':' || ((simhash >> (16 * i)) & 65535) FROM block, range(4) r(i)
+    SELECT article_id, at_us, countries, 'o:' || unnest(operations) AS k FROM block
+    UNION ALL SELECT article_id, at_us, countries, 'f:' || unnest(facts) FROM block
+    UNION ALL SELECT article_id, at_us, countries, 'd:' || unnest(dyads) FROM block
+    UNION ALL SELECT article_id, at_us, countries, 'w:' || unnest(title_words) FROM block
+    UNION ALL SELECT article_id, at_us, countries, 'b' || i || ':' || ((simhash >> (16 * i)) & 65535) FROM block, range(4) r(i)
     WHERE simhash IS NOT NULL),
 batch_df AS (SELECT k, count(*) AS n FROM {keys_relation} GROUP BY k),
 common AS (SELECT k FROM keys JOIN batch_df USING (k) WHERE k LIKE 'w:%' GROUP BY k, batch_df.n
            HAVING count(*) + batch_df.n > greatest(200, (SELECT count(*) FROM block) // 20)),
 shared AS (SELECT q.article_id AS a, keys.article_id AS b, count(*) AS n
-           FROM {keys_relation} q JOIN keys USING (k) WHERE k NOT IN (SELECT k FROM common) GROUP BY q.article_id, keys.article_id
+           FROM {keys_relation} q JOIN keys USING (k)
+           WHERE k NOT IN (SELECT k FROM common) AND abs(keys.at_us - q.at_us) <= $window_us
+             AND list_has_any(keys.countries, q.countries)
+           GROUP BY q.article_id, keys.article_id
            QUALIFY row_number() OVER (PARTITION BY a ORDER BY n DESC, b) <= {MAX_CANDIDATES})
 SELECT s.a, s.n, p.article_id, epoch_us(p.published_at), p.source, p.language, p.title_words, p.countries, p.themes,
        p.dyads, p.type, p.operations, p.agencies, p.facts, p.simhash
@@ -254,6 +259,10 @@ def batch_profiles(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Ma
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _epoch_us(when: datetime) -> int:
+    return (when - _EPOCH) // timedelta(microseconds=1)
 
 
 def _stored(rows: Iterable[tuple]) -> list[Profile]:
@@ -392,11 +401,14 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
     if len(batch) <= SHORTLIST_MAX:
         # A run's batch: the stored part of the index is made and joined in the database, and
         # only each article's shortlist comes back (_shortlist_sql); the batch's part is here.
-        keys = {p.article_id: [_key_text(k) for k in _keys(p)] for p in batch}
-        keys_frame = pl.DataFrame({"article_id": [a for a, ks in keys.items() for _ in ks],
-                                   "k": [k for ks in keys.values() for k in ks]}, schema={"article_id": pl.Utf8, "k": pl.Utf8})
+        rows_of = [(p, _key_text(k)) for p in batch for k in _keys(p)]
+        keys_frame = pl.DataFrame({"article_id": [p.article_id for p, _ in rows_of], "k": [k for _, k in rows_of],
+                                   "at_us": [_epoch_us(p.published) for p, _ in rows_of],
+                                   "countries": [sorted(p.countries) for p, _ in rows_of]},
+                                  schema={"article_id": pl.Utf8, "k": pl.Utf8, "at_us": pl.Int64, "countries": pl.List(pl.Utf8)})
         with _frame_relation(con, "batch_event_keys", keys_frame) as keys_relation:
-            rows = con.execute(_shortlist_sql(ids_relation, keys_relation), params).fetchall()
+            rows = con.execute(_shortlist_sql(ids_relation, keys_relation),
+                               {**params, "window_us": int(window.total_seconds() * 1_000_000)}).fetchall()
         for (a_id, n, *_), b in zip(rows, _stored(r[2:] for r in rows)):
             shortlist[a_id].append((n, b.article_id))
             stored.setdefault(b.article_id, b)
@@ -423,22 +435,27 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
         # Candidates by how many keys they share with `a`, most first: a busy week on one
         # partner pair puts hundreds of releases under one key, and only the best
         # MAX_CANDIDATES of them are weighed in full.
+        # Only the candidates of `a` itself (within the window of it, a country in common) are
+        # ranked: a batch of months would otherwise fill the places with others' candidates.
         shared: Counter[str] = Counter()
         by_id: dict[str, Profile] = {}
+        blocked: dict[str, bool] = {}
         for key in _keys(a):
             posting = index[key]
             if key[0] == "word" and rarity.df[key[1]] > common:  # in the block and the batch
                 continue
             for b in posting:
-                shared[b.article_id] += 1
-                by_id[b.article_id] = b
-        shared.pop(a.article_id, None)
+                out_of_block = blocked.get(b.article_id)
+                if out_of_block is None:
+                    out_of_block = blocked[b.article_id] = (b is a or abs((b.published - a.published).total_seconds()) > window_s
+                                                            or a.countries.isdisjoint(b.countries))
+                if not out_of_block:
+                    shared[b.article_id] += 1
+                    by_id[b.article_id] = b
         ranked = [(-n, b_id) for b_id, n in shared.items()] + [(-n, b_id) for n, b_id in shortlist.get(a.article_id, ())]
         mine = []
         for _, b_id in sorted(ranked)[:MAX_CANDIDATES]:
             b = by_id.get(b_id) or stored[b_id]
-            if abs((b.published - a.published).total_seconds()) > window_s or a.countries.isdisjoint(b.countries):
-                continue
             pair = (a.article_id, b_id) if a.article_id < b_id else (b_id, a.article_id)
             if pair in out:
                 continue
