@@ -391,13 +391,14 @@ _ARTICLES = ("a", "an", "een", "één")
 _ARTICLE = re.compile(r"(?:a|an|een|één)\b")  # where a word begins (checked after: a leading \b would cost a try per character)
 _DETERMINERS = frozenset({"The", "the", "De", "de", "Het", "het", "A", "An", "Een"})
 _SINGULAR = re.compile(r"\b(?:was|is|has been|had been|werd|wordt|kon|konden)\b")
-# The words without which arrested_one, arrested_name and charged_one (facts_vocabulary) cannot match.
+# What arrested_one, arrested_name and charged_one (facts_vocabulary) match, and the words
+# without which they cannot (a gate among the text's lower-case words).
 _ARRESTED_ONE = ("arrested", "aangehouden", "opgepakt", "gearresteerd", "apprehended", "taken into custody")
 _CHARGED_ONE = ("charged", "indicted", "aangeklaagd")
 _ARRESTED_NAME = ("Arrested", "arrested", "aangehouden")  # before a name: "arrested Garris"
-_ARRESTED_WORDS = frozenset({"arrested", "aangehouden", "opgepakt", "gearresteerd", "apprehended", "custody"})
-_ARRESTED_NAME_WORDS = frozenset({"arrested", "aangehouden"})
-_CHARGED_WORDS = frozenset({"charged", "indicted", "aangeklaagd"})
+_ARRESTED_WORDS = frozenset(t.split()[-1] for t in _ARRESTED_ONE)
+_ARRESTED_NAME_WORDS = frozenset(w.lower() for w in _ARRESTED_NAME)
+_CHARGED_WORDS = frozenset(_CHARGED_ONE)
 
 
 class _Text:

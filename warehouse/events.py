@@ -294,10 +294,15 @@ def profile(article_id: str, published: datetime, source: str, language: str | N
                    frozenset(agencies), frozenset(values), sh)
 
 
+def in_block(a: Profile, b: Profile, window: timedelta) -> bool:
+    """Blocking: `a` and `b` published within `window` of each other, a country acting in both."""
+    return abs(a.published - b.published) <= window and not a.countries.isdisjoint(b.countries)
+
+
 def linked(a: Profile, b: Profile, rarity: Rarity | None = None) -> tuple[bool, float, list[str]]:
     """Whether blocking makes `a` and `b` candidates (published within WINDOW_DAYS, a country
     acting in both) and their evidence links them; with the score and the evidence."""
-    if abs(a.published - b.published) > timedelta(days=WINDOW_DAYS) or a.countries.isdisjoint(b.countries):
+    if not in_block(a, b, timedelta(days=WINDOW_DAYS)):
         return False, 0.0, []
     score, why = evidence(a, b, rarity)
     return score >= LINK_SCORE, score, why
@@ -430,28 +435,24 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
         for key in _keys(p):
             index[key].append(p)
     out = {}
-    window_s = window.total_seconds()
     for a in batch:
-        # Candidates by how many keys they share with `a`, most first: a busy week on one
-        # partner pair puts hundreds of releases under one key, and only the best
-        # MAX_CANDIDATES of them are weighed in full.
-        # Only the candidates of `a` itself (within the window of it, a country in common) are
-        # ranked: a batch of months would otherwise fill the places with others' candidates.
+        # Candidates of `a` itself (in_block: a batch of months would otherwise fill its places
+        # with other articles' candidates) by how many keys they share with it, most first: a
+        # busy week on one partner pair puts hundreds of releases under one key, and only the
+        # best MAX_CANDIDATES of them are weighed in full.
         shared: Counter[str] = Counter()
         by_id: dict[str, Profile] = {}
-        blocked: dict[str, bool] = {}
+        elsewhere = {a.article_id}
         for key in _keys(a):
             posting = index[key]
             if key[0] == "word" and rarity.df[key[1]] > common:  # in the block and the batch
                 continue
             for b in posting:
-                out_of_block = blocked.get(b.article_id)
-                if out_of_block is None:
-                    out_of_block = blocked[b.article_id] = (b is a or abs((b.published - a.published).total_seconds()) > window_s
-                                                            or a.countries.isdisjoint(b.countries))
-                if not out_of_block:
+                if b.article_id in by_id or b.article_id not in elsewhere and in_block(a, b, window):
                     shared[b.article_id] += 1
                     by_id[b.article_id] = b
+                else:
+                    elsewhere.add(b.article_id)
         ranked = [(-n, b_id) for b_id, n in shared.items()] + [(-n, b_id) for n, b_id in shortlist.get(a.article_id, ())]
         mine = []
         for _, b_id in sorted(ranked)[:MAX_CANDIDATES]:
