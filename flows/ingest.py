@@ -26,6 +26,7 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote  # a batch's records as task inputs, not walked by Prefect for futures
 
 from flows import progress
 from flows.progress import stage_done
@@ -192,11 +193,11 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
                     # asks unconditionally, so that its archive replays complete.
                     fetcher.validators.update(validators(con, [u for e in entries for u in (e.url, e.document_url) if u]))
                 feed_events = [event for d in discoveries for event in d.events]
-                outcome = await asyncio.to_thread(validate_load, feed_events, [], "feed")
+                outcome = await asyncio.to_thread(validate_load, quote(feed_events), quote([]), "feed")
                 outcome.add_to(counts)
                 if options.task_runner == "dask":
                     async def load(fetched, processed, batch):
-                        _loaded(await asyncio.to_thread(validate_load, fetched, processed), batch, counts, started)
+                        _loaded(await asyncio.to_thread(validate_load, quote(fetched), quote(processed)), batch, counts, started)
 
                     progress.total("pages", len(entries))
                     workers = await dask_pipeline(entries, options.batch_size, sources, settings, dict(fetcher.validators),
@@ -268,7 +269,7 @@ async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str,
         _loaded(outcome, batch, counts, started)
 
     loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="socwatch-load")
-    next_fetch = asyncio.ensure_future(fetch_pages(batches[0]))
+    next_fetch = asyncio.ensure_future(fetch_pages(quote(batches[0])))
     extracting: tuple[Sequence[FeedEntry], list[Fetched], asyncio.Future] | None = None
     loading: tuple[Sequence[FeedEntry], Future] | None = None
 
@@ -278,14 +279,14 @@ async def _pipeline(entries: list[FeedEntry], batch_size: int, counts: dict[str,
         if loading is not None:
             loaded(await asyncio.wrap_future(loading[1]), loading[0])
         fetched = [f.without_body() for f in fetched]  # read: a batch waiting for its load holds no pages
-        loading = (batch, loader.submit(contextvars.copy_context().run, validate_load, fetched, processed))
+        loading = (batch, loader.submit(contextvars.copy_context().run, validate_load, quote(fetched), quote(processed)))
 
     try:
         for i, batch in enumerate(batches):
             fetched = await next_fetch
             if i + 1 < len(batches):
-                next_fetch = asyncio.ensure_future(fetch_pages(batches[i + 1]))
-            previous, extracting = extracting, (batch, fetched, asyncio.ensure_future(extract_classify(fetched, batch)))
+                next_fetch = asyncio.ensure_future(fetch_pages(quote(batches[i + 1])))
+            previous, extracting = extracting, (batch, fetched, asyncio.ensure_future(extract_classify(quote(fetched), quote(batch))))
             if previous is not None:
                 await load(*previous)
                 previous = None

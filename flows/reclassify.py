@@ -18,6 +18,7 @@ from functools import partial
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote  # the batch's texts, not walked by Prefect for futures
 
 from flows import progress
 from flows.progress import stage_done
@@ -77,7 +78,7 @@ async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
                 rows = articles_to_classify(con, vocab.version, after, options.batch_size, options.everything)
                 if not rows:
                     break
-                results = await classify_batch(rows, options.workers, options.taxonomy)
+                results = await classify_batch(quote(rows), options.workers, options.taxonomy)
                 all_tags = [r for r in results if isinstance(r, Tags)]
                 failures = [r for r in results if not isinstance(r, Tags)]
                 frames, rejects = tag_frames(all_tags, bounds)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from conftest import REPO, need_shared, rows
 from flows.cli import app
 from flows.demo_archive import DEMO_DIR
-from warehouse.events import LINK_SCORE, WINDOW_DAYS, evidence, linked, profile
+from warehouse.events import LINK_SCORE, WINDOW_DAYS, evidence, linked, profile, simhash
 
 runner = CliRunner()
 
@@ -225,3 +225,18 @@ def test_an_articles_candidates_are_its_own_in_a_batch_of_months(tmp_path, monke
         con.close()
     assert ("a", "partner") in links and "operation: kustlicht" in links[("a", "partner")][1]
     assert not any("look" in x for pair in links for x in pair)  # months apart: not linked
+
+
+def test_the_simhash_of_a_text_is_trafilaturas_on_real_texts():
+    """Linking's SimHash, counted lane-wise, is the value trafilatura's Simhash gives (stored
+    profiles made by either compare alike): on the real texts of every corpus file, and on the
+    edge cases (no text, one word, a text of no Latin letters)."""
+    from trafilatura.deduplication import Simhash
+
+    texts = need_shared("corpus", "texts")
+    samples = ["", "cocaine", "الشرطة الهولندية والمملكة المتحدة", "a b c"]
+    for path in sorted(texts.glob("*.jsonl")):
+        samples += [json.loads(line).get("text") or "" for line in path.read_text(encoding="utf-8").splitlines()[:40]]
+    assert len(samples) > 200
+    assert [simhash(t) for t in samples] == [Simhash(t).hash for t in samples]
+    assert len({simhash(t) for t in samples}) > 200  # texts that differ get hashes that differ
