@@ -1,17 +1,21 @@
 """Benchmark: what a scheduled run costs as the warehouse grows (issue 17).
 
-    uv run python bench/growth.py [N ...] [--rebuild-every-run]
+    uv run python bench/growth.py [N ...] [--rebuild-every-run] [--dir=PATH]
 
 For each N (default 0 and 100,000): a warehouse of N articles made from the dev gold texts
 (../shared/gold), bulk loaded and indexed once, as a warehouse a long series of runs has
 filled; then a run that finds 20 new pages on a loopback site, and the same run again
 (nothing new). Prints the flow time (the `runs` row), the whole call, and the files' sizes.
 `--rebuild-every-run` makes each run rebuild the search index as socwatch did before the
-index had a tail, for the comparison.
+index had a tail, for the comparison. `--dir` puts the warehouses in PATH (a filesystem of
+your choice: the snapshot is a clone where it shares blocks between files, a copy elsewhere);
+"disk MB" is how much the filesystem's used space grew, warehouse, snapshot and all, and
+"x data" that over the warehouse file's size.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -76,8 +80,15 @@ def mb(path: Path) -> float:
     return path.stat().st_size / 1e6 if path.exists() else 0.0
 
 
+def used_mb(folder: Path) -> float:
+    """The used space of the filesystem that holds `folder` (shared blocks counted once)."""
+    fs = os.statvfs(folder)
+    return (fs.f_blocks - fs.f_bfree) * fs.f_frsize / 1e6
+
+
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    where = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--dir=")), None)
     if "--rebuild-every-run" in sys.argv:
         search.TAIL_MIN, search.TAIL_MAX = -1, -1
     sizes = [int(a) for a in args] or [0, 100_000]
@@ -85,9 +96,10 @@ def main() -> None:
 
     server, url = site()
     print(f"{'articles':>10} {'build s':>8} {'run: flow s':>12} {'call s':>7} {'rerun: flow s':>14} {'call s':>7} "
-          f"{'db MB':>7} {'snapshot MB':>12}")
+          f"{'db MB':>7} {'snapshot MB':>12} {'disk MB':>8} {'x data':>7}")
     for n in sizes:
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory(dir=where) as tmp:
+            before = used_mb(Path(tmp))
             db, sources = Path(tmp) / "w.duckdb", Path(tmp) / "sources.toml"
             sources.write_text(sources_toml(url, "bench-site"), encoding="utf-8")
             started = time.perf_counter()
@@ -102,8 +114,10 @@ def main() -> None:
                 timings.append((flow_s, call, summary["totals"]["new"]))
             (flow1, call1, new1), (flow2, call2, new2) = timings
             assert new1 == NEW_PAGES and new2 == 0, timings
+            os.sync()
+            disk = used_mb(Path(tmp)) - before
             print(f"{n:>10,} {build:>8.1f} {flow1:>12.1f} {call1:>7.1f} {flow2:>14.1f} {call2:>7.1f} "
-                  f"{mb(db):>7.0f} {mb(db.with_name('w.snapshot.duckdb')):>12.0f}")
+                  f"{mb(db):>7.0f} {mb(db.with_name('w.snapshot.duckdb')):>12.0f} {disk:>8.0f} {disk / mb(db):>7.2f}")
     server.shutdown()
 
 

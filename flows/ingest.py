@@ -65,7 +65,7 @@ class IngestOptions:
     dask_address: str | None = None
     dask_workers: int = 2
     taxonomy: str | None = None  # a taxonomy file of the user's own (the `taxonomy` setting), else the shipped one
-    access: Access = field(default_factory=Access)  # the warehouse's lock wait and memory
+    access: Access = field(default_factory=Access)  # the warehouse's lock wait, memory and snapshot
     watchlists_file: str | None = None  # a watchlists file (TOML) whose watchlists the run makes current
     delivery: DeliveryOptions = field(default_factory=DeliveryOptions)  # where and how new hits are delivered
 

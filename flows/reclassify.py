@@ -42,7 +42,7 @@ class ReclassifyOptions:
     pool_min_articles: int = 5000  # fewer are classified in-process (no pool start-up)
     everything: bool = False  # re-tag articles already at the current version too
     taxonomy: str | None = None  # a taxonomy file of the user's own (the `taxonomy` setting), else the shipped one
-    access: Access = field(default_factory=Access)  # the warehouse's lock wait and memory
+    access: Access = field(default_factory=Access)  # the warehouse's lock wait, memory and snapshot
     delivery: DeliveryOptions = field(default_factory=DeliveryOptions)  # where and how new hits are delivered
 
 

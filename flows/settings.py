@@ -41,11 +41,12 @@ class Settings:
     feeds: str = "feeds"  # the folder of the watchlists' Atom feeds (a relative one is beside the warehouse)
     webhook_timeout_s: float = 10.0
     webhook_attempts: int = 3
+    snapshot: str = "on"  # on: a run publishes the readers' snapshot; off: none is kept
 
     @property
     def access(self) -> Access:
         """How a command that writes opens the warehouse."""
-        return Access(lock_wait_s=self.lock_wait_s, memory=self.db_memory)
+        return Access(lock_wait_s=self.lock_wait_s, memory=self.db_memory, snapshot=self.snapshot == "on")
 
     @property
     def watchlists_file(self) -> Path | None:
@@ -104,6 +105,9 @@ SETTINGS = (
     Setting("webhook_timeout_s", "SOCWATCH_WEBHOOK_TIMEOUT_S", "seconds a watchlist's webhook may take to answer", option=False),
     Setting("webhook_attempts", "SOCWATCH_WEBHOOK_ATTEMPTS", "attempts per run at a watchlist's webhook (then at the "
             "next run)", option=False),
+    Setting("snapshot", "SOCWATCH_SNAPSHOT", "on: each run publishes the readers' copy beside the warehouse (a clone "
+            "where the filesystem shares blocks, else a full copy); off: none is kept, and readers wait while a run "
+            "writes", option=False),
 )
 BY_NAME = {s.name: s for s in SETTINGS}  # tests/test_settings.py checks it names every Settings field
 
@@ -138,6 +142,8 @@ def _problem(name: str, value: object) -> str | None:
         return f"{value!r} must be a number of pages above 0"
     if name == "db_memory":
         return memory_size_problem(value)
+    if name == "snapshot" and value not in ("on", "off"):
+        return f"{value!r} must be on or off"
     if name == "task_runner" and value not in TASK_RUNNERS:
         return f"{value!r} must be default or dask"
     return None

@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -15,7 +16,7 @@ from flows.cli import app
 from warehouse.browser import render
 from warehouse.db import connect
 from warehouse.report import CHART_IDS
-from warehouse.snapshot import snapshot_path
+from warehouse.snapshot import clone_or_copy, snapshot_path
 
 runner = CliRunner()
 
@@ -87,6 +88,28 @@ def test_a_reader_holding_the_snapshot_does_not_block_the_next_run(demo_db):
         reader.close()
     assert snapshot.stat().st_ino != before
     assert _count(snapshot, "SELECT count(*) FROM runs") == runs_before + 1
+
+
+@pytest.mark.e2e
+def test_with_the_snapshot_off_a_run_keeps_no_copy_and_removes_the_last(demo_db, tmp_path):
+    """`snapshot = "off"`: the run's data are in the warehouse, no copy is published, and the
+    one an earlier run left (it would go stale) is gone, half-made copies too; on again, the
+    next run publishes one."""
+    db = tmp_path / "socwatch.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    snapshot = snapshot_path(db)
+    snapshot.write_bytes(demo_db.read_bytes())
+    partial = snapshot.with_name(f".{snapshot.name}.12345.partial")
+    partial.write_bytes(b"half")
+    runs = _count(db, "SELECT count(*) FROM runs")
+    off = runner.invoke(app, ["reclassify", "--db", str(db)], env={"SOCWATCH_SNAPSHOT": "off"})
+    assert off.exit_code == 0, off.output
+    assert "snapshot" not in off.output
+    assert not snapshot.exists() and not partial.exists()
+    assert _count(db, "SELECT count(*) FROM runs") == runs + 1
+    on = runner.invoke(app, ["reclassify", "--db", str(db)])
+    assert on.exit_code == 0, on.output
+    assert _count(snapshot, "SELECT count(*) FROM runs") == runs + 2
 
 
 @pytest.mark.e2e
@@ -193,3 +216,24 @@ def test_long_commands_show_progress_bars_on_a_terminal_and_stay_quiet_elsewhere
     monkeypatch.setattr(flows.cli, "console", piped)
     assert runner.invoke(app, ["export", "--out", str(tmp_path / "y"), "--db", str(demo_db)]).exit_code == 0
     assert "tables" not in piped.file.getvalue() and "━" not in piped.file.getvalue()
+
+
+def test_the_snapshot_is_a_clone_where_the_filesystem_shares_blocks_and_a_copy_elsewhere(tmp_path):
+    """The readers' file is the warehouse's bytes either way; a clone needs the two files on
+    one filesystem (across two, here the test's folder and /dev/shm, the bytes are copied)."""
+    source = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(source))
+    con.execute("CREATE TABLE runs AS SELECT range AS run_id, repeat('x', 200) AS note FROM range(20000)")
+    con.close()
+    same = tmp_path / "w.snapshot.duckdb"
+    assert clone_or_copy(source, same) in ("clone", "copy")
+    assert same.read_bytes() == source.read_bytes()
+    assert duckdb.connect(str(same), read_only=True).execute("SELECT count(*) FROM runs").fetchone() == (20000,)
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and shm.stat().st_dev != tmp_path.stat().st_dev:
+        other = shm / f"socwatch-test-{os.getpid()}.duckdb"
+        try:
+            assert clone_or_copy(source, other) == "copy"
+            assert other.read_bytes() == source.read_bytes()
+        finally:
+            other.unlink(missing_ok=True)

@@ -135,7 +135,7 @@ def test_schedules_and_sources_are_checked_before_serving(source, tmp_path):
     assert names["ingest-loopback-news"].parameters["select"] == "loopback-news"
     assert names["reclassify"].schedules in (None, [])
     # The settings a run needs travel as its parameters (the environment of the served runs is not ours).
-    common = {"taxonomy": str(Path("taxonomy.toml").resolve()), "access": {"lock_wait_s": 900, "memory": "128MB"},
+    common = {"taxonomy": str(Path("taxonomy.toml").resolve()), "access": {"lock_wait_s": 900, "memory": "128MB", "snapshot": True},
               "delivery": {"feeds": str(tmp_path / "feeds"), "timeout_s": 10.0, "attempts": 3}}
     for name, deployment in names.items():  # the batch size is the runs' (reclassify has batches of its own)
         assert deployment.parameters["options"] == (common if name == "reclassify" else

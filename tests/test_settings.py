@@ -119,6 +119,8 @@ def test_every_setting_has_one_declaration_with_its_default():
     ("batch_size = 0\n", "key 'batch_size': 0 must be a number of pages above 0"),
     ("batch_size = 2.5\n", "key 'batch_size': 2.5 must be a whole number"),
     ("batch_size = true\n", "key 'batch_size': True must be a whole number"),
+    ("snapshot = false\n", "key 'snapshot': False must be a string"),
+    ('snapshot = "never"\n', "key 'snapshot': 'never' must be on or off"),
 ])
 def test_a_bad_config_file_stops_every_command_naming_the_key(workdir, text, culprit):
     (workdir / "socwatch.toml").write_text(text)

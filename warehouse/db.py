@@ -94,11 +94,13 @@ _UNITS = {"kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mi
 
 @dataclass(frozen=True)
 class Access:
-    """How a command that writes opens the warehouse: how long it waits for the lock, and the
-    memory DuckDB may use (the `lock_wait_s` and `db_memory` settings, resolved by the caller)."""
+    """How a command that writes opens the warehouse: how long it waits for the lock, the
+    memory DuckDB may use, and whether its run publishes the readers' snapshot (the
+    `lock_wait_s`, `db_memory` and `snapshot` settings, resolved by the caller)."""
 
     lock_wait_s: float = DEFAULT_LOCK_WAIT_S
     memory: str = DEFAULT_WRITER_MEMORY
+    snapshot: bool = True
 
 
 def memory_size_problem(value: str) -> str | None:

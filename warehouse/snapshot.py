@@ -6,8 +6,12 @@ dashboard, an analyst's notebook) are pointed at a copy: `socwatch.snapshot.duck
 `socwatch.duckdb`. A run that finishes publishes a new copy:
 
 1. CHECKPOINT, so that the database file holds every committed change (no WAL);
-2. copy the file, byte for byte, to a temporary file beside the snapshot, while this process
-   still holds the warehouse's write lock (nothing can change it while it is copied);
+2. copy the file to a temporary file beside the snapshot, while this process still holds the
+   warehouse's write lock (nothing can change it while it is copied). Where the filesystem
+   shares blocks between files (reflinks: XFS, btrfs, bcachefs, ZFS 2.2 and later), the copy
+   is a clone: it takes no time and no space until the warehouse's next writes, which keep
+   their own blocks, and the disk holds what changed since the last run twice, not the whole
+   warehouse. Elsewhere (ext4, tmpfs) it is a byte copy (see docs/scaling.md);
 3. open the copy once to check it, then rename it over the snapshot (atomic on POSIX).
 
 A reader that has the old snapshot open keeps reading the old file until it reconnects;
@@ -17,14 +21,19 @@ are published.
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import duckdb
 
 SUFFIX = ".snapshot"
+# Linux's FICLONE ioctl, _IOW(0x94, 9, int) as most architectures encode it; where the number
+# means something else, or the filesystem cannot share blocks, the call fails and the file is copied.
+FICLONE = 0x40049409
 
 
 def snapshot_path(db: Path | str) -> Path:
@@ -48,7 +57,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path | str) -> Path:
         stale.unlink(missing_ok=True)
     con.execute("CHECKPOINT")
     try:
-        shutil.copyfile(db, partial)
+        clone_or_copy(db, partial)
         check = duckdb.connect(str(partial), read_only=True)
         try:
             check.execute("SELECT count(*) FROM runs").fetchone()
@@ -60,6 +69,14 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path | str) -> Path:
     return target
 
 
+def drop_snapshot(db: Path | str) -> None:
+    """Remove the snapshot of `db`, and any copy of it left half made (the `snapshot` setting
+    off). A reader that has it open keeps reading it until it closes it."""
+    target = snapshot_path(db)
+    for path in (target, *target.parent.glob(f".{glob.escape(target.name)}.*.partial")):
+        path.unlink(missing_ok=True)
+
+
 def try_publish(con: duckdb.DuckDBPyConnection, db: Path | str, logger) -> str | None:
     """Publish the snapshot after a run; a failure to (a full disk, say) is logged, and the
     run's data stays in the warehouse: readers see the previous snapshot until the next run."""
@@ -68,3 +85,17 @@ def try_publish(con: duckdb.DuckDBPyConnection, db: Path | str, logger) -> str |
     except (OSError, duckdb.Error) as exc:
         logger.warning("could not publish the snapshot of %s: %s", db, exc)
         return None
+
+
+def clone_or_copy(source: Path, target: Path) -> str:
+    """Make `target` a copy of `source`: "clone" where the filesystem shares their blocks (copy
+    on write), else "copy" (byte for byte)."""
+    if sys.platform.startswith("linux"):
+        with open(source, "rb") as src, open(target, "wb") as dst:
+            try:
+                fcntl.ioctl(dst.fileno(), FICLONE, src.fileno())
+                return "clone"
+            except OSError:  # EOPNOTSUPP, EXDEV, EINVAL, ENOTTY: this filesystem cannot
+                pass
+    shutil.copyfile(source, target)
+    return "copy"
