@@ -9,8 +9,8 @@ filled; then a run that finds 20 new pages on a loopback site, and the same run 
 `--rebuild-every-run` makes each run rebuild the search index as socwatch did before the
 index had a tail, for the comparison. `--dir` puts the warehouses in PATH (a filesystem of
 your choice: the snapshot is a clone where it shares blocks between files, a copy elsewhere);
-"disk MB" is how much the filesystem's used space grew, warehouse, snapshot and all, and
-"x data" that over the warehouse file's size.
+"disk MB" is how much the filesystem's used space grew, warehouse, snapshot and all (the whole
+filesystem's: run it where nothing else writes), and "x data" that over the warehouse file's size.
 """
 
 from __future__ import annotations

@@ -110,12 +110,15 @@ def _reading(db: Path) -> Iterator:
             con = connect(db, read_only=True, wait_s=READ_WAIT_S)
         except WarehouseLocked:
             snapshot = snapshot_path(db)
-            if not snapshot.exists():  # no snapshot to fall back on: wait as a writer would
+            try:
+                con = connect(snapshot, read_only=True) if snapshot.exists() else None
+            except WarehouseError:  # removed as we looked (a run with the snapshot setting off)
+                con = None
+            if con is None:  # no snapshot to fall back on: wait as a writer would
                 con = connect(db, read_only=True, wait_s=_resolved(db=db).lock_wait_s)
             else:
                 from warehouse.queries import last_finished_at
 
-                con = connect(snapshot, read_only=True)
                 finished = last_finished_at(con)
                 when = f"{finished:%Y-%m-%d %H:%M} UTC" if finished else "its last run"
                 err.print(Text(f"note: {db} is busy with a run; reading its snapshot {snapshot} (as of {when})"),

@@ -158,6 +158,8 @@ def read_config(path: Path | None) -> dict[str, object]:
         setting = BY_NAME.get(key)
         if setting is None:
             raise ConfigError(f"{path}: unknown key {key!r} (known: {', '.join(BY_NAME)})")
+        if key == "snapshot" and isinstance(value, bool):  # `snapshot = false`, as TOML would have it
+            value = "on" if value else "off"
         if setting.kind is float and isinstance(value, int | float) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, setting.kind) or isinstance(value, bool):

@@ -75,6 +75,9 @@ def test_settings_without_a_flag_are_resolved_into_plain_values_and_never_writte
     assert dict(os.environ) == before
     resolved = settings.resolve(settings.load(workdir / "my.toml", {}), {}, db="w.duckdb")
     assert resolved.access == Access(lock_wait_s=7.0, memory="1GiB") and resolved.taxonomy == "mine.toml"
+    (workdir / "off.toml").write_text("snapshot = false\n")  # a TOML boolean, or "off"
+    assert not settings.resolve(settings.load(workdir / "off.toml", {}), {}).access.snapshot
+    assert settings.resolve(settings.load(workdir / "off.toml", {}), {"SOCWATCH_SNAPSHOT": "on"}).access.snapshot
     assert resolved.db == "w.duckdb" and resolved.sources == "sources.toml"
     # The environment wins over the file; a bad value there is named.
     env = {"SOCWATCH_LOCK_WAIT_S": "2.5"}
@@ -119,7 +122,7 @@ def test_every_setting_has_one_declaration_with_its_default():
     ("batch_size = 0\n", "key 'batch_size': 0 must be a number of pages above 0"),
     ("batch_size = 2.5\n", "key 'batch_size': 2.5 must be a whole number"),
     ("batch_size = true\n", "key 'batch_size': True must be a whole number"),
-    ("snapshot = false\n", "key 'snapshot': False must be a string"),
+    ("snapshot = 0\n", "key 'snapshot': 0 must be a string"),
     ('snapshot = "never"\n', "key 'snapshot': 'never' must be on or off"),
 ])
 def test_a_bad_config_file_stops_every_command_naming_the_key(workdir, text, culprit):

@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 
 from warehouse.db import Access, connect, now, register, transaction
-from warehouse.snapshot import drop_snapshot, try_publish
+from warehouse.snapshot import try_drop, try_publish
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, command: str, *, flow_run_id: str | None = None,
@@ -94,8 +94,9 @@ def recorded_run(db: str, command: str, logger,
     the row is opened (earlier runs left running are marked abandoned), the block does the
     work and sets `status` and the counts; whatever happens the row is closed with them (an
     exception: `failed`, its message kept, and it propagates; no status: `failed`, saying so),
-    a run that did not fail publishes the readers' snapshot (unless `access` turns it off: then
-    an earlier one is removed), then `after_publish`, and the connection is closed."""
+    a run that did not fail publishes the readers' snapshot, then `after_publish` (with the
+    snapshot off in `access`, any run removes an earlier one instead), and the connection is
+    closed."""
     con = connect(db, access=access)
     run = RunRecord(str(uuid.uuid4()), con)
     try:
@@ -109,11 +110,11 @@ def recorded_run(db: str, command: str, logger,
     finally:
         try:
             finish_run(con, run.run_id, run.status, run.totals, run.error, run.per_source, run.runner, run.workers)
+            if not access.snapshot:  # a snapshot left from before would go stale, and readers would read it
+                try_drop(db, logger)
             if run.status != "failed":
                 if access.snapshot:
                     run.snapshot = try_publish(con, db, logger)
-                else:  # a snapshot left from before would go stale, and readers would read it
-                    drop_snapshot(db)
                 if after_publish is not None:
                     after_publish(con)
         finally:

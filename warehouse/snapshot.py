@@ -8,7 +8,7 @@ dashboard, an analyst's notebook) are pointed at a copy: `socwatch.snapshot.duck
 1. CHECKPOINT, so that the database file holds every committed change (no WAL);
 2. copy the file to a temporary file beside the snapshot, while this process still holds the
    warehouse's write lock (nothing can change it while it is copied). Where the filesystem
-   shares blocks between files (reflinks: XFS, btrfs, bcachefs, ZFS 2.2 and later), the copy
+   shares blocks between files (reflinks: XFS, btrfs, bcachefs; ZFS 2.2 and later with block cloning on), the copy
    is a clone: it takes no time and no space until the warehouse's next writes, which keep
    their own blocks, and the disk holds what changed since the last run twice, not the whole
    warehouse. Elsewhere (ext4, tmpfs) it is a byte copy (see docs/scaling.md);
@@ -21,7 +21,6 @@ are published.
 
 from __future__ import annotations
 
-import fcntl
 import glob
 import os
 import shutil
@@ -31,9 +30,9 @@ from pathlib import Path
 import duckdb
 
 SUFFIX = ".snapshot"
-# Linux's FICLONE ioctl, _IOW(0x94, 9, int) as most architectures encode it; where the number
-# means something else, or the filesystem cannot share blocks, the call fails and the file is copied.
-FICLONE = 0x40049409
+# Linux's FICLONE ioctl (fcntl has it from Python 3.12; before, _IOW(0x94, 9, int) as x86 and
+# ARM encode it). Where the filesystem cannot share blocks the call fails and the file is copied.
+FICLONE_X86_ARM = 0x40049409
 
 
 def snapshot_path(db: Path | str) -> Path:
@@ -46,8 +45,9 @@ def is_snapshot(db: Path | str) -> bool:
     return Path(db).stem.endswith(SUFFIX)
 
 
-def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path | str) -> Path:
-    """Publish the warehouse `db`, open for writing as `con`, as its read-only snapshot."""
+def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path | str) -> tuple[Path, str]:
+    """Publish the warehouse `db`, open for writing as `con`, as its read-only snapshot: its
+    path, and how it was made ("clone" or "copy")."""
     db = Path(db)
     target = snapshot_path(db)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
@@ -57,7 +57,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path | str) -> Path:
         stale.unlink(missing_ok=True)
     con.execute("CHECKPOINT")
     try:
-        clone_or_copy(db, partial)
+        how = clone_or_copy(db, partial)
         check = duckdb.connect(str(partial), read_only=True)
         try:
             check.execute("SELECT count(*) FROM runs").fetchone()
@@ -66,7 +66,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path | str) -> Path:
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    return target
+    return target, how
 
 
 def drop_snapshot(db: Path | str) -> None:
@@ -77,23 +77,35 @@ def drop_snapshot(db: Path | str) -> None:
         path.unlink(missing_ok=True)
 
 
+def try_drop(db: Path | str, logger) -> None:
+    """Remove the snapshot (the setting off); a failure to is logged, the run stands."""
+    try:
+        drop_snapshot(db)
+    except OSError as exc:
+        logger.warning("could not remove the snapshot of %s (the snapshot setting is off): %s", db, exc)
+
+
 def try_publish(con: duckdb.DuckDBPyConnection, db: Path | str, logger) -> str | None:
     """Publish the snapshot after a run; a failure to (a full disk, say) is logged, and the
     run's data stays in the warehouse: readers see the previous snapshot until the next run."""
     try:
-        return str(publish_snapshot(con, db))
+        target, how = publish_snapshot(con, db)
     except (OSError, duckdb.Error) as exc:
         logger.warning("could not publish the snapshot of %s: %s", db, exc)
         return None
+    logger.info("snapshot published (%s): %s", "a clone sharing the warehouse's blocks" if how == "clone" else "a copy", target)
+    return str(target)
 
 
 def clone_or_copy(source: Path, target: Path) -> str:
     """Make `target` a copy of `source`: "clone" where the filesystem shares their blocks (copy
     on write), else "copy" (byte for byte)."""
     if sys.platform.startswith("linux"):
+        import fcntl
+
         with open(source, "rb") as src, open(target, "wb") as dst:
             try:
-                fcntl.ioctl(dst.fileno(), FICLONE, src.fileno())
+                fcntl.ioctl(dst.fileno(), getattr(fcntl, "FICLONE", FICLONE_X86_ARM), src.fileno())
                 return "clone"
             except OSError:  # EOPNOTSUPP, EXDEV, EINVAL, ENOTTY: this filesystem cannot
                 pass
