@@ -112,10 +112,9 @@ def recorded_run(db: str, command: str, logger,
             finish_run(con, run.run_id, run.status, run.totals, run.error, run.per_source, run.runner, run.workers)
             if not access.snapshot:  # a snapshot left from before would go stale, and readers would read it
                 try_drop(db, logger)
-            if run.status != "failed":
-                if access.snapshot:
-                    run.snapshot = try_publish(con, db, logger)
-                if after_publish is not None:
-                    after_publish(con)
+            elif run.status != "failed":
+                run.snapshot = try_publish(con, db, logger)
+            if run.status != "failed" and after_publish is not None:
+                after_publish(con)
         finally:
             con.close()

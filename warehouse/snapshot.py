@@ -8,10 +8,10 @@ dashboard, an analyst's notebook) are pointed at a copy: `socwatch.snapshot.duck
 1. CHECKPOINT, so that the database file holds every committed change (no WAL);
 2. copy the file to a temporary file beside the snapshot, while this process still holds the
    warehouse's write lock (nothing can change it while it is copied). Where the filesystem
-   shares blocks between files (reflinks: XFS, btrfs, bcachefs; ZFS 2.2 and later with block cloning on), the copy
-   is a clone: it takes no time and no space until the warehouse's next writes, which keep
-   their own blocks, and the disk holds what changed since the last run twice, not the whole
-   warehouse. Elsewhere (ext4, tmpfs) it is a byte copy (see docs/scaling.md);
+   shares blocks between files (reflinks: XFS, btrfs, bcachefs; ZFS 2.2 and later with block
+   cloning on), the copy is a clone: it takes no time and no space until the warehouse's next
+   writes, which keep their own blocks, and the disk holds what changed since the last run
+   twice, not the whole warehouse. Elsewhere (ext4, tmpfs) it is a byte copy (docs/scaling.md);
 3. open the copy once to check it, then rename it over the snapshot (atomic on POSIX).
 
 A reader that has the old snapshot open keeps reading the old file until it reconnects;
@@ -53,7 +53,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path | str) -> tuple[Pa
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     # Copies left by a process killed while it published: stale, since only the holder of the
     # warehouse's write lock (we) publishes. Each is as large as the warehouse.
-    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.partial"):
+    for stale in _partials(target):
         stale.unlink(missing_ok=True)
     con.execute("CHECKPOINT")
     try:
@@ -73,8 +73,13 @@ def drop_snapshot(db: Path | str) -> None:
     """Remove the snapshot of `db`, and any copy of it left half made (the `snapshot` setting
     off). A reader that has it open keeps reading it until it closes it."""
     target = snapshot_path(db)
-    for path in (target, *target.parent.glob(f".{glob.escape(target.name)}.*.partial")):
+    for path in (target, *_partials(target)):
         path.unlink(missing_ok=True)
+
+
+def _partials(target: Path) -> list[Path]:
+    """The half-made copies of the snapshot `target` (publish_snapshot names them)."""
+    return list(target.parent.glob(f".{glob.escape(target.name)}.*.partial"))
 
 
 def try_drop(db: Path | str, logger) -> None:
