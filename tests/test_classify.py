@@ -161,6 +161,19 @@ def test_an_arrest_abroad_links_the_two_states_and_keeps_its_evidence():
     assert relation == "action abroad: aangehouden" and where == "text"
     assert text[start:end] == "De verdachte werd vorige week in Spanje aangehouden."
 
+def test_a_place_said_before_a_list_holds_for_each_place_of_the_list():
+    tags = classify("a", "Suspects arrested", "Officers arrested twelve suspects in Spain, Portugal and France on Tuesday.",
+                    publisher_country="US")
+    # The publisher's own arrests abroad: a relation with each country, not among them.
+    assert tags.countries == ("ES", "FR", "PT", "US") and tags.dyads == (("ES", "US"), ("FR", "US"), ("PT", "US"))
+    dutch = classify("a", "Verdachten aangehouden", "De politie heeft in Duitsland en België drie verdachten aangehouden.",
+                     publisher_country="NL")
+    assert dutch.dyads == (("BE", "NL"), ("DE", "NL"))
+    # A list after an origin is no place of the action: "a man from Albania and Kosovo".
+    origin = classify("a", "t", "A man from Albania and Kosovo was arrested in Spain.", publisher_country="GB")
+    assert origin.countries == ("ES", "GB")
+
+
 
 def test_foreign_authorities_credited_make_a_dyad_named_officials_alone_do_not():
     credited = classify("a", "Fraudster extradited", "The FBI thanks the Royal Thai Police and the Spanish National Police "

@@ -204,7 +204,7 @@ def _along_lists(roles: Roles, original: Sequence[str], folded: Sequence[str], m
     out = list(mentions)
     for k in range(1, len(out)):
         prev, here = out[k - 1], out[k]
-        if here.role is None and here.kind == "names" and prev.kind == "names" and prev.role in ("authority", "official") \
+        if here.role is None and here.kind == "names" and prev.kind == "names" and prev.role in ("authority", "official", "place") \
                 and _joined(roles, folded, prev, here) \
                 and not _authority_after(roles, original, folded, prev.end, last_of(prev.start)):
             out[k] = replace(here, role=prev.role)
@@ -315,10 +315,10 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
             continue
         linked = {mt.code for mt in here}
         foreign = sorted(linked - {publisher}) if publisher and publisher != "EU" else []
-        if foreign and (publisher in linked or len(foreign) == 1):
+        if foreign and (publisher in linked or len(foreign) == 1 or relation.startswith("action abroad")):
             # The publisher's relation with each foreign party: named ("the FBI thanks the Thai
-            # and the Spanish police"), or the one foreign party of the publisher's own story
-            # ("arrested in Spain"). Not one between the foreign parties.
+            # and the Spanish police"), or the foreign parties of the publisher's own story
+            # ("arrested in Spain", "arrested in Spain and Portugal"). Not one between them.
             pairs = [tuple(sorted((publisher, c))) for c in foreign]
         else:  # the publisher not in it: "France and Spain signed an extradition treaty"
             pairs = list(combinations(sorted(linked), 2))
