@@ -1,5 +1,7 @@
 """The first classifier: vocabulary files, the seed announcement, Dutch, negatives, actors."""
 
+from pathlib import Path
+
 import pytest
 
 from conftest import SEED, need_shared
@@ -142,6 +144,26 @@ def test_the_version_follows_the_content(tmp_path):
     assert same.version == vocabulary().version
     copy.write_text(TAXONOMY_FILE.read_text(encoding="utf-8").replace("title_weight = 3.0", "title_weight = 3.1", 1), encoding="utf-8")
     assert load_vocabulary(copy, COUNTRIES_FILE, CUES_FILE).version != same.version
+
+
+def test_the_version_follows_the_rules_code(tmp_path, monkeypatch):
+    """An upgrade that changes how tags are decided (code, not vocabulary) gives a new version,
+    so `reclassify` re-tags what the former rules tagged."""
+    import transforms.vocabulary as vocab_module
+
+    here = Path(vocab_module.__file__).parent
+    same, other = tmp_path / "same", tmp_path / "other"
+    for copy in (same, other):
+        copy.mkdir()
+        for name in vocab_module.RULE_MODULES:
+            (copy / name).write_bytes((here / name).read_bytes())
+    (other / "actors.py").write_bytes((here / "actors.py").read_bytes() + b"\n# another rule\n")
+    assert vocab_module.rules_digest(same) == vocab_module.rules_digest()
+    changed = vocab_module.rules_digest(other)
+    assert changed != vocab_module.rules_digest()
+    before = load_vocabulary().version
+    monkeypatch.setattr(vocab_module, "rules_digest", lambda: changed)
+    assert load_vocabulary().version != before
 
 
 # Countries acting as roles, partnerships as relations (transforms/actors.py). The sentences

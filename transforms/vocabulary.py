@@ -5,8 +5,9 @@
 - `countries.toml`: per country its names, adjectives and agencies (English and Dutch);
 - `cues.toml`: cooperation cues, origin/nationality cues and announcement-type cues.
 
-The taxonomy version is a hash of the three files' parsed content, so any change to the
-vocabulary gives a new version, and `reclassify` knows what it has to redo. A vocabulary is
+The taxonomy version is a hash of the three files' parsed content and of the code of the
+rules that read them (RULE_MODULES), so any change to the vocabulary or to how tags are
+decided gives a new version, and `reclassify` knows what it has to redo. A vocabulary is
 plain data: the command line resolves which taxonomy file is in use (the `taxonomy` setting)
 and the stages are handed it, or its path, as an argument.
 """
@@ -19,6 +20,7 @@ import math
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from schemas.records import ANNOUNCEMENT_TYPES
@@ -154,6 +156,17 @@ def _compile(path: Path, where: str, term: str, key: object, case_sensitive: boo
         raise TaxonomyError(f"{path.name}: [{where}] {exc}") from None
 
 
+# The modules whose code decides tags and facts from the vocabulary: an upgrade that changes
+# a rule (a new role, another threshold in code) also gives tags of a new version.
+RULE_MODULES = ("classify.py", "actors.py", "matcher.py", "facts.py")
+
+
+@cache
+def rules_digest(directory: Path = Path(__file__).parent) -> str:
+    """A hash of the rule modules' code in `directory` (this package's, by default)."""
+    return hashlib.sha256(b"".join((directory / name).read_bytes() for name in RULE_MODULES)).hexdigest()
+
+
 def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_FILE, cues: Path = CUES_FILE) -> Vocabulary:
     """The vocabulary of the three files; a TaxonomyError naming the file and the line (TOML,
     UTF-8) or the table and key (wrong type, unknown or missing key, bad pattern) where one is unusable."""
@@ -233,7 +246,7 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
     # The facts' vocabulary (facts.toml, agencies.toml) is part of the version: facts are
     # recomputed by `reclassify` like tags.
     facts_digest = facts_vocabulary().digest
-    digest = hashlib.sha256(json.dumps([tax, ctr, cue, facts_digest], sort_keys=True, ensure_ascii=False,
+    digest = hashlib.sha256(json.dumps([tax, ctr, cue, facts_digest, rules_digest()], sort_keys=True, ensure_ascii=False,
                                        default=str).encode()).hexdigest()
     return Vocabulary(
         version=f"tx-{digest[:12]}",
