@@ -228,7 +228,7 @@ def test_an_articles_candidates_are_its_own_in_a_batch_of_months(tmp_path, monke
 
 
 def test_the_simhash_of_a_text_is_trafilaturas_on_real_texts():
-    """Linking's SimHash, counted lane-wise, is the value trafilatura's Simhash gives (stored
+    """Linking's SimHash, counted in lanes, is the value trafilatura's Simhash gives (stored
     profiles made by either compare alike), on the real texts of every corpus file."""
     from trafilatura.deduplication import Simhash
 
@@ -242,9 +242,11 @@ def test_the_simhash_of_a_text_is_trafilaturas_on_real_texts():
 
 
 def test_the_simhash_of_edge_cases_is_trafilaturas():
-    """No text, one word, punctuation only, a text of no Latin letters, one word many times."""
+    """No text, one word, punctuation only, a text of no Latin letters, one word many times;
+    more tokens than a lane of the counting holds (65,535): counted in parts."""
     from trafilatura.deduplication import Simhash
 
     samples = ["", "cocaine", "... !!! ,,,", "الشرطة الهولندية والمملكة المتحدة", "a b c", "politie " * 5000,
-               " ".join(f"word{i}" for i in range(3000))]
+               " ".join(f"word{i}" for i in range(3000)), "politie " * 70_000,
+               " ".join(f"word{i % 500}" for i in range(140_000))]
     assert [simhash(t) for t in samples] == [Simhash(t).hash for t in samples]

@@ -122,38 +122,44 @@ def _id_relation(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[str]):
     return _frame_relation(con, name, pl.DataFrame({"article_id": sorted(set(ids))}, schema={"article_id": pl.Utf8}))
 
 
-_TOKEN_HASHES: dict[str, int] = {}
+# SimHash counts, for each of a 64-bit hash's bits, the tokens that have it. Each token's hash
+# is spread into one integer of 64 lanes of _LANE bits (bit i of the hash at the bottom of
+# lane i), so that adding the tokens' spread integers counts all 64 bits at once, in C.
+_LANE = 16
+_CHUNK = (1 << _LANE) - 1  # tokens added before a lane could overflow
+_SPREAD_BYTE = [sum(1 << (_LANE * j) for j in range(8) if b >> j & 1) for b in range(256)]
+
+
+class _Spread(dict):
+    """token -> its hash spread into lanes, made on first use (bounded: cleared when full)."""
+
+    def __missing__(self, token: str) -> int:
+        if len(self) >= 1 << 15:
+            self.clear()
+        h = int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "big")
+        spread = 0
+        for k in range(8):
+            spread |= _SPREAD_BYTE[(h >> (8 * k)) & 0xFF] << (_LANE * 8 * k)
+        self[token] = spread
+        return spread
+
+
+_SPREADS = _Spread()
 
 
 def simhash(text: str) -> int:
     """trafilatura's 64-bit SimHash of `text` (the same value as its `Simhash(text).hash`:
     its tokens, each hashed with BLAKE2b; a bit is set where at least half the tokens have it),
-    counted a few times faster: the tokens' hashes are added lane-wise in a binary counter
-    held in 64-bit integers (counter[k] holds bit k of every bit position's count), not as a
-    list of 64 numbers per token."""
+    counted a few times faster: the tokens' hashes, spread into lanes, are summed as integers."""
     tokens = sample_tokens(text or "", 64)
-    counter: list[int] = []
-    hashes = _TOKEN_HASHES
-    for token in tokens:
-        h = hashes.get(token)
-        if h is None:
-            if len(hashes) > 1 << 16:
-                hashes.clear()
-            h = hashes[token] = int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "big")
-        carry = h
-        for k, bits in enumerate(counter):  # add h's bits to every lane's count at once
-            counter[k] = bits ^ carry
-            carry &= bits
-            if not carry:
-                break
-        else:
-            if carry:
-                counter.append(carry)
+    counts = [0] * 64
+    spread = _SPREADS.__getitem__
+    for lo in range(0, len(tokens), _CHUNK):
+        total = sum(map(spread, tokens[lo : lo + _CHUNK]))
+        for i in range(64):
+            counts[i] += (total >> (_LANE * i)) & _CHUNK
     out = 0
-    for i in range(64):
-        count = 0
-        for k, bits in enumerate(counter):
-            count |= ((bits >> i) & 1) << k
+    for i, count in enumerate(counts):
         if 2 * count >= len(tokens):
             out |= 1 << i
     return out
@@ -184,10 +190,11 @@ def _shortlist_sql(ids_relation: str, keys_relation: str) -> str:
     a country with it; profiles are appended as articles come, roughly in date order, so the
     range's zone maps skip most of the table), its anchor keys made in the database (see
     _keys), and for each article of the batch (its keys, time and countries in
-    `keys_relation`) the MAX_CANDIDATES stored profiles within the window of it and sharing a
-    country with it that share the most keys with it, with the count; a headline word in more
-    headlines than `common` (of the block and the batch) anchors nothing alone. Only the
-    shortlist's profiles reach Python."""
+    `keys_relation`: one row per article, its keys a list) the MAX_CANDIDATES stored profiles
+    within the window of it and sharing a country with it that share the most keys with it,
+    with the count; a headline word in more headlines than `common` (of the block and the
+    batch) anchors nothing alone. Only the shortlist's profiles reach Python, each once, with
+    the articles whose shortlist it is on and how many keys it shares with each."""
     return f"""
 WITH block AS (SELECT article_id, epoch_us(published_at) AS at_us, countries, operations, facts, dyads, title_words, simhash
                FROM {_block(ids_relation)}),
@@ -198,18 +205,20 @@ keys AS (
     UNION ALL SELECT article_id, at_us, countries, 'w:' || unnest(title_words) FROM block
     UNION ALL SELECT article_id, at_us, countries, 'b' || i || ':' || ((simhash >> (16 * i)) & 65535) FROM block, range(4) r(i)
     WHERE simhash IS NOT NULL),
-batch_df AS (SELECT k, count(*) AS n FROM {keys_relation} GROUP BY k),
+q AS (SELECT article_id, at_us, countries, unnest(keys) AS k FROM {keys_relation}),
+batch_df AS (SELECT k, count(*) AS n FROM q GROUP BY k),
 common AS (SELECT k FROM keys JOIN batch_df USING (k) WHERE k LIKE 'w:%' GROUP BY k, batch_df.n
            HAVING count(*) + batch_df.n > greatest(200, (SELECT count(*) FROM block) // 20)),
 shared AS (SELECT q.article_id AS a, keys.article_id AS b, count(*) AS n
-           FROM {keys_relation} q JOIN keys USING (k)
+           FROM q JOIN keys USING (k)
            WHERE k NOT IN (SELECT k FROM common) AND abs(keys.at_us - q.at_us) <= $window_us
              AND list_has_any(keys.countries, q.countries)
            GROUP BY q.article_id, keys.article_id
-           QUALIFY row_number() OVER (PARTITION BY a ORDER BY n DESC, b) <= {MAX_CANDIDATES})
-SELECT s.a, s.n, p.article_id, epoch_us(p.published_at), p.source, p.language, p.title_words, p.countries, p.themes,
-       p.dyads, p.type, p.operations, p.agencies, p.facts, p.simhash
-FROM shared s JOIN event_profiles p ON p.article_id = s.b
+           QUALIFY row_number() OVER (PARTITION BY a ORDER BY n DESC, b) <= {MAX_CANDIDATES}),
+listed AS (SELECT b, list(a) AS on_lists, list(n) AS shared_keys FROM shared GROUP BY b)
+SELECT s.on_lists, s.shared_keys, p.article_id, epoch_us(p.published_at), p.source, p.language, p.title_words, p.countries,
+       p.themes, p.dyads, p.type, p.operations, p.agencies, p.facts, p.simhash
+FROM listed s JOIN event_profiles p ON p.article_id = s.b
 """
 
 
@@ -366,11 +375,12 @@ class Rarity:
         return self.n > 2 * RARE_DF and self.df.get(word, 0) <= RARE_DF and len(word) > 3
 
 
-def like_titles(a: Profile, b: Profile, rarity: Rarity) -> float:
+def like_titles(a: Profile, b: Profile, rarity: Rarity, shared: frozenset[str] | None = None) -> float:
+    """Weighted Jaccard of the headlines' words (`shared`: their common words, where known)."""
     union = a.title_words | b.title_words
     if not union:
         return 0.0
-    return sum(map(rarity, a.title_words & b.title_words)) / sum(map(rarity, union))
+    return sum(map(rarity, a.title_words & b.title_words if shared is None else shared)) / sum(map(rarity, union))
 
 
 def evidence(a: Profile, b: Profile, rarity: Rarity | None = None) -> tuple[float, list[str]]:
@@ -378,23 +388,26 @@ def evidence(a: Profile, b: Profile, rarity: Rarity | None = None) -> tuple[floa
     `rarity` weighs headline words (each word weighs 1 without it)."""
     rarity = rarity or Rarity(())
     found: list[tuple[str, str]] = []  # (kind, label)
-    for name in sorted(a.operations & b.operations):
-        found.append(("operation", f"operation: {name}"))
-    if a.operations and b.operations and a.operations.isdisjoint(b.operations):
-        found.append(("other operation", "other operation: " + ", ".join(sorted(a.operations | b.operations))))
-    for value in sorted(a.facts & b.facts):
-        found.append(("fact", f"fact: {value}"))
+    if a.operations and b.operations:  # most articles name no operation: no sets made for them
+        for name in sorted(a.operations & b.operations):
+            found.append(("operation", f"operation: {name}"))
+        if a.operations.isdisjoint(b.operations):
+            found.append(("other operation", "other operation: " + ", ".join(sorted(a.operations | b.operations))))
+    if a.facts and b.facts:
+        for value in sorted(a.facts & b.facts):
+            found.append(("fact", f"fact: {value}"))
+    words = a.title_words & b.title_words
     if a.language and a.language == b.language:
         if a.simhash is not None and b.simhash is not None and _similarity(a.simhash, b.simhash) >= NEAR_DUPLICATE:
             found.append(("near-duplicate text", "near-duplicate text"))
-        if like_titles(a, b, rarity) >= LIKE_TITLES:
+        if words and like_titles(a, b, rarity, words) >= LIKE_TITLES:  # no common word: 0
             found.append(("title", "like headlines"))
     # Words both headlines have and few others of the block: a street, a person, a place of
     # the event ("Karl Marxstraat", "Drents Museum"), in any language.
-    rare = sorted(w for w in a.title_words & b.title_words if rarity.rare(w))
+    rare = sorted(w for w in words if rarity.rare(w)) if words else []
     for word in rare[:MAX_NAMES]:
         found.append(("names" if len(rare) > 1 else "name", f"name in both headlines: {word}"))
-    shared_dyads = a.dyads & b.dyads
+    shared_dyads = a.dyads & b.dyads if a.dyads and b.dyads else None
     if shared_dyads:
         pair = ", ".join(sorted(shared_dyads))
         same_day = a.type != "dialogue_meeting" or abs(a.published - b.published) <= timedelta(days=POINT_DAYS)
@@ -408,10 +421,13 @@ def evidence(a: Profile, b: Profile, rarity: Rarity | None = None) -> tuple[floa
         found.append(("type", f"type: {a.type}"))
     if a.type in KINDS and b.type in KINDS and KINDS[a.type] != KINDS[b.type]:
         found.append(("other kind", f"other kind: {a.type}, {b.type}"))
-    for name in sorted(a.agencies & b.agencies)[:MAX_AGENCIES]:
-        found.append(("agencies", f"agency: {name}"))
-    if a.themes and b.themes and len(a.themes & b.themes) / len(a.themes | b.themes) >= 0.5:
-        found.append(("themes", "themes: " + ", ".join(sorted(a.themes & b.themes))))
+    if a.agencies and b.agencies:
+        for name in sorted(a.agencies & b.agencies)[:MAX_AGENCIES]:
+            found.append(("agencies", f"agency: {name}"))
+    if a.themes and b.themes:
+        common = a.themes & b.themes
+        if common and len(common) / len(a.themes | b.themes) >= 0.5:
+            found.append(("themes", "themes: " + ", ".join(sorted(common))))
     score = sum(EVIDENCE[kind][0] for kind, _ in found)
     anchored = any(EVIDENCE[kind][1] for kind, _ in found)
     found.sort(key=lambda f: -abs(EVIDENCE[f[0]][0]))
@@ -439,18 +455,19 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
     if len(batch) <= SHORTLIST_MAX:
         # A run's batch: the stored part of the index is made and joined in the database, and
         # only each article's shortlist comes back (_shortlist_sql); the batch's part is here.
-        rows_of = [(p, _key_text(k)) for p in batch for k in _keys(p)]
-        keys_frame = pl.DataFrame({"article_id": [p.article_id for p, _ in rows_of], "k": [k for _, k in rows_of],
-                                   "at_us": [_epoch_us(p.published) for p, _ in rows_of],
-                                   "countries": [sorted(p.countries) for p, _ in rows_of]},
-                                  schema={"article_id": pl.Utf8, "k": pl.Utf8, "at_us": pl.Int64, "countries": pl.List(pl.Utf8)})
+        keys_frame = pl.DataFrame({"article_id": [p.article_id for p in batch], "at_us": [_epoch_us(p.published) for p in batch],
+                                   "countries": [sorted(p.countries) for p in batch],
+                                   "keys": [[_key_text(k) for k in _keys(p)] for p in batch]},
+                                  schema={"article_id": pl.Utf8, "at_us": pl.Int64, "countries": pl.List(pl.Utf8),
+                                          "keys": pl.List(pl.Utf8)})
         with _frame_relation(con, "batch_event_keys", keys_frame) as keys_relation:
             rows = con.execute(_shortlist_sql(ids_relation, keys_relation),
                                {**params, "window_us": int(window.total_seconds() * 1_000_000)}).fetchall()
-        for a_id, n, b_id, *_ in rows:
-            shortlist[a_id].append((n, b_id))
+        for on_lists, counts, b_id, *_ in rows:
+            for a_id, n in zip(on_lists, counts, strict=True):
+                shortlist[a_id].append((n, b_id))
         # A stored article on the shortlists of many of the batch's is made a profile once.
-        stored = {b.article_id: b for b in _stored({r[2]: r[2:] for r in rows}.values())}
+        stored = {b.article_id: b for b in _stored(r[2:] for r in rows)}
         needed = set().union(*(p.title_words for p in batch), *(p.title_words for p in stored.values()))
         words = pl.DataFrame({"w": sorted(needed)}, schema={"w": pl.Utf8})
         with _frame_relation(con, "batch_event_words", words) as words_relation:
