@@ -60,8 +60,13 @@ def fill(con, n: int) -> None:
                 "'operation_result', [], [], ['cocaine ' || CAST(round((i % 500) + 1.0, 1) AS VARCHAR)] "
                 "FROM articles a JOIN (SELECT printf('%020x', i) AS article_id, i FROM range(?) t(i)) r USING (article_id)",
                 [COUNTRIES, n])
-    con.execute("INSERT INTO event_articles SELECT printf('%020x', i), 'ev-' || printf('%016x', i), 'first_report', NULL, [] "
-                "FROM range(?) t(i)", [n])
+    # Linked as runs link them: a pair of releases of one event for every third article (a
+    # partner's release or a follow-up), the rest alone.
+    con.execute("INSERT INTO event_links SELECT printf('%020x', i), printf('%020x', i + 1), 5.0, ['fact: cocaine 1.0'] "
+                "FROM range(0, ? - 1, 3) t(i)", [n])
+    con.execute("INSERT INTO event_articles SELECT printf('%020x', i), 'ev-' || printf('%016x', i - (i % 3 = 1)::INT), "
+                "CASE WHEN i % 3 = 1 THEN 'partner_release' ELSE 'first_report' END, "
+                "CASE WHEN i % 3 = 1 THEN printf('%020x', i - 1) END, [] FROM range(?) t(i)", [n])
     con.execute("CHECKPOINT")
 
 

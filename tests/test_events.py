@@ -87,12 +87,15 @@ def test_the_seizures_question_in_one_query(demo_db):
 
 def test_events_are_the_same_when_the_run_is_repeated_and_after_reclassify(demo_db, tmp_path):
     before = rows(demo_db, "SELECT article_id, event_id, role FROM event_articles ORDER BY article_id")
+    # A load profiles its articles from the frames it writes; reclassify reads them back.
+    profiles = rows(demo_db, "SELECT * FROM event_profiles ORDER BY article_id")
     again = runner.invoke(app, ["demo", "--db", str(demo_db)])
     assert again.exit_code == 0, again.output
     assert rows(demo_db, "SELECT article_id, event_id, role FROM event_articles ORDER BY article_id") == before
     result = runner.invoke(app, ["reclassify", "--db", str(demo_db), "--all"])
     assert result.exit_code == 0, result.output
     assert rows(demo_db, "SELECT article_id, event_id, role FROM event_articles ORDER BY article_id") == before
+    assert rows(demo_db, "SELECT * FROM event_profiles ORDER BY article_id") == profiles
 
 
 def test_the_events_command_lists_events_with_their_releases_and_refuses_a_bad_pair(demo_db):

@@ -275,7 +275,19 @@ def batch_profiles(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Ma
     """The profiles of the articles of `ids_relation`, from the tags being written for them
     (`frames`, the load's), stored in event_profiles (a text's SimHash is made again only when
     the text changed)."""
-    articles = con.execute(_articles_sql(ids_relation)).fetchall()
+    written = frames.get("articles")
+    if written is not None and "text" in written.columns:
+        # A load's batch: the texts are in the frame being written; only the dates come from
+        # the table (an undated article's first_seen_at is the load's stamp, or the stored one).
+        dates = dict(con.execute(f"SELECT a.article_id, coalesce(a.published_at, a.first_seen_at) FROM articles a "
+                                 f"JOIN {ids_relation} USING (article_id)").fetchall())
+        articles = sorted((a_id, dates[a_id], source, language, title if original_title is None else original_title,
+                           content_hash, text if original_text is None else original_text)
+                          for a_id, source, language, title, original_title, content_hash, text, original_text
+                          in written.select("article_id", "source", "language", "title", "original_title", "content_hash",
+                                            "text", "original_text").iter_rows() if a_id in dates)
+    else:
+        articles = con.execute(_articles_sql(ids_relation)).fetchall()
     ids = {r[0] for r in articles}
     tags = _tags_by_article(frames, ids)
     with _id_relation(con, "batch_event_ids", ids) as relation:
