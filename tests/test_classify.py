@@ -194,6 +194,12 @@ def test_a_place_said_before_a_list_holds_for_each_place_of_the_list():
     # A list after an origin is no place of the action: "a man from Albania and Kosovo".
     origin = classify("a", "t", "A man from Albania and Kosovo was arrested in Spain.", publisher_country="GB")
     assert origin.countries == ("ES", "GB")
+    # A list ends with its "and": a name after it begins another clause.
+    said = classify("a", "t", "Agents arrested suspects in Spain and Italy, Germany said.", publisher_country="US")
+    assert said.countries == ("ES", "IT", "US")
+    # A foreign authority acting abroad relates the two foreign states, not the publisher.
+    theirs = classify("a", "t", "The Spanish National Police arrested the suspect in Portugal.", publisher_country="US")
+    assert theirs.dyads == (("ES", "PT"),)
 
 
 

@@ -98,6 +98,48 @@ def test_events_are_the_same_when_the_run_is_repeated_and_after_reclassify(demo_
     assert rows(demo_db, "SELECT * FROM event_profiles ORDER BY article_id") == profiles
 
 
+def test_a_loads_profiles_from_its_frames_equal_those_read_back(tmp_path):
+    """A load profiles its batch from the frames it writes (texts not read back); reclassify
+    from the table. A translation (tagged from its original) and an undated article included."""
+    from flows.validate import build_batch
+    from schemas.records import Article, Fetched, Processed, Status
+    from transforms.classify import score_bounds, tag
+    from transforms.extract import content_hash
+    from transforms.urls import article_id
+    from transforms.vocabulary import vocabulary
+    from warehouse.db import connect
+    from warehouse.ledger import start_run
+    from warehouse.load import load_batch, replace_tags
+
+    def page(url, title, text, published, **original):
+        a_id = article_id(url)
+        article = Article(a_id, url, "src", "P", title, text, "en", content_hash(title, text), published_at=published,
+                          **original)
+        tags = tag(a_id, original.get("original_title") or title, original.get("original_text") or text, "GB", "en",
+                   original.get("original_url"))
+        return (Fetched("src", url, Status.FETCHED, http_status=200, body=b"<html/>"),
+                Processed(url, Status.FETCHED, article=article, tags=tags))
+
+    when = datetime(2026, 3, 24, tzinfo=UTC)
+    pages = [page("https://gov.example/dialogue", "UK and Netherlands hold dialogue on cocaine and firearms",
+                  "The UK and the Netherlands held their serious and organised crime dialogue in London.", when),
+             page("https://gov.example/dialogue.ar", "حوار", "النص المترجم", when,
+                  original_url="https://gov.example/dialogue", original_title="UK-Netherlands dialogue held again",
+                  original_text="Ministers of the UK and the Netherlands met on cocaine trafficking and firearms."),
+             page("https://gov.example/undated", "Port seizure", "Officers seized 300 kg of cocaine at the port.", None)]
+    con = connect(tmp_path / "w.duckdb")
+    start_run(con, "r", "ingest")
+    batch = build_batch([f for f, _ in pages], [p for _, p in pages], score_bounds(vocabulary()))
+    load_batch(con, "r", batch.frames, batch.rejects)
+    from_frames = con.execute("SELECT * FROM event_profiles ORDER BY article_id").fetchall()
+    assert len(from_frames) == 3
+    con.execute("DELETE FROM event_profiles")  # no SimHash kept: each is made again from the table's text
+    ids = [p.article.article_id for _, p in pages]
+    replace_tags(con, "r", ids, {k: v for k, v in batch.frames.items() if k != "articles"}, [])
+    assert con.execute("SELECT * FROM event_profiles ORDER BY article_id").fetchall() == from_frames
+    con.close()
+
+
 def test_the_events_command_lists_events_with_their_releases_and_refuses_a_bad_pair(demo_db):
     result = runner.invoke(app, ["events", "--db", str(demo_db), "--partners", "nl-be", "--linked"])
     assert result.exit_code == 0, result.output

@@ -202,12 +202,17 @@ def _along_lists(roles: Roles, original: Sequence[str], folded: Sequence[str], m
     """`mentions` (in text order) with a role said before a list of names given to each name
     of the list; `last_of(i)` is the end of word i's sentence."""
     out = list(mentions)
+    closed = False  # the list has had its "and": a name after it begins another clause
     for k in range(1, len(out)):
         prev, here = out[k - 1], out[k]
         if here.role is None and here.kind == "names" and prev.kind == "names" and prev.role in ("authority", "official", "place") \
-                and _joined(roles, folded, prev, here) \
+                and not closed and _joined(roles, folded, prev, here) \
                 and not _authority_after(roles, original, folded, prev.end, last_of(prev.start)):
             out[k] = replace(here, role=prev.role)
+            # "in Spain, Portugal and France" ends at France: not "... and Italy, Germany said".
+            closed = any(w in roles.conjunctions for w in folded[prev.end : here.start])
+        else:
+            closed = False
     return out
 
 
@@ -315,10 +320,13 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
             continue
         linked = {mt.code for mt in here}
         foreign = sorted(linked - {publisher}) if publisher and publisher != "EU" else []
-        if foreign and (publisher in linked or len(foreign) == 1 or relation.startswith("action abroad")):
+        # The publisher's own story abroad: places only, no foreign authority doing the acting
+        # ("arrested in Spain and Portugal"), not "the Spanish police arrested him in Portugal".
+        own_abroad = relation.startswith("action abroad") and not any(
+            mt.role in ("agency", "authority", "official") and mt.code != publisher for mt in here)
+        if foreign and (publisher in linked or len(foreign) == 1 or own_abroad):
             # The publisher's relation with each foreign party: named ("the FBI thanks the Thai
-            # and the Spanish police"), or the foreign parties of the publisher's own story
-            # ("arrested in Spain", "arrested in Spain and Portugal"). Not one between them.
+            # and the Spanish police"), or the foreign places of its own story. Not one between them.
             pairs = [tuple(sorted((publisher, c))) for c in foreign]
         else:  # the publisher not in it: "France and Spain signed an extradition treaty"
             pairs = list(combinations(sorted(linked), 2))

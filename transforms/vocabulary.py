@@ -157,14 +157,25 @@ def _compile(path: Path, where: str, term: str, key: object, case_sensitive: boo
 
 
 # The modules whose code decides tags and facts from the vocabulary: an upgrade that changes
-# a rule (a new role, another threshold in code) also gives tags of a new version.
-RULE_MODULES = ("classify.py", "actors.py", "matcher.py", "facts.py")
+# a rule (a new role, another threshold in code) also gives tags of a new version. Any edit
+# of them counts, a comment too: reclassify then re-tags once, which costs minutes, where a
+# changed rule left unnoticed would leave the warehouse's tags of two kinds.
+RULE_MODULES = ("classify.py", "actors.py", "matcher.py", "facts.py", "vocabulary.py")
 
 
 @cache
 def rules_digest(directory: Path = Path(__file__).parent) -> str:
-    """A hash of the rule modules' code in `directory` (this package's, by default)."""
-    return hashlib.sha256(b"".join((directory / name).read_bytes() for name in RULE_MODULES)).hexdigest()
+    """A hash of the rule modules' code in `directory` (this package's, by default), line
+    endings aside (a checkout with CRLF is the same code); an install without the sources
+    falls back to the name of each module only."""
+    digest = hashlib.sha256()
+    for name in RULE_MODULES:
+        try:
+            code = (directory / name).read_bytes().replace(b"\r\n", b"\n")
+        except OSError:
+            code = b""
+        digest.update(f"{name}\0{len(code)}\0".encode() + code)
+    return digest.hexdigest()
 
 
 def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_FILE, cues: Path = CUES_FILE) -> Vocabulary:

@@ -215,7 +215,7 @@ shared AS (SELECT q.article_id AS a, keys.article_id AS b, count(*) AS n
              AND list_has_any(keys.countries, q.countries)
            GROUP BY q.article_id, keys.article_id
            QUALIFY row_number() OVER (PARTITION BY a ORDER BY n DESC, b) <= {MAX_CANDIDATES}),
-listed AS (SELECT b, list(a) AS on_lists, list(n) AS shared_keys FROM shared GROUP BY b)
+listed AS (SELECT b, list(a ORDER BY a) AS on_lists, list(n ORDER BY a) AS shared_keys FROM shared GROUP BY b)
 SELECT s.on_lists, s.shared_keys, p.article_id, epoch_us(p.published_at), p.source, p.language, p.title_words, p.countries,
        p.themes, p.dyads, p.type, p.operations, p.agencies, p.facts, p.simhash
 FROM listed s JOIN event_profiles p ON p.article_id = s.b
@@ -271,22 +271,26 @@ def _tags_by_article(frames: Mapping[str, pl.DataFrame], ids: set[str]) -> dict[
     return {a_id: tags for a_id, tags in out.items() if a_id in ids}
 
 
+_WRITTEN_COLUMNS = ("article_id", "source", "language", "title", "original_title", "content_hash", "text", "original_text")
+
+
 def batch_profiles(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Mapping[str, pl.DataFrame]) -> list[Profile]:
     """The profiles of the articles of `ids_relation`, from the tags being written for them
     (`frames`, the load's), stored in event_profiles (a text's SimHash is made again only when
     the text changed)."""
     written = frames.get("articles")
-    if written is not None and "text" in written.columns:
+    articles = None
+    if written is not None and set(_WRITTEN_COLUMNS) <= set(written.columns):
         # A load's batch: the texts are in the frame being written; only the dates come from
         # the table (an undated article's first_seen_at is the load's stamp, or the stored one).
         dates = dict(con.execute(f"SELECT a.article_id, coalesce(a.published_at, a.first_seen_at) FROM articles a "
                                  f"JOIN {ids_relation} USING (article_id)").fetchall())
-        articles = sorted((a_id, dates[a_id], source, language, title if original_title is None else original_title,
-                           content_hash, text if original_text is None else original_text)
-                          for a_id, source, language, title, original_title, content_hash, text, original_text
-                          in written.select("article_id", "source", "language", "title", "original_title", "content_hash",
-                                            "text", "original_text").iter_rows() if a_id in dates)
-    else:
+        rows = written.select(_WRITTEN_COLUMNS).rows()
+        if {r[0] for r in rows} == dates.keys():  # the frame is the batch, no more, no less
+            articles = sorted((a_id, dates[a_id], source, language, title if original_title is None else original_title,
+                               content_hash, text if original_text is None else original_text)
+                              for a_id, source, language, title, original_title, content_hash, text, original_text in rows)
+    if articles is None:
         articles = con.execute(_articles_sql(ids_relation)).fetchall()
     ids = {r[0] for r in articles}
     tags = _tags_by_article(frames, ids)
