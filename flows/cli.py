@@ -663,11 +663,12 @@ def evaluate(
     gold: Annotated[list[Path], typer.Argument(help="Gold files (JSON Lines: id, url, title, text, language, themes, countries, bilateral, type); several are scored together.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
     errors: Annotated[bool, typer.Option("--errors", help="Also list each document with a wrong tag: what was expected, what was found.")] = False,
+    corpus: Annotated[Path | None, typer.Option("--corpus", help="The folder the gold lines' `source` paths are relative to (default: ../shared, where it exists): a GOV.UK translation whose English original is stored there is tagged from it, as a run tags it.")] = None,
 ) -> None:
     """Score the classifier on gold files: per-theme precision/recall/F1, bilateral, countries,
     type; the same per publisher (host)."""
     from transforms.classify import tag
-    from transforms.evaluate import by_publisher, mistakes, publisher_country, score
+    from transforms.evaluate import by_publisher, mistakes, publisher_country, score, stored_originals
 
     docs: list[dict] = []
     try:
@@ -684,9 +685,16 @@ def evaluate(
                 docs.append(doc)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, ConfigError, TaxonomyError) as exc:
         raise _fail(f"cannot evaluate on {', '.join(map(str, gold))}: {exc}", EXIT_CONFIG) from None
-    predicted = [tag(str(d.get("id", i)), d["title"] or "", d["text"] or "", publisher_country(d.get("url") or ""),
-                     d.get("language"), None, vocab) for i, d in enumerate(docs)]
+    if corpus is None and Path("../shared").is_dir():
+        corpus = Path("../shared")
+    originals = stored_originals(docs, corpus) if corpus is not None else {}
+    predicted = []
+    for i, d in enumerate(docs):
+        url, title, text = originals.get(i, (None, d["title"] or "", d["text"] or ""))
+        predicted.append(tag(str(d.get("id", i)), title, text, publisher_country(d.get("url") or ""), d.get("language"), url,
+                             vocab))
     scores = score(docs, predicted, vocab.themes)
+    scores["translations_from_originals"] = len(originals)
     scores["taxonomy_version"] = vocab.version
     scores["per_publisher"] = by_publisher(docs, predicted, vocab.themes)
     wrong = mistakes(docs, predicted) if errors else []
@@ -695,7 +703,9 @@ def evaluate(
             scores["errors"] = wrong
         sys.stdout.write(json.dumps(scores, indent=2) + "\n")
         return
-    table = Table(title=f"{scores['documents']} documents, taxonomy {vocab.version}", title_justify="left", box=box.SIMPLE)
+    from_originals = f", {len(originals)} translation(s) tagged from the stored original" if originals else ""
+    table = Table(title=f"{scores['documents']} documents, taxonomy {vocab.version}{from_originals}", title_justify="left",
+                  box=box.SIMPLE)
     for name in ("theme", "precision", "recall", "f1", "support"):
         table.add_column(name, justify="left" if name == "theme" else "right")
     for theme, s in scores["per_theme"].items():

@@ -97,3 +97,27 @@ def test_scoring_arithmetic():
     assert s["type_accuracy"] == 1.0
     assert [publisher_country(u) for u in ("https://www.gov.uk/x", "https://www.politie.nl/x", "https://ocda.gov/x",
                                           "https://www.europol.europa.eu/x", "https://example.org/x")] == ["GB", "NL", "US", "EU", None]
+
+
+@pytest.mark.corpus
+def test_a_translation_is_scored_as_a_run_tags_it_from_its_stored_original(gold_file, tmp_path):
+    """A run tags a GOV.UK translation from its English original (fetched from the Content
+    API); evaluate tags it from the stored item, where the corpus holds it, and says so."""
+    from transforms.evaluate import stored_originals
+
+    shared = need_shared("gold").parent
+    found = CliRunner().invoke(app, ["evaluate", str(gold_file), "--json", "--corpus", str(shared)])
+    assert json.loads(found.output)["translations_from_originals"] == 1
+    elsewhere = CliRunner().invoke(app, ["evaluate", str(gold_file), "--json", "--corpus", str(tmp_path)])
+    assert json.loads(elsewhere.output)["translations_from_originals"] == 0
+    store = "corpus/govuk_api/content_store/"
+    originals = stored_originals([{"source": store + "news_article__news_article_news_story_translated_arabic.json",
+                                   "url": "https://www.gov.uk/government/news/christmas-2016-prime-ministers-message.ur"},
+                                  {"source": store + "speech__speech-translated.json", "url": "https://www.gov.uk/x.ar"},
+                                  {"source": store + "news_article__news_article.json", "url": "https://www.gov.uk/y"}],
+                                 shared)
+    # The Urdu item's original is stored; the Arabic speech's is not; an English item is no translation.
+    assert set(originals) == {0}
+    url, title, _text = originals[0]
+    assert url == "https://www.gov.uk/government/news/christmas-2016-prime-ministers-message"
+    assert title == "Christmas 2016: Prime Minister's message"

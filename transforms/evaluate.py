@@ -1,12 +1,15 @@
 """Scoring the classifier against a gold file (JSON Lines: id, url, title, text, language,
-themes, countries, bilateral, type). Pure: gold records and predictions in, scores out."""
+themes, countries, bilateral, type). Pure: gold records and predictions in, scores out; save
+`stored_originals`, which reads the stored Content API items a translation's original is in."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from schemas.records import Tags
@@ -24,6 +27,50 @@ def publisher_country(url: str) -> str | None:
         if country:
             return country
     return None
+
+
+def stored_originals(docs: list[dict], corpus: Path) -> dict[int, tuple[str, str, str]]:
+    """(url, title, text) of the English original of each gold document that is a GOV.UK
+    translation whose original is stored beside it: a Content API item (its `source`, relative
+    to `corpus`) whose `links.available_translations` name an English item that is also in that
+    folder (one not withdrawn first). A run tags a translation from its original, fetched from
+    the Content API; scored as a run tags it, a translation is tagged from the stored one."""
+    from schemas.records import Source
+    from transforms.errors import ParseError
+    from transforms.govuk import article_from_content_item, original_document_path
+
+    out: dict[int, tuple[str, str, str]] = {}
+    english: dict[Path, dict[str, list[tuple[bool, Path]]]] = {}  # folder -> base path -> (withdrawn, file)
+    for i, doc in enumerate(docs):
+        path = corpus / str(doc.get("source") or "")
+        if path.suffix != ".json" or not path.is_file():
+            continue
+        wanted = original_document_path(path.read_bytes())
+        if wanted is None:
+            continue
+        if path.parent not in english:
+            index: dict[str, list[tuple[bool, Path]]] = defaultdict(list)
+            for item_path in sorted(path.parent.glob("*.json")):
+                try:
+                    item = json.loads(item_path.read_bytes())
+                except (ValueError, RecursionError):
+                    continue
+                if isinstance(item, dict) and item.get("locale") == "en" and isinstance(item.get("base_path"), str):
+                    index[item["base_path"]].append((bool(item.get("withdrawn_notice")), item_path))
+            english[path.parent] = index
+        base_path = wanted.removeprefix("/api/content")
+        stored = sorted(english[path.parent].get(base_path, ()))
+        if not stored:
+            continue
+        parts = urlsplit(str(doc.get("url") or "https://www.gov.uk/"))
+        url = f"{parts.scheme}://{parts.netloc}{base_path}"
+        source = Source("gold", "govuk", url, "GB", "en", (parts.netloc,))
+        try:
+            original = article_from_content_item(stored[0][1].read_bytes(), url, None, source)
+        except ParseError:
+            continue
+        out[i] = (url, original.title, original.text)
+    return out
 
 
 def token_f1(got: str, want: str) -> float:
