@@ -227,6 +227,16 @@ def test_a_list_of_countries_is_not_a_pair_of_parties_and_many_partners_are_mult
     assert not many.bilateral and many.dyads == ()
 
 
+def test_an_operation_its_title_calls_worldwide_is_multilateral():
+    text = "Together with the German police, officers arrested four suspects in Germany."
+    assert classify("a", "Suspects arrested in DDoS investigation", text, publisher_country="NL").dyads == (("DE", "NL"),)
+    wide = classify("a", "Wereldwijde actie tegen DDoS-diensten", text, publisher_country="NL")
+    assert wide.dyads == () and not wide.bilateral and wide.countries == ("DE", "NL")
+    # In the body, "worldwide" is often the suspects' reach, not the operation's.
+    scheme = classify("a", "Suspects arrested", text + " They ran a worldwide fraud scheme.", publisher_country="NL")
+    assert scheme.dyads == (("DE", "NL"),)
+
+
 def test_an_ambiguous_name_needs_its_country_named_otherwise():
     state = classify("a", "Man charged", "The man was arrested in Atlanta, Georgia, on Monday.", publisher_country="US")
     assert "GE" not in state.countries

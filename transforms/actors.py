@@ -219,7 +219,7 @@ def _along_lists(roles: Roles, original: Sequence[str], folded: Sequence[str], m
 def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], country_matches: Sequence[Match],
                 is_origin: Callable[[int, int], bool], cues: Sequence[Match], negative: Sequence[Match],
                 spans: Sequence[Sentence], sentence_of: Sequence[int], publisher: str | None,
-                quiet: frozenset[int] = frozenset(), transcript: bool = False,
+                quiet: frozenset[int] = frozenset(), transcript: bool = False, worldwide: Sequence[Match] = (),
                 ) -> tuple[tuple[str, ...], tuple[DyadEvidence, ...]]:
     """(countries acting, sorted; the evidence of each dyad, one per pair). `country_matches`
     are leftmost-longest country matches keyed ("country", code, kind), in text order;
@@ -227,7 +227,8 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
     matches keyed ("coop", term, weight), `negative` the multilateral ones; `spans` the
     sentences and `sentence_of` each word's; words in `quiet` (menus, appeals) bear no cue.
     In a `transcript` (a press briefing, an interview) the questions range over the day's news:
-    a country acts there only when the title names it (the subject) or a relation links it."""
+    a country acts there only when the title names it (the subject) or a relation links it;
+    `worldwide` are the matches of words that call an operation worldwide."""
     acts_in: dict[int, bool] = {}
 
     def acts(n: int) -> bool:  # whether sentence n tells an action of the case
@@ -337,6 +338,10 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
     # Countries linked by a relation act, also in a multilateral action (which has no dyads).
     partners = {c for pair in evidence for c in pair}
     acting |= partners
-    if len(partners) > roles.max_partners:
+    # An operation its title calls worldwide ("Opnieuw wereldwijde politieacties", "Global
+    # takedown of ...") is multilateral too, however few countries the text names. In the
+    # body the word is too often about the suspects ("a worldwide money laundering scheme").
+    worldwide_title = any(m.start < title_end for m in worldwide)
+    if len(partners) > roles.max_partners or worldwide_title:
         evidence = {}
     return tuple(sorted(acting)), tuple(evidence[k] for k in sorted(evidence))

@@ -184,7 +184,7 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     countries, links = find_actors(vocab.roles, original, folded, named,
                                    lambda a, b: _is_origin(vocab, folded, a, b, country_words),
                                    coop, multilateral, spans, sentence_of, publisher_country, menu,
-                                   _is_transcript(lines))
+                                   _is_transcript(lines), found["worldwide"])
     dyads = tuple((d.country_a, d.country_b) for d in links)
     bilateral = bool(dyads)
 

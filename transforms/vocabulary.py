@@ -237,6 +237,8 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
 
     coop = _get(cues, cue, "", "cooperation", "table", {})
     coop_patterns = [_compile(cues, "cooperation", t, ("coop", t, w)) for t, w in _weighted(cues, "cooperation.terms", coop.get("terms", {})).items()]
+    coop_patterns += [_compile(cues, "cooperation", t, ("worldwide", t))
+                      for t in _get(cues, coop, "cooperation", "worldwide", "strings", [])]
     types = _get(cues, cue, "", "types", "table", {})
     type_patterns = []
     for name in ANNOUNCEMENT_TYPES:  # "other" too: appeals, campaigns, events, appointments
