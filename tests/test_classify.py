@@ -227,6 +227,18 @@ def test_a_list_of_countries_is_not_a_pair_of_parties_and_many_partners_are_mult
     assert not many.bilateral and many.dyads == ()
 
 
+def test_an_abbreviation_ends_no_sentence():
+    """"U.K." and "U.S." are no sentence ends: the agency credited is in the sentence of its cue."""
+    from transforms.actors import sentences
+
+    line = "Assistance came from the U.K. Serious Fraud Office. He met Mr. Smith on Jan. 8, 2009. John F. Kennedy spoke."
+    assert [line[x.start : x.end] for x in sentences("t", [line], 1)[1:]] == [
+        "Assistance came from the U.K. Serious Fraud Office.", "He met Mr. Smith on Jan. 8, 2009.", "John F. Kennedy spoke."]
+    tags = classify("a", "Executive sentenced", "The case was investigated by the FBI with significant assistance from "
+                    "the U.K. Serious Fraud Office.", publisher_country="US")
+    assert tags.dyads == (("GB", "US"),)
+
+
 def test_an_operation_its_title_calls_worldwide_is_multilateral():
     text = "Together with the German police, officers arrested four suspects in Germany."
     assert classify("a", "Suspects arrested in DDoS investigation", text, publisher_country="NL").dyads == (("DE", "NL"),)

@@ -35,6 +35,12 @@ from transforms.matcher import Match, fold, words
 
 ACTING_ROLES = frozenset({"agency", "authority", "place", "party"})
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A period that ends an abbreviation or an initial ends no sentence: "the U.S. Attorney",
+# "U.K. Serious Fraud Office", "Jan. 8", "John F. Kennedy", "Mr. Smith", "o.a. de politie".
+_ABBREVIATION = re.compile(
+    r"(?:(?<![\w.])|(?<=\.))[A-Za-z]\.$"
+    r"|(?<![\w.])(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|No|Nos|Nr|Inc|Ltd|Co|Corp|Gen|Lt|Col|Sgt|Capt|Rep|Sen|Gov|Dept|Jan|Feb"
+    r"|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|vs|approx|dhr|mevr|drs|ir|ing|bijv|ca|resp|jl)\.$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +100,8 @@ def sentences(title: str, lines: Sequence[str], title_len: int) -> list[Sentence
     index, offset = title_len, 0
     for line in lines:
         # (end of a sentence, start of the next) at each run of whitespace after . ! ?
-        cuts = [m.span() for m in _SENTENCE_END.finditer(line)] if ("." in line or "!" in line or "?" in line) else ()
+        cuts = [m.span() for m in _SENTENCE_END.finditer(line) if not _no_end(line, m.start(), m.end())] \
+            if ("." in line or "!" in line or "?" in line) else ()
         if not cuts:
             n = len(words(line))
             if n:
@@ -110,6 +117,14 @@ def sentences(title: str, lines: Sequence[str], title_len: int) -> list[Sentence
                 cut = after
         offset += len(line) + 1
     return out
+
+
+def _no_end(line: str, end: int, after: int) -> bool:
+    """Whether the punctuation before `end` ends no sentence: an abbreviation's period, or
+    one the next word goes on from in lower case ("approx. five", "ca. twee")."""
+    if after < len(line) and line[after].islower():
+        return True
+    return line[end - 1] == "." and _ABBREVIATION.search(line, max(0, end - 8), end) is not None
 
 
 @dataclass(frozen=True, slots=True)
