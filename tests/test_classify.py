@@ -239,6 +239,15 @@ def test_an_abbreviation_ends_no_sentence():
     assert tags.dyads == (("GB", "US"),)
 
 
+def test_dutch_police_cooperation_words_link_the_two_polices():
+    together = classify("a", "Onderzoek", "De Nederlandse en Duitse politie trekken samen op in het onderzoek.",
+                        publisher_country="NL")
+    assert together.dyads == (("DE", "NL"),)
+    assistance = classify("a", "Bijstand", "De Nederlandse politie verleent bijstand aan de Belgische politie.",
+                          publisher_country="NL")
+    assert assistance.dyads == (("BE", "NL"),)
+
+
 def test_an_operation_its_title_calls_worldwide_is_multilateral():
     text = "Together with the German police, officers arrested four suspects in Germany."
     assert classify("a", "Suspects arrested in DDoS investigation", text, publisher_country="NL").dyads == (("DE", "NL"),)
