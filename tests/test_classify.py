@@ -248,6 +248,12 @@ def test_dutch_police_cooperation_words_link_the_two_polices():
     assert assistance.dyads == (("BE", "NL"),)
 
 
+def test_an_organisation_named_after_a_country_is_no_authority_of_it():
+    tags = classify("a", "Hacker arrested in Malaysia", "Malaysian authorities detained him on a U.S. warrant alleging "
+                    "he supported the Islamic State of Iraq and the Levant.", publisher_country="US")
+    assert tags.countries == ("MY", "US") and tags.dyads == (("MY", "US"),)
+
+
 def test_an_operation_its_title_calls_worldwide_is_multilateral():
     text = "Together with the German police, officers arrested four suspects in Germany."
     assert classify("a", "Suspects arrested in DDoS investigation", text, publisher_country="NL").dyads == (("DE", "NL"),)

@@ -177,7 +177,7 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     themes.sort(key=lambda t: (-t.score, t.theme))
 
     # Countries acting, and the partnerships between them (transforms/actors.py).
-    named = _longest(found["country"])
+    named = [m for m in _longest(found["country"]) if m.key[2] != "not_actor"]
     country_words = frozenset(i for m in named for i in range(m.start, m.end))  # for _is_origin
     coop = [m for m in found["coop"] if m.key[2] > 0]
     multilateral = [m for m in found["coop"] if m.key[2] < 0]

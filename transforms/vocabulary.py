@@ -234,6 +234,12 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
                 if not pattern_text:
                     continue
                 country_patterns.append(_compile(countries, f"countries.{code}.{kind}", pattern_text, ("country", code, kind), cs))
+    # Names of organisations that hold a country's name and are no authority of it ("Islamic
+    # State of Iraq and the Levant"): as the longer match, they hide the country inside.
+    for term in _get(countries, ctr_meta, "meta", "not_actors", "strings", []):
+        pattern_text = " ".join(words(term))
+        if pattern_text:
+            country_patterns.append(_compile(countries, "meta.not_actors", pattern_text, ("country", "", "not_actor")))
 
     coop = _get(cues, cue, "", "cooperation", "table", {})
     coop_patterns = [_compile(cues, "cooperation", t, ("coop", t, w)) for t, w in _weighted(cues, "cooperation.terms", coop.get("terms", {})).items()]
