@@ -254,6 +254,15 @@ def test_an_organisation_named_after_a_country_is_no_authority_of_it():
     assert tags.countries == ("MY", "US") and tags.dyads == (("MY", "US"),)
 
 
+def test_officers_from_a_list_of_countries_act_for_each():
+    dutch = classify("a", "Actieweek", "Tijdens deze actieweek hebben politieagenten uit Nederland, België en Duitsland "
+                     "hun krachten gebundeld.", publisher_country="NL")
+    assert dutch.countries == ("BE", "DE", "NL") and dutch.dyads == (("BE", "NL"), ("DE", "NL"))
+    english = classify("a", "Joint action", "Investigators from Spain and Portugal joined forces with the NCA.",
+                       publisher_country="GB")
+    assert english.countries == ("ES", "GB", "PT") and english.dyads == (("ES", "GB"), ("GB", "PT"))
+
+
 def test_an_operation_its_title_calls_worldwide_is_multilateral():
     text = "Together with the German police, officers arrested four suspects in Germany."
     assert classify("a", "Suspects arrested in DDoS investigation", text, publisher_country="NL").dyads == (("DE", "NL"),)
