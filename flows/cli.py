@@ -695,6 +695,7 @@ def evaluate(
                              vocab))
     scores = score(docs, predicted, vocab.themes)
     scores["translations_from_originals"] = len(originals)
+    scores["corpus"] = str(corpus) if corpus is not None else None
     scores["taxonomy_version"] = vocab.version
     scores["per_publisher"] = by_publisher(docs, predicted, vocab.themes)
     wrong = mistakes(docs, predicted) if errors else []
@@ -703,7 +704,7 @@ def evaluate(
             scores["errors"] = wrong
         sys.stdout.write(json.dumps(scores, indent=2) + "\n")
         return
-    from_originals = f", {len(originals)} translation(s) tagged from the stored original" if originals else ""
+    from_originals = f", {len(originals)} translation(s) tagged from the original stored in {corpus}" if originals else ""
     table = Table(title=f"{scores['documents']} documents, taxonomy {vocab.version}{from_originals}", title_justify="left",
                   box=box.SIMPLE)
     for name in ("theme", "precision", "recall", "f1", "support"):

@@ -234,6 +234,12 @@ def test_an_abbreviation_ends_no_sentence():
     line = "Assistance came from the U.K. Serious Fraud Office. He met Mr. Smith on Jan. 8, 2009. John F. Kennedy spoke."
     assert [line[x.start : x.end] for x in sentences("t", [line], 1)[1:]] == [
         "Assistance came from the U.K. Serious Fraud Office.", "He met Mr. Smith on Jan. 8, 2009.", "John F. Kennedy spoke."]
+    # But an abbreviation may end a sentence where the next word opens one; "Jan." is a month
+    # only before a number; a plural with an apostrophe is no initial.
+    ends = "He was held in the U.K. The police searched a house. Jan. Hij kwam. Er waren 6 taxi’s. Dit leidde tot boetes."
+    assert [ends[x.start : x.end] for x in sentences("t", [ends], 1)[1:]] == [
+        "He was held in the U.K.", "The police searched a house.", "Jan.", "Hij kwam.", "Er waren 6 taxi’s.",
+        "Dit leidde tot boetes."]
     tags = classify("a", "Executive sentenced", "The case was investigated by the FBI with significant assistance from "
                     "the U.K. Serious Fraud Office.", publisher_country="US")
     assert tags.dyads == (("GB", "US"),)
@@ -268,9 +274,11 @@ def test_an_operation_its_title_calls_worldwide_is_multilateral():
     assert classify("a", "Suspects arrested in DDoS investigation", text, publisher_country="NL").dyads == (("DE", "NL"),)
     wide = classify("a", "Wereldwijde actie tegen DDoS-diensten", text, publisher_country="NL")
     assert wide.dyads == () and not wide.bilateral and wide.countries == ("DE", "NL")
-    # In the body, "worldwide" is often the suspects' reach, not the operation's.
+    # "Worldwide" of the crime, in the body or the title, is its reach, not the operation's.
     scheme = classify("a", "Suspects arrested", text + " They ran a worldwide fraud scheme.", publisher_country="NL")
     assert scheme.dyads == (("DE", "NL"),)
+    reach = classify("a", "Verdachten van wereldwijde oplichting aangehouden", text, publisher_country="NL")
+    assert reach.dyads == (("DE", "NL"),)
 
 
 def test_an_ambiguous_name_needs_its_country_named_otherwise():

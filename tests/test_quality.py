@@ -122,3 +122,24 @@ def test_a_translation_is_scored_as_a_run_tags_it_from_its_stored_original(gold_
     url, title, _text = originals[0]
     assert url == "https://www.gov.uk/government/news/christmas-2016-prime-ministers-message"
     assert title == "Christmas 2016: Prime Minister's message"
+
+
+@pytest.mark.corpus
+def test_stored_originals_skip_what_is_no_item_and_what_is_outside_the_corpus(tmp_path):
+    from transforms.evaluate import stored_originals
+
+    shared = need_shared("gold").parent
+    store = tmp_path / "corpus" / "store"
+    store.mkdir(parents=True)
+    for name in ("news_article__news_article_news_story_translated_arabic.json", "news_article__news_article.json"):
+        (store / name).write_bytes((shared / "corpus" / "govuk_api" / "content_store" / name).read_bytes())
+    (store / "a-folder.json").mkdir()  # not a file
+    (store / "dangling.json").symlink_to(tmp_path / "nowhere.json")
+    (store / "broken.json").write_text("{not json", encoding="utf-8")
+    outside = tmp_path.parent / "outside.json"
+    docs = [{"source": "corpus/store/news_article__news_article_news_story_translated_arabic.json",
+             "url": "https://www.gov.uk/government/news/christmas-2016-prime-ministers-message.ur"},
+            {"source": "corpus/store/dangling.json", "url": "https://www.gov.uk/a"},
+            {"source": str(outside), "url": "https://www.gov.uk/b"}, {"url": "https://www.gov.uk/c"}]
+    originals = stored_originals(docs, tmp_path)
+    assert set(originals) == {0} and originals[0][1] == "Christmas 2016: Prime Minister's message"

@@ -37,10 +37,17 @@ ACTING_ROLES = frozenset({"agency", "authority", "place", "party"})
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # A period that ends an abbreviation or an initial ends no sentence: "the U.S. Attorney",
 # "U.K. Serious Fraud Office", "Jan. 8", "John F. Kennedy", "Mr. Smith", "o.a. de politie".
-_ABBREVIATION = re.compile(
-    r"(?:(?<![\w.])|(?<=\.))[A-Za-z]\.$"
-    r"|(?<![\w.])(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|No|Nos|Nr|Inc|Ltd|Co|Corp|Gen|Lt|Col|Sgt|Capt|Rep|Sen|Gov|Dept|Jan|Feb"
-    r"|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|vs|approx|dhr|mevr|drs|ir|ing|bijv|ca|resp|jl)\.$", re.IGNORECASE)
+# Three kinds, told apart by what may follow:
+_TITLE = re.compile(  # a title before a name: never the end of a sentence
+    r"(?<![\w.])(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Lt|Col|Sgt|Capt|Rep|Sen|Gov|dhr|mevr|drs|ir|ing|bijv|ca|resp|jl|approx)\.$")
+_BEFORE_NUMBER = re.compile(  # "No. 5", "Jan. 8": an abbreviation only before a number
+    r"(?<![\w.])(?:No|Nos|Nr|nr|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$")
+_INITIAL = re.compile(  # "U.S.", "F.", "Jr.", "Inc.": the end of a sentence only where the next word opens one
+    r"(?:(?<![^\s(\[\"“‘])|(?<=\.))[A-Za-z]\.$|(?<![\w.])(?:Jr|Sr|Inc|Ltd|Co|Corp|Dept|vs)\.$")
+_SENTENCE_OPENERS = frozenset(
+    "The A An He She It They We I This That These Those There His Her Its Their In On At As After But And When While "
+    "According Following During De Het Een Hij Zij Ze Dit Dat Deze Er Zijn Haar Hun In Op Na Bij Volgens Tijdens "
+    "Daarnaast Ook Toen".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +131,17 @@ def _no_end(line: str, end: int, after: int) -> bool:
     one the next word goes on from in lower case ("approx. five", "ca. twee")."""
     if after < len(line) and line[after].islower():
         return True
-    return line[end - 1] == "." and _ABBREVIATION.search(line, max(0, end - 8), end) is not None
+    if line[end - 1] != ".":
+        return False
+    lo = max(0, end - 8)
+    if _TITLE.search(line, lo, end):
+        return True
+    if _BEFORE_NUMBER.search(line, lo, end):
+        return after < len(line) and line[after].isdigit()
+    if _INITIAL.search(line, lo, end):
+        next_word = line[after:].split(None, 1)[0] if after < len(line) else ""
+        return next_word.rstrip(",;:") not in _SENTENCE_OPENERS
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +372,7 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
     acting |= partners
     # An operation its title calls worldwide ("Opnieuw wereldwijde politieacties", "Global
     # takedown of ...") is multilateral too, however few countries the text names. In the
-    # body the word is too often about the suspects ("a worldwide money laundering scheme").
+    # body such words are too often about the suspects' reach.
     worldwide_title = any(m.start < title_end for m in worldwide)
     if len(partners) > roles.max_partners or worldwide_title:
         evidence = {}

@@ -39,20 +39,28 @@ def stored_originals(docs: list[dict], corpus: Path) -> dict[int, tuple[str, str
     from transforms.errors import ParseError
     from transforms.govuk import article_from_content_item, original_document_path
 
+    def read(path: Path) -> bytes | None:
+        try:
+            return path.read_bytes()
+        except OSError:  # a dangling link, a folder named x.json: not an item
+            return None
+
     out: dict[int, tuple[str, str, str]] = {}
     english: dict[Path, dict[str, list[tuple[bool, Path]]]] = {}  # folder -> base path -> (withdrawn, file)
+    root = corpus.resolve()
     for i, doc in enumerate(docs):
-        path = corpus / str(doc.get("source") or "")
-        if path.suffix != ".json" or not path.is_file():
+        path = (corpus / str(doc.get("source") or "")).resolve()
+        if path.suffix != ".json" or not path.is_relative_to(root):  # a source outside the corpus is not read
             continue
-        wanted = original_document_path(path.read_bytes())
+        body = read(path)
+        wanted = original_document_path(body) if body is not None else None
         if wanted is None:
             continue
         if path.parent not in english:
             index: dict[str, list[tuple[bool, Path]]] = defaultdict(list)
             for item_path in sorted(path.parent.glob("*.json")):
                 try:
-                    item = json.loads(item_path.read_bytes())
+                    item = json.loads(read(item_path) or b"")
                 except (ValueError, RecursionError):
                     continue
                 if isinstance(item, dict) and item.get("locale") == "en" and isinstance(item.get("base_path"), str):
@@ -66,7 +74,7 @@ def stored_originals(docs: list[dict], corpus: Path) -> dict[int, tuple[str, str
         url = f"{parts.scheme}://{parts.netloc}{base_path}"
         source = Source("gold", "govuk", url, "GB", "en", (parts.netloc,))
         try:
-            original = article_from_content_item(stored[0][1].read_bytes(), url, None, source)
+            original = article_from_content_item(read(stored[0][1]) or b"", url, None, source)
         except ParseError:
             continue
         out[i] = (url, original.title, original.text)
