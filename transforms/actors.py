@@ -38,7 +38,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # A period that ends an abbreviation or an initial ends no sentence: "the U.S. Attorney",
 # "U.K. Serious Fraud Office", "Jan. 8", "John F. Kennedy", "Mr. Smith", "o.a. de politie".
 # Three kinds, told apart by what may follow:
-_TITLE = re.compile(  # a title before a name: never the end of a sentence
+_TITLE = re.compile(  # a title before a name, or a word the sentence goes on after: never an end
     r"(?<![\w.])(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Lt|Col|Sgt|Capt|Rep|Sen|Gov|dhr|mevr|drs|ir|ing|bijv|ca|resp|jl|approx)\.$")
 _BEFORE_NUMBER = re.compile(  # "No. 5", "Jan. 8": an abbreviation only before a number
     r"(?<![\w.])(?:No|Nos|Nr|nr|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$")
@@ -46,7 +46,7 @@ _INITIAL = re.compile(  # "U.S.", "F.", "Jr.", "Inc.": the end of a sentence onl
     r"(?:(?<![^\s(\[\"“‘])|(?<=\.))[A-Za-z]\.$|(?<![\w.])(?:Jr|Sr|Inc|Ltd|Co|Corp|Dept|vs)\.$")
 _SENTENCE_OPENERS = frozenset(
     "The A An He She It They We I This That These Those There His Her Its Their In On At As After But And When While "
-    "According Following During De Het Een Hij Zij Ze Dit Dat Deze Er Zijn Haar Hun In Op Na Bij Volgens Tijdens "
+    "According Following During De Het Een Hij Zij Ze Dit Dat Deze Er Zijn Haar Hun Op Na Bij Volgens Tijdens "
     "Daarnaast Ook Toen".split())
 
 

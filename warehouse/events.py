@@ -391,12 +391,12 @@ class Rarity:
         return self.n > 2 * RARE_DF and self.df.get(word, 0) <= RARE_DF and len(word) > 3
 
 
-def like_titles(a: Profile, b: Profile, rarity: Rarity, shared: frozenset[str] | None = None) -> float:
-    """Weighted Jaccard of the headlines' words (`shared`: their common words, where known)."""
+def like_titles(a: Profile, b: Profile, rarity: Rarity, shared: frozenset[str]) -> float:
+    """Weighted Jaccard of the headlines' words, `shared` their common words."""
     union = a.title_words | b.title_words
     if not union:
         return 0.0
-    return sum(map(rarity, a.title_words & b.title_words if shared is None else shared)) / sum(map(rarity, union))
+    return sum(map(rarity, shared)) / sum(map(rarity, union))
 
 
 def evidence(a: Profile, b: Profile, rarity: Rarity | None = None) -> tuple[float, list[str]]:
