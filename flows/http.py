@@ -100,6 +100,22 @@ class HostGate:
         self.semaphore.release()
 
 
+class Deadline:
+    """The time limit of one URL's exchange. It does not run while the URL waits for its turn
+    (the host's gate, its robots.txt read by another URL): a busy host with a crawl delay
+    makes URLs queue, and queueing is no sign the server is slow."""
+
+    def __init__(self, seconds: float):
+        self._at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self._at - time.monotonic()
+
+    def waited_since(self, since: float) -> None:
+        """Give back the time from `since` to now, spent waiting for a turn."""
+        self._at += time.monotonic() - since
+
+
 class BlockedAddress(Exception):
     """A host that resolves to an address that is not public, and is not listed explicitly."""
 
@@ -287,7 +303,7 @@ class Fetcher:
 
     async def _fetch(self, url: str, source: Source, expect: str, conditional: bool = True) -> Fetched:
         started = time.monotonic()
-        deadline = started + self.settings.total_timeout_s
+        deadline = Deadline(self.settings.total_timeout_s)
         current = url
         notes: list[str] = []
 
@@ -306,7 +322,9 @@ class Fetcher:
             if host not in source.allowed_hosts:
                 return outcome(Status.BLOCKED_HOST, error=f"host {host} is not allowed for source {source.name}")
             if self.settings.robots:
+                asked = time.monotonic()
                 refusal = await self._robots_refusal(current, host)
+                deadline.waited_since(asked)
                 if refusal:
                     return outcome(refusal[0], error=refusal[1])
             headers = {}
@@ -352,15 +370,18 @@ class Fetcher:
                 return outcome(Status.NOT_HTML, error=f"content type {mime} is not a sitemap", **common)
         return outcome(Status.FETCHED, body=answer.body, **common)
 
-    async def _exchange(self, url: str, host: str, headers: dict, deadline: float, notes: list[str]) -> _Answer:
-        """One URL, retried on connection errors, 429 and 5xx; raises for what cannot be retried."""
+    async def _exchange(self, url: str, host: str, headers: dict, deadline: Deadline, notes: list[str]) -> _Answer:
+        """One URL, retried on connection errors, 429 and 5xx; raises for what cannot be retried.
+        Waiting for the host's turn does not count against the deadline; backing off does."""
         settings = self.settings
         gate = self._gate(host)
         for attempt in range(settings.max_retries + 1):
             last = attempt == settings.max_retries
             try:
+                queued = time.monotonic()
                 async with gate:
-                    remaining = deadline - time.monotonic()
+                    deadline.waited_since(queued)
+                    remaining = deadline.remaining()
                     if remaining <= 0:
                         raise TimeoutError
                     answer = await asyncio.wait_for(self._get(url, headers), remaining)
@@ -379,17 +400,17 @@ class Fetcher:
             notes.append(f"retried after HTTP {answer.status}")
             if wait is not None:
                 gate.pause(wait)  # the whole host waits, not just this URL
-                if time.monotonic() + wait > deadline:
+                if wait > deadline.remaining():
                     return answer
                 await asyncio.sleep(wait)
             else:
                 await self._backoff(attempt, deadline)
         raise AssertionError("unreachable")
 
-    async def _backoff(self, attempt: int, deadline: float) -> None:
+    async def _backoff(self, attempt: int, deadline: Deadline) -> None:
         base = self.settings.retry_base_s * 2**attempt
         delay = base + _JITTER.uniform(0, base)
-        if time.monotonic() + delay >= deadline:
+        if delay >= deadline.remaining():
             raise TimeoutError
         await asyncio.sleep(delay)
 
@@ -435,7 +456,7 @@ class Fetcher:
         rules, error = None, None
         try:
             url, answer = f"{origin}/robots.txt", None
-            deadline = time.monotonic() + self.settings.total_timeout_s
+            deadline = Deadline(self.settings.total_timeout_s)
             for _hop in range(6):  # RFC 9309: follow at least five redirects
                 answer = await self._exchange(url, url_host(url) or host, {}, deadline, [])
                 location = answer.headers.get("location")

@@ -69,6 +69,21 @@ def test_per_host_politeness_spaces_requests(loopback):
     assert time.monotonic() - started >= 0.6  # three gaps of 0.2 s between four starts
 
 
+def test_waiting_for_the_hosts_turn_does_not_count_against_a_urls_deadline(loopback):
+    # Eight URLs queue for one host with a 0.3 s delay, one at a time; the last starts after
+    # 2.1 s and the redirect loop needs six turns: both longer than the 1 s deadline of an
+    # exchange, none of it the server's slowness.
+    for i in range(7):
+        loopback.routes[f"/p{i}"] = Route(200, PAGE)
+    loopback.routes["/loop"] = Route(302, b"", {"Location": "/loop"})
+    settings = FetchSettings(total_timeout_s=1.0, read_timeout_s=0.5, max_redirects=5)
+    started = time.monotonic()
+    results = fetch_all(source_for(loopback, max_concurrency=1, min_delay_s=0.3),
+                        [loopback.url(f"/p{i}") for i in range(7)] + [loopback.url("/loop")], settings)
+    assert time.monotonic() - started >= 3.0  # thirteen starts, 0.3 s apart: the queue was long
+    assert [r.status for r in results] == [Status.FETCHED] * 7 + [Status.TOO_MANY_REDIRECTS]
+
+
 def test_record_then_replay_gives_the_same_answers_and_404_for_the_unknown(loopback, tmp_path):
     loopback.routes.update({"/a": Route(200, PAGE), "/b": Route(200, "café".encode("utf-8"),
                                                                   {"Content-Type": "text/html; charset=utf-8"})})
