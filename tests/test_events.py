@@ -10,13 +10,14 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
 from conftest import REPO, need_shared, rows
 from flows.cli import app
 from flows.demo_archive import DEMO_DIR
-from warehouse.events import LINK_SCORE, WINDOW_DAYS, evidence, linked, profile, simhash
+from warehouse.events import LINK_SCORE, WINDOW_DAYS, _text_lists, evidence, linked, profile, simhash
 
 runner = CliRunner()
 
@@ -172,6 +173,25 @@ def test_a_shared_operation_and_equal_facts_link_across_languages_but_themes_and
     assert not linked(nl, elsewhere)[0]  # no country in common: not a candidate
 
 
+def test_leaving_a_pair_without_an_anchor_early_gives_what_the_whole_evidence_gives():
+    sh = 0x0F0F_1234_5678_9ABC
+    pairs = {  # every kind of anchor, and pairs with none
+        "operation": (_p("a", 0, facts=[("operation", "Venetic", "")]), _p("b", 1, facts=[("operation", "Venetic", "")])),
+        "fact": (_p("a", 0, facts=[("drug", "cocaine", "400.0")]), _p("b", 1, facts=[("drug", "cocaine", "400.0")])),
+        "near-duplicate": (_p("a", 0, sh=sh), _p("b", 1, sh=sh ^ 1)),
+        "title": (_p("a", 0, title="Kustlicht cocaine haul"), _p("b", 1, title="Kustlicht cocaine haul")),
+        "dyad and type": (_p("a", 0, dyads=("GB-NL",), kind="dialogue_meeting"),
+                          _p("b", 1, dyads=("GB-NL",), kind="dialogue_meeting")),
+        "themes and agencies": (_p("a", 0, themes=("drugs",), facts=[("agency", "FIOD", "")]),
+                                _p("b", 1, themes=("drugs",), facts=[("agency", "FIOD", "")])),
+        "dyad alone": (_p("a", 0, dyads=("GB-NL",), kind="statement"), _p("b", 1, dyads=("GB-NL",), kind="agreement")),
+    }
+    for name, (a, b) in pairs.items():
+        score, why = evidence(a, b)
+        assert evidence(a, b, links_only=True) == ((score, why) if score else (0.0, [])), name
+        assert (score > 0) == (name not in ("themes and agencies", "dyad alone")), name
+
+
 def test_two_calls_with_one_partner_days_apart_are_two_events():
     a = _p("a", 0, countries=("FR", "US"), dyads=("FR-US",), kind="dialogue_meeting")
     same_day = _p("b", 0, countries=("FR", "US"), dyads=("FR-US",), kind="dialogue_meeting", facts=[("agency", "State Department", "")])
@@ -295,3 +315,11 @@ def test_the_simhash_of_edge_cases_is_trafilaturas():
                " ".join(f"word{i}" for i in range(3000)), "politie " * 70_000,
                " ".join(f"word{i % 500}" for i in range(140_000))]
     assert [simhash(t) for t in samples] == [Simhash(t).hash for t in samples]
+
+
+def test_text_lists_keep_every_list_as_it_is_even_empty_texts_and_separators():
+    lists = [[], ["w:kuip", "d:NL-US"], [""], ["a", ""], ["x\x1fy"], ["één", "b4:65535"]]
+    column = _text_lists(lists, "keys")
+    assert column.name == "keys" and column.dtype == pl.List(pl.Utf8)
+    assert column.to_list() == lists
+    assert _text_lists([]).to_list() == []

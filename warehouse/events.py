@@ -116,6 +116,20 @@ def _frame_relation(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFra
         con.unregister(name)
 
 
+_SEP = "\x1f"  # the unit separator: in no word, key or label
+
+
+def _text_lists(lists: Sequence[Sequence[str]], name: str = "") -> pl.Series:
+    """A List(Utf8) column of `lists`, made in polars from one joined text a row: polars makes
+    such a column from Python lists a few times slower (a batch's profiles have seven)."""
+    series = pl.Series(name, [_SEP.join(x) for x in lists], dtype=pl.Utf8)
+    series = pl.select(pl.when(series == "").then(pl.lit([], dtype=pl.List(pl.Utf8)))
+                       .otherwise(series.str.split(_SEP)).alias(name)).to_series()
+    if series.list.len().to_list() != [len(x) for x in lists]:  # a separator or an empty text in a list
+        series = pl.Series(name, [list(x) for x in lists], dtype=pl.List(pl.Utf8))
+    return series
+
+
 def _id_relation(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[str]):
     """`ids` as the relation `name` (one article_id column), so that queries join it by hash
     instead of testing a list row by row (list_contains costs rows x list)."""
@@ -308,7 +322,7 @@ def batch_profiles(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Ma
     frame = pl.DataFrame({
         "article_id": [p.article_id for p in out], "content_hash": hashes, "simhash": [p.simhash for p in out],
         "published_at": [p.published for p in out], "source": [p.source for p in out], "language": [p.language for p in out],
-        **{name: [sorted(getattr(p, name)) for p in out]
+        **{name: _text_lists([sorted(getattr(p, name)) for p in out], name)
            for name in ("title_words", "countries", "themes", "dyads", "operations", "agencies", "facts")},
         "type": [p.type for p in out]}, schema=_PROFILE_COLUMNS)
     with _frame_relation(con, "batch_event_profiles", frame) as relation:
@@ -379,11 +393,20 @@ class Rarity:
             self.n += 1
             self.df.update(p.title_words)
         self._weight: dict[str, float] = {}
+        self._totals: dict[frozenset[str], float] = {}
 
     def __call__(self, word: str) -> float:
         weight = self._weight.get(word)
         if weight is None:
             weight = self._weight[word] = math.log((self.n + 1) / (self.df.get(word, 0) + 1)) + 0.1
+        return weight
+
+    def total(self, words: frozenset[str]) -> float:
+        """The weight of a headline's words, made once per headline: a batch weighs each
+        article against dozens of candidates."""
+        weight = self._totals.get(words)
+        if weight is None:
+            weight = self._totals[words] = sum(map(self, words))
         return weight
 
     def rare(self, word: str) -> bool:
@@ -393,15 +416,16 @@ class Rarity:
 
 def like_titles(a: Profile, b: Profile, rarity: Rarity, shared: frozenset[str]) -> float:
     """Weighted Jaccard of the headlines' words, `shared` their common words."""
-    union = a.title_words | b.title_words
-    if not union:
+    if not a.title_words and not b.title_words:
         return 0.0
-    return sum(map(rarity, shared)) / sum(map(rarity, union))
+    common = sum(map(rarity, shared))
+    return common / (rarity.total(a.title_words) + rarity.total(b.title_words) - common)
 
 
-def evidence(a: Profile, b: Profile, rarity: Rarity | None = None) -> tuple[float, list[str]]:
+def evidence(a: Profile, b: Profile, rarity: Rarity | None = None, links_only: bool = False) -> tuple[float, list[str]]:
     """The score of a pair and its evidence, strongest first ("operation: venetic", ...);
-    `rarity` weighs headline words (each word weighs 1 without it)."""
+    `rarity` weighs headline words (each word weighs 1 without it). With `links_only` a pair
+    with no anchor (which cannot link) is left as soon as that is known: (0.0, [])."""
     rarity = rarity or Rarity(())
     found: list[tuple[str, str]] = []  # (kind, label)
     if a.operations and b.operations:  # most articles name no operation: no sets made for them
@@ -435,6 +459,9 @@ def evidence(a: Profile, b: Profile, rarity: Rarity | None = None) -> tuple[floa
             found.append(("another day", f"another day: {pair} {a.type}"))
     elif a.type == b.type and a.type != "other":
         found.append(("type", f"type: {a.type}"))
+    # Every anchor is known by now; what follows only adds to the score or takes from it.
+    if links_only and not any(EVIDENCE[kind][1] for kind, _ in found):
+        return 0.0, []
     if a.type in KINDS and b.type in KINDS and KINDS[a.type] != KINDS[b.type]:
         found.append(("other kind", f"other kind: {a.type}, {b.type}"))
     if a.agencies and b.agencies:
@@ -472,8 +499,8 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
         # A run's batch: the stored part of the index is made and joined in the database, and
         # only each article's shortlist comes back (_shortlist_sql); the batch's part is here.
         keys_frame = pl.DataFrame({"article_id": [p.article_id for p in batch], "at_us": [_epoch_us(p.published) for p in batch],
-                                   "countries": [sorted(p.countries) for p in batch],
-                                   "keys": [[_key_text(k) for k in _keys(p)] for p in batch]},
+                                   "countries": _text_lists([sorted(p.countries) for p in batch]),
+                                   "keys": _text_lists([[_key_text(k) for k in _keys(p)] for p in batch])},
                                   schema={"article_id": pl.Utf8, "at_us": pl.Int64, "countries": pl.List(pl.Utf8),
                                           "keys": pl.List(pl.Utf8)})
         with _frame_relation(con, "batch_event_keys", keys_frame) as keys_relation:
@@ -527,7 +554,7 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
             pair = (a.article_id, b_id) if a.article_id < b_id else (b_id, a.article_id)
             if pair in out:
                 continue
-            score, why = evidence(a, b, rarity)
+            score, why = evidence(a, b, rarity, links_only=True)
             if score >= LINK_SCORE:
                 mine.append((-score, b_id, pair, why))
         # A template or a wire story repeated a hundred times is one event joined by a few links
