@@ -289,6 +289,25 @@ def test_an_ambiguous_name_needs_its_country_named_otherwise():
     assert "GE" in country.countries and ("GE", "US") in country.dyads
 
 
+def test_a_common_noun_office_is_the_uks_only_where_the_uk_is_named_otherwise():
+    us = classify("a", "Protocol for federal cases", "The office drafted the Federal Immigration Enforcement Action "
+                  "Protocol. Officers charged two men. The Home Secretary of the state met the mayor.", publisher_country="US")
+    assert us.countries == ("US",)
+    uk = classify("a", "Smugglers charged", "Immigration Enforcement officers arrested two men in Dover after a joint "
+                  "investigation with the UK Border Force.", publisher_country="NL")
+    assert "GB" in uk.countries
+
+
+@pytest.mark.parametrize(("text", "publisher", "countries"), [
+    ("A staff member of the U.S. Embassy in London was charged with stalking.", "US", ("US",)),
+    ("Een medewerker van de Nederlandse ambassade in Bogota is aangehouden.", "NL", ("NL",)),
+    ("The fugitive was arrested in London with the assistance of the U.S. Embassy.", "US", ("GB", "US")),
+])
+def test_a_missions_seat_is_no_place_of_action(text, publisher, countries):
+    tags = classify("a", "Case", text, publisher_country=publisher)
+    assert tags.countries == countries and (len(countries) == 2) == bool(tags.dyads)
+
+
 def test_an_origin_is_a_place_of_action_only_for_a_transfer_from_there():
     assert classify("a", "t", "A man from Albania was arrested in London on Tuesday.", publisher_country="GB").countries == ("GB",)
     assert classify("a", "t", "Officers seized cocaine shipped from Colombia.", publisher_country="GB").countries == ("GB",)

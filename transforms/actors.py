@@ -80,6 +80,7 @@ class Roles:
     authority_before: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     place_before: WordSet = NOTHING  # prepositions of place: "in", "from", "uit"
     place_fillers: WordSet = NOTHING  # words between the preposition and the place ("in the port of")
+    seats_before: WordSet = NOTHING  # "embassy", "ambassade": "the Embassy in London" is a mission's seat, no place of action
     actions: WordSet = NOTHING  # what happens in a place ("arrested", "aangehouden", "extradited")
     abroad_actions: WordSet = NOTHING  # actions that, abroad, are a request between two states (arrest, extradition)
     transfers: WordSet = NOTHING  # actions that happen in a country named as an origin: "extradited from Thailand"
@@ -195,11 +196,12 @@ def _authority_before(roles: Roles, original: Sequence[str], folded: Sequence[st
 
 
 def _in_place(roles: Roles, folded: Sequence[str], start: int, lo: int) -> bool:
-    """Whether a place preposition stands before the mention (fillers between)."""
+    """Whether a place preposition stands before the mention (fillers between), not one
+    telling where a mission sits ("the U.S. Embassy in London")."""
     i = start - 1
     while i >= lo and start - i <= 4:
         if folded[i] in roles.place_before:
-            return True
+            return not (i > lo and folded[i - 1] in roles.seats_before)
         if folded[i] not in roles.place_fillers:
             return False
         i -= 1

@@ -311,6 +311,7 @@ def _roles(path: Path, table: dict, ambiguous: list[str], max_partners: int) -> 
         authority_before=_by_last_word(_get(path, table, "roles", "authority_before", "strings", [])),
         place_before=wordset("place_before"),
         place_fillers=wordset("place_fillers"),
+        seats_before=wordset("seats_before"),
         actions=wordset("actions"),
         abroad_actions=wordset("abroad_actions"),
         transfers=wordset("transfers"),
