@@ -81,6 +81,8 @@ MAX_LINKS = 12  # an article keeps its strongest links to this many others: enou
 
 def fold(word: str) -> str:
     """Lower case without diacritics ("Cocaïne" -> "cocaine"), as the vocabulary folds words."""
+    if word.isascii():
+        return word.lower()
     return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
 
 
@@ -586,10 +588,6 @@ def link_events(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Mappi
     links, and the events of every article whose group they change."""
     batch = batch_profiles(con, ids_relation, frames)
     ids = [p.article_id for p in batch]
-    # Articles of the groups the batch's articles were in: their groups may split or merge.
-    before = [r[0] for r in con.execute(
-        "SELECT article_id FROM event_articles WHERE event_id IN (SELECT event_id FROM event_articles "
-        f"WHERE article_id IN (SELECT article_id FROM {ids_relation}))").fetchall()]
     con.execute(f"DELETE FROM event_links WHERE article_a IN (SELECT article_id FROM {ids_relation}) "
                 f"OR article_b IN (SELECT article_id FROM {ids_relation})")
     links = _pairs(con, batch, ids_relation)
@@ -600,15 +598,24 @@ def link_events(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Mappi
                                      "evidence": pl.List(pl.Utf8)})
         with _frame_relation(con, "batch_links", frame) as relation:
             con.execute(f"INSERT INTO event_links SELECT * FROM {relation}")
-    _regroup(con, {*ids, *before, *(a for k in links for a in k)})
+    _regroup(con, {*ids, *(a for k in links for a in k)})
 
 
 def _regroup(con: duckdb.DuckDBPyConnection, seeds: set[str]) -> None:
-    """Recompute the events of the groups that hold `seeds`: connected groups over
-    event_links, each named by its first report, with each article's role."""
+    """Recompute the events of the groups that hold `seeds` (and of the events they were in,
+    which may split or merge): connected groups over event_links, each named by its first
+    report, with each article's role."""
     if not seeds:
         return
-    members, frontier = set(seeds), set(seeds)
+    # The events the seeds were in hold nearly all of their groups: a link between two
+    # articles puts them in one event, and only links of seeds have changed. The search link
+    # by link then starts from all of them (a query or two), not from the seeds alone (one
+    # query for each link of a chain of follow-ups).
+    with _id_relation(con, "event_seeds", seeds) as relation:
+        members = set(seeds) | {r[0] for r in con.execute(
+            "SELECT article_id FROM event_articles WHERE event_id IN (SELECT event_id FROM event_articles "
+            f"WHERE article_id IN (SELECT article_id FROM {relation}))").fetchall()}
+    frontier = set(members)
     edges: dict[tuple[str, str], tuple[float, list[str]]] = {}
     while frontier:  # the whole connected group of each seed, link by link
         with _id_relation(con, "event_frontier", frontier) as relation:
