@@ -323,3 +323,27 @@ def test_text_lists_keep_every_list_as_it_is_even_empty_texts_and_separators():
     assert column.name == "keys" and column.dtype == pl.List(pl.Utf8)
     assert column.to_list() == lists
     assert _text_lists([]).to_list() == []
+
+
+def test_an_article_relinked_away_splits_its_event_and_the_rest_stays_one(tmp_path):
+    from warehouse import events
+    from warehouse.db import connect
+
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        day = datetime(2026, 3, 1, tzinfo=UTC)
+        for k, a_id in enumerate("cba"):  # c is the first report of the chain's event
+            con.execute("INSERT INTO event_profiles VALUES ($id, 'h', 1, $at, 'x', 'nl', [], ['NL'], [], [], 'other', [], [], [])",
+                        {"id": a_id, "at": day + timedelta(days=k)})
+        con.execute("INSERT INTO event_links VALUES ('a', 'b', 5.0, ['operation: kustlicht']), ('b', 'c', 5.0, ['fact: cocaine 40.0'])")
+        events._regroup(con, {"a"})  # the chain a - b - c, found from one end
+        assert len({r[0] for r in con.execute("SELECT event_id FROM event_articles").fetchall()}) == 1
+        # c is loaded again and no longer links: the event it named is regrouped from c alone.
+        con.execute("DELETE FROM event_links WHERE article_b = 'c'")
+        events._regroup(con, {"c"})
+        got = dict(con.execute("SELECT article_id, event_id FROM event_articles").fetchall())
+        assert got["a"] == got["b"] != got["c"] and len(got) == 3
+        roles = dict(con.execute("SELECT article_id, role FROM event_articles").fetchall())
+        assert roles == {"a": "follow_up", "b": "first_report", "c": "first_report"}
+    finally:
+        con.close()
