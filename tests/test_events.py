@@ -347,3 +347,48 @@ def test_an_article_relinked_away_splits_its_event_and_the_rest_stays_one(tmp_pa
         assert roles == {"a": "follow_up", "b": "first_report", "c": "first_report"}
     finally:
         con.close()
+
+
+# The partner's side of the seed's dialogue: a Dutch release written for this test (the
+# ministry publishes one for each dialogue; none of 2026 is in ../shared).
+_DUTCH_DIALOGUE = (
+    "Nederland en Verenigd Koninkrijk houden vierde dialoog over georganiseerde criminaliteit",
+    "Nederland en het Verenigd Koninkrijk hebben vandaag de vierde dialoog over zware en georganiseerde "
+    "criminaliteit gehouden. De minister van Justitie en Veiligheid en de Britse ministers spraken over het "
+    "verstoren van criminele geldstromen, het eerder tegenhouden van cocaïne op de route naar Europa en de "
+    "dreiging van 3D-geprinte vuurwapens.\n"
+    "Sinds de vorige dialoog werken de politie, de FIOD en hun Britse partners nauwer samen, wat leidde tot "
+    "inbeslagnames van duizenden kilo's cocaïne. Ook de aanpak van gedetineerde criminelen kwam aan bod.\n"
+    "Beide landen blijven informatie delen en gezamenlijke onderzoeken doen naar wapenhandel.")
+
+
+def _tagged(key: str, title: str, text: str, url: str, language: str, when: datetime):
+    from transforms.classify import tag
+    from transforms.evaluate import publisher_country
+
+    tags = tag(key, title, text, publisher_country(url), language)
+    facts = [(f.kind, f.subject or "", "" if f.value is None else str(round(f.value, 1))) for f in tags.facts]
+    return profile(key, when, url.split("/")[2], language, title, tags.countries, [t.theme for t in tags.themes],
+                   [f"{a}-{b}" for a, b in tags.dyads], tags.announcement_type, facts, simhash(text))
+
+
+def test_the_seed_announcement_joins_the_dutch_release_of_its_dialogue_and_not_an_earlier_meeting():
+    from conftest import SEED
+
+    lines = [x.strip() for x in need_shared("seed", SEED.name).read_text(encoding="utf-8").splitlines() if x.strip()]
+    seed = _tagged("seed", lines[0], "\n".join(lines[2:-1]), lines[-1].strip("<>"), "en",
+                   datetime(2026, 3, 24, 10, tzinfo=UTC))
+    assert seed.dyads == {"GB-NL"} and seed.type == "dialogue_meeting"
+    title, text = _DUTCH_DIALOGUE
+    dutch = _tagged("nl", title, text, "https://www.rijksoverheid.nl/actueel/nieuws/2026/03/25/dialoog", "nl",
+                    datetime(2026, 3, 25, 9, tzinfo=UTC))
+    ok, score, why = linked(seed, dutch)
+    assert ok and "dyad and type: GB-NL dialogue_meeting" in why, (score, why)
+    # The same partners' meeting of 12 March (the demo archive's work plan): another event.
+    demo = json.loads((DEMO_DIR / "articles.json").read_text(encoding="utf-8"))
+    plan = next(a for a in demo["articles"] if a["intended"].get("event") == "gb-nl-dialogue-2026")
+    earlier = _tagged("plan", plan["title"], "\n".join(plan["paragraphs"]), "https://www.rijksoverheid.nl/actueel/nieuws/plan",
+                      "nl", datetime.fromisoformat(plan["published"]))
+    assert earlier.dyads == {"GB-NL"}
+    ok, _, why = linked(seed, earlier)
+    assert not ok and "another day: GB-NL dialogue_meeting" in why, why

@@ -55,6 +55,10 @@ EVIDENCE = {  # weight of each kind of evidence, and whether it anchors a link
     "names": (2.5, True),  # each of two or more rare headline words
     "name": (1.5, False),  # one rare headline word: a town alone is weak
     "dyad and type": (2.5, True),
+    # The same partners' call or meeting within POINT_DAYS: a point event, which two partners
+    # seldom hold twice in two days. Partners' releases of one dialogue in two languages share
+    # little else (no operation, no amounts, no headline words), so with their themes it links.
+    "one meeting": (3.0, True),
     "dyad": (1.0, False),
     "agencies": (1.0, False),
     "themes": (1.0, False),
@@ -453,8 +457,10 @@ def evidence(a: Profile, b: Profile, rarity: Rarity | None = None, links_only: b
     if shared_dyads:
         pair = ", ".join(sorted(shared_dyads))
         same_day = a.type != "dialogue_meeting" or abs(a.published - b.published) <= timedelta(days=POINT_DAYS)
-        found.append(("dyad and type", f"dyad and type: {pair} {a.type}") if a.type == b.type and a.type != "other"
-                     and same_day else ("dyad", f"dyad: {pair}"))
+        if a.type == b.type and a.type != "other" and same_day:
+            found.append(("one meeting" if a.type == "dialogue_meeting" else "dyad and type", f"dyad and type: {pair} {a.type}"))
+        else:
+            found.append(("dyad", f"dyad: {pair}"))
         if a.type == b.type and not same_day:
             # The same partners' calls or meetings days apart are two calls, however alike the
             # headlines ("Secretary's call with the French Foreign Minister", twice a week).
