@@ -57,9 +57,9 @@ def fill(con, n: int) -> None:
     # Their profiles, as linking keeps them (warehouse/events.py batch_profiles).
     con.execute("INSERT INTO event_profiles SELECT a.article_id, a.content_hash, hash(a.article_id), a.published_at, a.source, "
                 "a.language, ['headline', 'case', CAST(i % 997 AS VARCHAR)], [list_extract(?, 1 + (i % 30))], ['drugs'], [], "
-                "'operation_result', [], [], ['cocaine ' || CAST(round((i % 500) + 1.0, 1) AS VARCHAR)] "
+                "'operation_result', [], [], ['cocaine ' || CAST(round((i % 500) + 1.0, 1) AS VARCHAR)], ? "
                 "FROM articles a JOIN (SELECT printf('%020x', i) AS article_id, i FROM range(?) t(i)) r USING (article_id)",
-                [COUNTRIES, n])
+                [COUNTRIES, events.LINK_RULES, n])
     # Linked as runs link them: a pair of releases of one event for every third article (a
     # partner's release or a follow-up), the rest alone.
     con.execute("INSERT INTO event_links SELECT printf('%020x', i), printf('%020x', i + 1), 5.0, ['fact: cocaine 1.0'] "

@@ -654,6 +654,7 @@ def reclassify(
             raise _fail(str(exc), EXIT_FAILED) from None
     console.print(f"reclassify {summary['status']}: {summary['reclassified']} article(s) re-tagged with taxonomy "
                   f"{summary['taxonomy_version']} in {time.monotonic() - started:.1f} s"
+                  + (f"; {summary['relinked']} article(s) linked again under new linking rules" if summary["relinked"] else "")
                   + (f"; {summary['quarantined']} tag row(s) quarantined" if summary["quarantined"] else ""), highlight=False)
     raise typer.Exit(_exit_code(summary["status"]))
 

@@ -31,7 +31,8 @@ from transforms.classify import classify_many, score_bounds
 from transforms.vocabulary import vocabulary
 from warehouse.db import Access
 from warehouse.ledger import recorded_run
-from warehouse.load import replace_tags
+from warehouse.events import count_to_relink, to_relink
+from warehouse.load import relink, replace_tags
 from warehouse.queries import articles_to_classify, count_to_classify
 
 
@@ -65,7 +66,7 @@ async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
     with recorded_run(db, "reclassify", logger, access=options.access, flow_run_id=str(flow_run.get_id() or ""),
                       taxonomy_version=vocab.version) as run:
         con = run.con
-        run.totals = totals = {"updated": 0, "quarantined": 0}
+        run.totals = totals = {"updated": 0, "quarantined": 0, "relinked": 0}
         pool = None
         try:
             pending = count_to_classify(con, vocab.version, options.everything)
@@ -90,14 +91,24 @@ async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
                 totals["quarantined"] += len(rejects)
                 progress.advance("articles", len(rows))
                 after = rows[-1][0]
+            # The articles re-tagged, and those linked under other rules (a new socwatch):
+            # linked again from their profiles, oldest first, a transaction a batch; a killed
+            # run leaves each batch old or new, and the next reclassify carries on.
+            if relink_pending := count_to_relink(con):
+                progress.total("links", relink_pending)
+                while ids := to_relink(con, options.batch_size):
+                    await asyncio.to_thread(relink, con, ids)
+                    totals["relinked"] += len(ids)
+                    progress.advance("links", len(ids))
             await deliver_after(con, run.run_id, options.delivery, db, logger)
             run.status = "completed_with_errors" if totals["quarantined"] else "completed"
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
-    logger.info("run=%s command=reclassify status=%s articles=%d taxonomy=%s", run.run_id[:8], run.status, totals["updated"],
-                vocab.version)
+    logger.info("run=%s command=reclassify status=%s articles=%d relinked=%d taxonomy=%s", run.run_id[:8], run.status,
+                totals["updated"], totals["relinked"], vocab.version)
     return {"run_id": run.run_id, "status": run.status, "reclassified": totals["updated"], "quarantined": totals["quarantined"],
+            "relinked": totals["relinked"],
             "taxonomy_version": vocab.version, "snapshot": run.snapshot}
 
 

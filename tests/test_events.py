@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from conftest import REPO, need_shared, rows
 from flows.cli import app
 from flows.demo_archive import DEMO_DIR
-from warehouse.events import LINK_SCORE, WINDOW_DAYS, _text_lists, evidence, linked, profile, simhash
+from warehouse.events import LINK_RULES, LINK_SCORE, WINDOW_DAYS, _text_lists, evidence, linked, profile, simhash
 
 runner = CliRunner()
 
@@ -132,12 +132,16 @@ def test_a_loads_profiles_from_its_frames_equal_those_read_back(tmp_path):
     start_run(con, "r", "ingest")
     batch = build_batch([f for f, _ in pages], [p for _, p in pages], score_bounds(vocabulary()))
     load_batch(con, "r", batch.frames, batch.rejects)
-    from_frames = con.execute("SELECT * FROM event_profiles ORDER BY article_id").fetchall()
+    profiles = "SELECT * EXCLUDE (link_rules) FROM event_profiles ORDER BY article_id"
+    from_frames = con.execute(profiles).fetchall()
     assert len(from_frames) == 3
+    assert con.execute("SELECT DISTINCT link_rules FROM event_profiles").fetchall() == [(LINK_RULES,)]
     con.execute("DELETE FROM event_profiles")  # no SimHash kept: each is made again from the table's text
     ids = [p.article.article_id for _, p in pages]
     replace_tags(con, "r", ids, {k: v for k, v in batch.frames.items() if k != "articles"}, [])
-    assert con.execute("SELECT * FROM event_profiles ORDER BY article_id").fetchall() == from_frames
+    assert con.execute(profiles).fetchall() == from_frames
+    # Re-tagged, they wait to be linked again (reclassify does it after its last batch).
+    assert con.execute("SELECT DISTINCT link_rules FROM event_profiles").fetchall() == [(None,)]
     con.close()
 
 
@@ -276,10 +280,10 @@ def test_an_articles_candidates_are_its_own_in_a_batch_of_months(tmp_path, monke
         words, facts = ["havenbedrijf", "cocaine", "container"], ["cocaine 120.0"]
         # 80 look-alikes of A half a year later (in B's window, not A's), and A's partner release.
         con.execute("INSERT INTO event_profiles SELECT 'look' || i, 'h', hash('look' || i), $later, 'x', 'nl', $words, ['BE', 'NL'], ['drugs'], "
-                    "['BE-NL'], 'operation_result', [], [], $facts FROM range(80) t(i)",
+                    "['BE-NL'], 'operation_result', [], [], $facts, NULL FROM range(80) t(i)",
                     {"later": start + timedelta(days=200), "words": words, "facts": facts})
         con.execute("INSERT INTO event_profiles VALUES ('partner', 'h', 12345, $day, 'y', 'en', ['raid'], ['BE', 'NL'], [], [], "
-                    "'operation_result', ['kustlicht'], [], [])", {"day": start + timedelta(days=1)})
+                    "'operation_result', ['kustlicht'], [], [], NULL)", {"day": start + timedelta(days=1)})
         a = profile("a", start, "z", "nl", " ".join(words), ("BE", "NL"), ("drugs",), ("BE-NL",), "operation_result",
                     [("operation", "Kustlicht", ""), ("drug", "cocaine", "120.0")], None)
         b = profile("b", start + timedelta(days=200), "z", "nl", "other news", ("FR",), (), (), "other", [], None)
@@ -333,7 +337,7 @@ def test_an_article_relinked_away_splits_its_event_and_the_rest_stays_one(tmp_pa
     try:
         day = datetime(2026, 3, 1, tzinfo=UTC)
         for k, a_id in enumerate("cba"):  # c is the first report of the chain's event
-            con.execute("INSERT INTO event_profiles VALUES ($id, 'h', 1, $at, 'x', 'nl', [], ['NL'], [], [], 'other', [], [], [])",
+            con.execute("INSERT INTO event_profiles VALUES ($id, 'h', 1, $at, 'x', 'nl', [], ['NL'], [], [], 'other', [], [], [], NULL)",
                         {"id": a_id, "at": day + timedelta(days=k)})
         con.execute("INSERT INTO event_links VALUES ('a', 'b', 5.0, ['operation: kustlicht']), ('b', 'c', 5.0, ['fact: cocaine 40.0'])")
         events._regroup(con, {"a"})  # the chain a - b - c, found from one end
@@ -392,3 +396,39 @@ def test_the_seed_announcement_joins_the_dutch_release_of_its_dialogue_and_not_a
     assert earlier.dyads == {"GB-NL"}
     ok, _, why = linked(seed, earlier)
     assert not ok and "another day: GB-NL dialogue_meeting" in why, why
+
+
+def test_new_linking_rules_link_the_stored_articles_again_batch_by_batch(demo_db, tmp_path):
+    """Events made under other rules (an older socwatch: here, no links at all) are made again
+    by reclassify from the stored profiles, without re-tagging; a batch linked before a kill
+    stays linked, and the next reclassify does the rest."""
+    import shutil
+
+    from warehouse import load
+    from warehouse.db import connect
+    from warehouse.events import count_to_relink, to_relink
+
+    db = tmp_path / "w.duckdb"
+    shutil.copy(demo_db, db)
+    # The same events and pairs; the evidence of a pair may differ in the headline words that
+    # count as rare, which depends on what else was stored when it was weighed.
+    events = "SELECT article_id, event_id, role, linked_to FROM event_articles ORDER BY article_id"
+    links = "SELECT article_a, article_b FROM event_links ORDER BY article_a, article_b"
+    before_events, before_links = rows(db, events), rows(db, links)
+    assert len(before_links) == 2 and rows(db, "SELECT DISTINCT link_rules FROM event_profiles") == [(LINK_RULES,)]
+    con = connect(db)
+    con.execute("UPDATE event_profiles SET link_rules = 'lr-older'")
+    con.execute("DELETE FROM event_links")
+    con.execute("UPDATE event_articles SET event_id = 'ev-' || article_id, role = 'first_report', linked_to = NULL, evidence = []")
+    total = count_to_relink(con)
+    first = to_relink(con, 10)
+    load.relink(con, first)  # one batch, then the process "dies"
+    assert count_to_relink(con) == total - 10
+    con.close()
+
+    result = runner.invoke(app, ["reclassify", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert f"{total - 10} article(s) linked again" in result.output and " 0 article(s) re-tagged" in result.output
+    assert rows(db, events) == before_events and rows(db, links) == before_links
+    again = runner.invoke(app, ["reclassify", "--db", str(db)])
+    assert again.exit_code == 0 and "linked again" not in again.output

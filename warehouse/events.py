@@ -19,6 +19,11 @@ reclassify's): a killed run neither leaves a batch without its events nor half-l
 4. An event is a connected group of linked articles (a lone article is one); its id is a hash
    of its first report's article id, so rerunning over the same articles gives the same
    events, and new articles join the event of what they link to.
+
+Each profile records the rules it was linked under (LINK_RULES, a hash of this module's
+code). When the rules change, `reclassify` links the stored articles again from their
+profiles (`relink`, oldest first, a batch at a time), as it re-tags them when the
+vocabulary changes: a warehouse never holds events of two kinds of rules unnoticed.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -81,6 +87,20 @@ MAX_AGENCIES = 2  # shared agencies counted at most this many times
 MAX_CANDIDATES = 64  # candidates of an article weighed in full (those sharing the most keys with it)
 SHORTLIST_MAX = 100  # a batch of at most this many articles has its candidates counted in the database
 MAX_LINKS = 12  # an article keeps its strongest links to this many others: enough to join its event, bounded
+
+
+def _rules_version() -> str:
+    """A hash of this module's code, line endings aside: any edit of it, a comment too, links
+    the stored articles again once (a few minutes a million), where a changed rule left
+    unnoticed would leave events of two kinds."""
+    try:
+        code = Path(__file__).read_bytes().replace(b"\r\n", b"\n")
+    except OSError:  # an install without the sources
+        code = b"warehouse.events"
+    return "lr-" + hashlib.sha256(code).hexdigest()[:12]
+
+
+LINK_RULES = _rules_version()
 
 
 def fold(word: str) -> str:
@@ -197,15 +217,19 @@ ORDER BY a.article_id
 """
 
 
-def _block(ids_relation: str) -> str:
+_RELINKED = " AND link_rules = $rules"  # relinking: only candidates linked under these rules
+
+
+def _block(ids_relation: str, relinking: bool = False) -> str:
     """The stored profiles a batch (`ids_relation`) is blocked with: published within the window
-    of it, sharing a country with it, not of it."""
+    of it, sharing a country with it, not of it; when `relinking`, only those already linked
+    under the current rules ($rules), as if the articles were loaded again oldest first."""
     return f"""event_profiles
 WHERE published_at BETWEEN $lo AND $hi AND list_has_any(countries, string_split($countries, ','))
-  AND article_id NOT IN (SELECT article_id FROM {ids_relation})"""
+  AND article_id NOT IN (SELECT article_id FROM {ids_relation}){_RELINKED if relinking else ""}"""
 
 
-def _shortlist_sql(ids_relation: str, keys_relation: str) -> str:
+def _shortlist_sql(ids_relation: str, keys_relation: str, relinking: bool = False) -> str:
     """The block of a batch (the stored profiles published within the window of it that share
     a country with it; profiles are appended as articles come, roughly in date order, so the
     range's zone maps skip most of the table), its anchor keys made in the database (see
@@ -217,7 +241,7 @@ def _shortlist_sql(ids_relation: str, keys_relation: str) -> str:
     the articles whose shortlist it is on and how many keys it shares with each."""
     return f"""
 WITH block AS (SELECT article_id, epoch_us(published_at) AS at_us, countries, operations, facts, dyads, title_words, simhash
-               FROM {_block(ids_relation)}),
+               FROM {_block(ids_relation, relinking)}),
 keys AS (
     SELECT article_id, at_us, countries, 'o:' || unnest(operations) AS k FROM block
     UNION ALL SELECT article_id, at_us, countries, 'f:' || unnest(facts) FROM block
@@ -242,20 +266,20 @@ FROM listed s JOIN event_profiles p ON p.article_id = s.b
 """
 
 
-def _block_sql(ids_relation: str) -> str:
+def _block_sql(ids_relation: str, relinking: bool = False) -> str:
     """The block's profiles, whole."""
     return f"""
 SELECT article_id, epoch_us(published_at), source, language, title_words, countries, themes, dyads, type, operations,
        agencies, facts, simhash
-FROM {_block(ids_relation)}
+FROM {_block(ids_relation, relinking)}
 """
 
 
-def _block_words_sql(ids_relation: str, words_relation: str) -> str:
+def _block_words_sql(ids_relation: str, words_relation: str, relinking: bool = False) -> str:
     """One row: how many headlines the block has; the words of `words_relation` they have, and
     how many have each."""
     return f"""
-WITH block AS (SELECT title_words FROM {_block(ids_relation)}),
+WITH block AS (SELECT title_words FROM {_block(ids_relation, relinking)}),
 counted AS (SELECT w, count(*) AS n FROM (SELECT unnest(title_words) AS w FROM block) JOIN {words_relation} USING (w) GROUP BY w)
 SELECT (SELECT count(*) FROM block), coalesce(list(w ORDER BY w), []), coalesce(list(n ORDER BY w), []) FROM counted
 """
@@ -264,7 +288,7 @@ SELECT (SELECT count(*) FROM block), coalesce(list(w ORDER BY w), []), coalesce(
 _PROFILE_COLUMNS = {"article_id": pl.Utf8, "content_hash": pl.Utf8, "simhash": pl.UInt64, "published_at": pl.Datetime("us", "UTC"),
                     "source": pl.Utf8, "language": pl.Utf8, "title_words": pl.List(pl.Utf8), "countries": pl.List(pl.Utf8),
                     "themes": pl.List(pl.Utf8), "dyads": pl.List(pl.Utf8), "type": pl.Utf8, "operations": pl.List(pl.Utf8),
-                    "agencies": pl.List(pl.Utf8), "facts": pl.List(pl.Utf8)}
+                    "agencies": pl.List(pl.Utf8), "facts": pl.List(pl.Utf8), "link_rules": pl.Utf8}
 
 
 def _tags_by_article(frames: Mapping[str, pl.DataFrame], ids: set[str]) -> dict[str, dict[str, list]]:
@@ -294,10 +318,11 @@ def _tags_by_article(frames: Mapping[str, pl.DataFrame], ids: set[str]) -> dict[
 _WRITTEN_COLUMNS = ("article_id", "source", "language", "title", "original_title", "content_hash", "text", "original_text")
 
 
-def batch_profiles(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Mapping[str, pl.DataFrame]) -> list[Profile]:
+def batch_profiles(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Mapping[str, pl.DataFrame],
+                   rules: str | None = LINK_RULES) -> list[Profile]:
     """The profiles of the articles of `ids_relation`, from the tags being written for them
     (`frames`, the load's), stored in event_profiles (a text's SimHash is made again only when
-    the text changed)."""
+    the text changed) as linked under `rules` (None: to be linked by `relink`)."""
     written = frames.get("articles")
     articles = None
     if written is not None and set(_WRITTEN_COLUMNS) <= set(written.columns):
@@ -330,7 +355,7 @@ def batch_profiles(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Ma
         "published_at": [p.published for p in out], "source": [p.source for p in out], "language": [p.language for p in out],
         **{name: _text_lists([sorted(getattr(p, name)) for p in out], name)
            for name in ("title_words", "countries", "themes", "dyads", "operations", "agencies", "facts")},
-        "type": [p.type for p in out]}, schema=_PROFILE_COLUMNS)
+        "type": [p.type for p in out], "link_rules": [rules] * len(out)}, schema=_PROFILE_COLUMNS)
     with _frame_relation(con, "batch_event_profiles", frame) as relation:
         con.execute(f"INSERT OR REPLACE INTO event_profiles BY NAME SELECT * FROM {relation}")
     return out
@@ -489,15 +514,18 @@ def _similarity(x: int, y: int) -> float:
     return 1 - bin(x ^ y).count("1") / 64
 
 
-def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: str) -> dict[tuple[str, str], tuple[float, list[str]]]:
-    """The linked pairs of the batch's articles (`ids_relation`) with their candidates (and each other)."""
+def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: str,
+           relinking: bool = False) -> dict[tuple[str, str], tuple[float, list[str]]]:
+    """The linked pairs of the batch's articles (`ids_relation`) with their candidates (and each
+    other); when `relinking`, candidates are only the articles already linked under these rules."""
     if not batch:
         return {}
     window = timedelta(days=WINDOW_DAYS)
     params = {"lo": min(p.published for p in batch) - window, "hi": max(p.published for p in batch) + window,
               # one text, not a list: the database client looks each value of a list parameter over
               # (for pandas types, a failed import each time where pandas is not installed)
-              "countries": ",".join(sorted(set().union(*(p.countries for p in batch))))}
+              "countries": ",".join(sorted(set().union(*(p.countries for p in batch)))),
+              **({"rules": LINK_RULES} if relinking else {})}
     # Only a pair that shares an anchor can link: candidates come from an index of the block by
     # operation, fact, partner pair, headline word and SimHash band (a near-duplicate differs in
     # at most 3 of 64 bits, so one of its four 16-bit bands is equal), not from every pair.
@@ -512,7 +540,7 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
                                   schema={"article_id": pl.Utf8, "at_us": pl.Int64, "countries": pl.List(pl.Utf8),
                                           "keys": pl.List(pl.Utf8)})
         with _frame_relation(con, "batch_event_keys", keys_frame) as keys_relation:
-            rows = con.execute(_shortlist_sql(ids_relation, keys_relation),
+            rows = con.execute(_shortlist_sql(ids_relation, keys_relation, relinking),
                                {**params, "window_us": int(window.total_seconds() * 1_000_000)}).fetchall()
         for on_lists, counts, b_id, *_ in rows:
             for a_id, n in zip(on_lists, counts, strict=True):
@@ -522,13 +550,13 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
         needed = set().union(*(p.title_words for p in batch), *(p.title_words for p in stored.values()))
         words = pl.DataFrame({"w": sorted(needed)}, schema={"w": pl.Utf8})
         with _frame_relation(con, "batch_event_words", words) as words_relation:
-            block_n, counted_words, counts = con.execute(_block_words_sql(ids_relation, words_relation), params).fetchone()
+            block_n, counted_words, counts = con.execute(_block_words_sql(ids_relation, words_relation, relinking), params).fetchone()
         rarity = Rarity(batch, block_n, dict(zip(counted_words, counts, strict=True)))
         indexed = batch
     else:
         # A reclassify's batch of thousands: the pairs to count would outgrow the writer's
         # memory in the database, and the block read once costs little per article.
-        block = _stored(con.execute(_block_sql(ids_relation), params).fetchall())
+        block = _stored(con.execute(_block_sql(ids_relation, relinking), params).fetchall())
         rarity = Rarity([*block, *batch])
         block_n, indexed = len(block), [*block, *batch]
     common = max(200, block_n // 20)
@@ -592,11 +620,53 @@ def link_events(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Mappi
     """Link the articles of `ids_relation` (a relation with an article_id column, in the
     caller's transaction, whose tags `frames` are being written): their profiles, their
     links, and the events of every article whose group they change."""
-    batch = batch_profiles(con, ids_relation, frames)
+    _link(con, batch_profiles(con, ids_relation, frames), ids_relation)
+
+
+def profile_for_relinking(con: duckdb.DuckDBPyConnection, ids_relation: str, frames: Mapping[str, pl.DataFrame]) -> None:
+    """Re-tagging (reclassify): the profiles of `ids_relation` made from their new tags, their
+    links left to `relink`, which links the re-tagged articles after all batches, oldest first,
+    each against those linked before it, as a load does. Linked as they were re-tagged (in id
+    order, batches of dates all over), each batch weighed later articles too, whose links then
+    crowded out the earlier ones: over the 6,074 corpus texts, 3,532 links where a load of
+    100-article batches makes 3,879. (Batches of 2,000 oldest first make 3,939 links, 854 of
+    them other pairs than the load's: linking depends on how articles are batched; batches
+    of the load's own make its links exactly, at three times the cost.)"""
+    batch_profiles(con, ids_relation, frames, rules=None)
+
+
+def relink(con: duckdb.DuckDBPyConnection, ids_relation: str) -> None:
+    """Link the articles of `ids_relation` again from their stored profiles (their tags as
+    they are), under this code's rules, in the caller's transaction."""
+    batch = _stored(con.execute(
+        "SELECT article_id, epoch_us(published_at), source, language, title_words, countries, themes, dyads, type, "
+        f"operations, agencies, facts, simhash FROM event_profiles JOIN {ids_relation} USING (article_id) "
+        "ORDER BY article_id").fetchall())
+    _link(con, batch, ids_relation, relinking=True)
+    con.execute(f"UPDATE event_profiles SET link_rules = ? WHERE article_id IN (SELECT article_id FROM {ids_relation})",
+                [LINK_RULES])
+
+
+def to_relink(con: duckdb.DuckDBPyConnection, limit: int) -> list[str]:
+    """Up to `limit` articles linked under other rules than this code's (or re-tagged), oldest
+    first."""
+    return [r[0] for r in con.execute(
+        "SELECT article_id FROM event_profiles WHERE link_rules IS DISTINCT FROM ? ORDER BY published_at, article_id LIMIT ?",
+        [LINK_RULES, limit]).fetchall()]
+
+
+def count_to_relink(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT count(*) FROM event_profiles WHERE link_rules IS DISTINCT FROM ?", [LINK_RULES]).fetchone()[0]
+
+
+def _link(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: str, relinking: bool = False) -> None:
+    """The batch's links made again, and the events of every article whose group they change.
+    Relinking, the batch's links to articles not linked again yet go too: those are made when
+    their turn comes, from their side, as a load oldest first would make them."""
     ids = [p.article_id for p in batch]
     con.execute(f"DELETE FROM event_links WHERE article_a IN (SELECT article_id FROM {ids_relation}) "
                 f"OR article_b IN (SELECT article_id FROM {ids_relation})")
-    links = _pairs(con, batch, ids_relation)
+    links = _pairs(con, batch, ids_relation, relinking)
     if links:
         frame = pl.DataFrame({"article_a": [k[0] for k in links], "article_b": [k[1] for k in links],
                               "score": [v[0] for v in links.values()], "evidence": [v[1] for v in links.values()]},

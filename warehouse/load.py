@@ -234,8 +234,16 @@ def replace_tags(con: duckdb.DuckDBPyConnection, run_id: str, article_ids: list[
     with _transaction(con) as register:
         register("batch_ids", pl.DataFrame({"article_id": article_ids}, schema={"article_id": pl.Utf8}))
         _write_tags(con, frames, "batch_ids", stamp, register)
-        linking.link_events(con, "batch_ids", frames)
+        linking.profile_for_relinking(con, "batch_ids", frames)  # linked after the last batch (reclassify)
         watch.record_hits(con, "batch_ids", run_id)
         _quarantine(con, run_id, rejects, stamp, register)
+
+
+def relink(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> None:
+    """The event links of `article_ids` made again under the current linking rules, their tags
+    as they are, in one transaction (reclassify, after new rules)."""
+    with _transaction(con) as register:
+        register("batch_ids", pl.DataFrame({"article_id": article_ids}, schema={"article_id": pl.Utf8}))
+        linking.relink(con, "batch_ids")
 
 
