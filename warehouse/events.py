@@ -266,13 +266,14 @@ FROM listed s JOIN event_profiles p ON p.article_id = s.b
 """
 
 
+# A stored profile's columns, in the order _stored reads them.
+_STORED_COLUMNS = ("article_id, epoch_us(published_at), source, language, title_words, countries, themes, dyads, type, "
+                   "operations, agencies, facts, simhash")
+
+
 def _block_sql(ids_relation: str, relinking: bool = False) -> str:
     """The block's profiles, whole."""
-    return f"""
-SELECT article_id, epoch_us(published_at), source, language, title_words, countries, themes, dyads, type, operations,
-       agencies, facts, simhash
-FROM {_block(ids_relation, relinking)}
-"""
+    return f"SELECT {_STORED_COLUMNS} FROM {_block(ids_relation, relinking)}"
 
 
 def _block_words_sql(ids_relation: str, words_relation: str, relinking: bool = False) -> str:
@@ -639,9 +640,7 @@ def relink(con: duckdb.DuckDBPyConnection, ids_relation: str) -> None:
     """Link the articles of `ids_relation` again from their stored profiles (their tags as
     they are), under this code's rules, in the caller's transaction."""
     batch = _stored(con.execute(
-        "SELECT article_id, epoch_us(published_at), source, language, title_words, countries, themes, dyads, type, "
-        f"operations, agencies, facts, simhash FROM event_profiles JOIN {ids_relation} USING (article_id) "
-        "ORDER BY article_id").fetchall())
+        f"SELECT {_STORED_COLUMNS} FROM event_profiles JOIN {ids_relation} USING (article_id) ORDER BY article_id").fetchall())
     _link(con, batch, ids_relation, relinking=True)
     con.execute(f"UPDATE event_profiles SET link_rules = ? WHERE article_id IN (SELECT article_id FROM {ids_relation})",
                 [LINK_RULES])
