@@ -11,7 +11,7 @@ from flows.process import process_pages
 from schemas.records import FeedEntry, Fetched, Source, Status
 from transforms.evaluate import token_f1
 from transforms.errors import ParseError
-from transforms.extract import _CONTROL, _LATIN_LETTER, content_hash, decode_html, extract_article, page_metadata
+from transforms.extract import CRUDE_JSON_MAX, _CONTROL, _LATIN_LETTER, content_hash, decode_html, extract_article, page_metadata
 
 SOURCE = Source("src", "feed", "https://e.org/feed", "GB", "en", ("e.org",), title="Example publisher")
 
@@ -58,6 +58,33 @@ def test_the_metadata_kept_is_what_trafilaturas_whole_metadata_pass_finds():
         authors += ours.author is not None
         dated += ours.date is not None
     assert authors >= 100 and dated >= 175  # measured 106 and 181: the tags name most of them
+
+
+def test_a_long_json_ld_script_that_fails_to_parse_is_not_read_by_pattern():
+    """trafilatura reads a JSON-LD script it cannot parse with patterns whose author search is
+    quadratic in the script's length (a hostile page could hold an extraction process for
+    hours). A short broken script is still read that way; past CRUDE_JSON_MAX characters the
+    script is parsed as it stands (trafilatura's unescaping of &quot; is what broke it) or
+    left aside."""
+    from trafilatura.utils import load_html
+
+    def authors(script: str) -> str | None:
+        page = f'<html><head><script type="application/ld+json">{script}</script></head><body><p>Text.</p></body></html>'
+        return page_metadata(load_html(page), "https://e.org/news/a").author
+
+    def people(n: int) -> str:
+        return ",".join(f'{{"@type": "Person", "name": "Jane Doe{i}"}}' for i in range(n))
+
+    def broken(n: int) -> str:
+        return f'{{"@context": "https://schema.org", "@type": "NewsArticle", "author": [{people(n)}], "headline": "cut}}'
+
+    assert len(broken(3)) <= CRUDE_JSON_MAX < len(broken(2000))
+    assert authors(broken(3)) == "Jane Doe0; Jane Doe1; Jane Doe2"
+    assert authors(broken(2000)) is None
+    valid_as_it_stands = (f'{{"@context": "https://schema.org", "@type": "NewsArticle", "author": [{people(2000)}], '
+                          '"headline": "A &quot;word&quot;"}')
+    assert len(valid_as_it_stands) > CRUDE_JSON_MAX
+    assert authors(valid_as_it_stands).startswith("Jane Doe0; Jane Doe1")
 
 
 @pytest.mark.corpus

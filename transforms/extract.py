@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import json
 import re
 import unicodedata
 from urllib.parse import urlsplit
 
 import trafilatura
 from htmldate import find_date
-from trafilatura.metadata import examine_meta, extract_meta_json, extract_sitename, extract_title, extract_url
+from lxml.etree import XPath
+from trafilatura.json_metadata import extract_json, extract_json_parse_error, normalize_json
+from trafilatura.metadata import JSON_MINIFY, examine_meta, extract_sitename, extract_title, extract_url
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import load_html
 
@@ -220,6 +223,42 @@ def page_identity(fetched: Fetched, declared: str | None, source: Source) -> str
     return canonical_url(fetched.final_url or fetched.url)
 
 
+_LINKED_DATA = XPath('.//script[@type="application/ld+json" or @type="application/settings+json"]')
+# The longest broken script read by pattern: that reading is quadratic in a script's length.
+CRUDE_JSON_MAX = 32_000
+
+
+def linked_data(tree, meta: Document) -> Document:
+    """`meta` with what the page's JSON-LD scripts say, as trafilatura reads them, but in
+    time proportional to their length.
+
+    trafilatura parses a script after unescaping the HTML entities in its text, and reads one
+    it then cannot parse by regular expressions whose author search is quadratic in the
+    script's length: a live blog's 800 KB script took a second, and a hostile one within the
+    body cap would hold an extraction process for hours. Here a broken script longer than
+    CRUDE_JSON_MAX characters is parsed as it stands instead (the unescaping is what breaks
+    most of them), and left aside where that fails too."""
+    for script in _LINKED_DATA(tree):
+        if not script.text:
+            continue
+        text = normalize_json(JSON_MINIFY.sub(r"\1", script.text))
+        schema = _parsed(text)
+        if schema is None and len(text) <= CRUDE_JSON_MAX:
+            meta = extract_json_parse_error(text, meta)
+            continue
+        schema = _parsed(script.text) if schema is None else schema
+        if schema is not None:
+            meta = extract_json(schema, meta)
+    return meta
+
+
+def _parsed(text: str):
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        return None
+
+
 def page_metadata(tree, url: str) -> Document:
     """What socwatch keeps of a page's metadata: title, author, canonical URL, date, site name
     and description, read by trafilatura's and htmldate's own readers (meta tags and JSON-LD
@@ -233,8 +272,8 @@ def page_metadata(tree, url: str) -> Document:
     if meta.author and " " not in meta.author:  # a handle or a single word, not a name
         meta.author = None
     try:
-        meta = extract_meta_json(tree, meta)
-    except Exception:  # its JSON-LD reader raises on malformed data; the tags stand alone
+        meta = linked_data(tree, meta)
+    except Exception:  # the schema readers raise on malformed data; the tags stand alone
         pass
     meta.title = meta.title or extract_title(tree)
     meta.url = meta.url or extract_url(tree, url)
