@@ -565,21 +565,39 @@ def serve(
 @app.command()
 def status(db: DbOption = DEFAULT_DB) -> None:
     """Sources and their freshness; exit 4 when one is failing or silent (for cron or a monitor)."""
+    version = _taxonomy_version(_resolved(db=db).taxonomy)
     with _reading(db) as con:
-        from warehouse.queries import SOURCE_HEALTH, WATCHLISTS, last_run, source_alerts
+        from warehouse.events import count_to_relink
+        from warehouse.queries import SOURCE_HEALTH, WATCHLISTS, count_to_classify, last_run, source_alerts
 
         names, rows = _query(con, SOURCE_HEALTH)
         last = last_run(con)
         alerts = source_alerts(con)
         watch_names, watch_rows = _query(con, WATCHLISTS)
+        behind = [f"{n} article(s) {what}" for n, what in (
+            (count_to_classify(con, version) if version else 0, f"not tagged with this socwatch's taxonomy ({version})"),
+            (count_to_relink(con), "linked into events under other rules than this socwatch's")) if n]
     console.print(_rich_table(names, rows))
     if watch_rows:
         console.print(_rich_table(watch_names, watch_rows))
     if last:
         console.print(Text(f"last run: {last[0]} {last[1]} at {last[2]} UTC (run {last[3][:8]})"), highlight=False)
+    if behind:  # after an upgrade or a taxonomy of one's own: runs tag only what they fetch
+        console.print(Text(f"{'; '.join(behind)}: `socwatch reclassify` brings them up to date"), highlight=False)
     for source, alert, reason in alerts:
         err.print(Text(f"{alert}: {source}: {reason}"), highlight=False)
     raise typer.Exit(EXIT_ALERT if alerts else EXIT_OK)
+
+
+def _taxonomy_version(taxonomy: str | None) -> str | None:
+    """The version of the taxonomy runs tag with, or None where it cannot be read (the runs
+    say why; status still reports the sources)."""
+    from transforms.vocabulary import TaxonomyError, vocabulary
+
+    try:
+        return vocabulary(taxonomy).version
+    except TaxonomyError:
+        return None
 
 
 @app.command()

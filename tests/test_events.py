@@ -425,6 +425,9 @@ def test_new_linking_rules_link_the_stored_articles_again_batch_by_batch(demo_db
     load.relink(con, first)  # one batch, then the process "dies"
     assert count_to_relink(con) == total - 10
     con.close()
+    waiting = runner.invoke(app, ["status", "--db", str(db)])
+    assert f"{total - 10} article(s) linked into events under other rules" in waiting.output, waiting.output
+    assert "socwatch reclassify" in waiting.output and "not tagged" not in waiting.output
 
     result = runner.invoke(app, ["reclassify", "--db", str(db)])
     assert result.exit_code == 0, result.output
@@ -432,3 +435,4 @@ def test_new_linking_rules_link_the_stored_articles_again_batch_by_batch(demo_db
     assert rows(db, events) == before_events and rows(db, links) == before_links
     again = runner.invoke(app, ["reclassify", "--db", str(db)])
     assert again.exit_code == 0 and "linked again" not in again.output
+    assert "socwatch reclassify" not in runner.invoke(app, ["status", "--db", str(db)]).output

@@ -46,6 +46,8 @@ def test_a_changed_taxonomy_retags_in_place_without_fetching(loopback, tmp_path,
     monkeypatch.setenv("SOCWATCH_TAXONOMY", str(own))  # the setting, as the command line reads it
     after = vocabulary(own).version
     assert after != before
+    waiting = CliRunner().invoke(app, ["status", "--db", str(db)]).output
+    assert f"1 article(s) not tagged with this socwatch's taxonomy ({after})" in waiting, waiting
     requests = len(loopback.requests)
     result = CliRunner().invoke(app, ["reclassify", "--db", str(db)])
     assert result.exit_code == 0, result.output
@@ -55,6 +57,7 @@ def test_a_changed_taxonomy_retags_in_place_without_fetching(loopback, tmp_path,
     assert len(loopback.requests) == requests  # nothing fetched
     again = CliRunner().invoke(app, ["reclassify", "--db", str(db)])
     assert "0 article(s) re-tagged" in again.output
+    assert "socwatch reclassify" not in CliRunner().invoke(app, ["status", "--db", str(db)]).output
 
 
 def test_a_taxonomy_of_ones_own_reaches_the_extraction_workers_and_reclassify(loopback, tmp_path):
