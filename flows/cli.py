@@ -244,6 +244,7 @@ def _checked_ingest(cfg: settings.Settings, replay: list[Path], record: Path | N
     watchlists = cfg.watchlists_file
     options = IngestOptions(**runner, batch_size=cfg.batch_size, taxonomy=cfg.taxonomy, access=cfg.access,
                             watchlists_file=str(watchlists) if watchlists else None, delivery=DeliveryOptions(**cfg.delivery))
+    _settle_heap()
     try:
         with using(api), progress.bars(console):
             return run_ingest(cfg.sources, cfg.db, replay, record, options)
@@ -665,6 +666,7 @@ def reclassify(
 
         options = ReclassifyOptions(everything=everything, taxonomy=cfg.taxonomy, access=cfg.access,
                                     delivery=DeliveryOptions(**cfg.delivery))
+        _settle_heap()
         try:
             with using(api), progress.bars(console):
                 summary = run_reclassify(db, options)
@@ -895,7 +897,20 @@ def watch_remove(name: Annotated[str, typer.Argument(help="The watchlist.")], db
     console.print(Text(f"watchlist {name} removed"), highlight=False)
 
 
+_OWN_PROCESS = False  # set by main: the command has the process to itself (not a test's CliRunner)
+
+
+def _settle_heap() -> None:
+    """Before a flow in a process of its own: the imports' objects frozen (flows/heap.py)."""
+    if _OWN_PROCESS:
+        from flows.heap import settle
+
+        settle()
+
+
 def main() -> None:
+    global _OWN_PROCESS
+    _OWN_PROCESS = True
     try:
         app()
     except BrokenPipeError:  # `socwatch sql ... | head`: the reader left; that is not an error

@@ -101,3 +101,22 @@ def test_the_db_defaults_to_socwatch_db_from_the_environment(tmp_path):
     connect(db).close()
     result = runner.invoke(app, ["sql", "SELECT count(*) AS n FROM articles", "--format", "json"], env={"SOCWATCH_DB": str(db)})
     assert result.exit_code == 0 and json.loads(result.output) == [{"n": 0}]
+
+
+def test_a_command_with_a_process_of_its_own_freezes_what_its_imports_made_and_one_in_a_test_does_not():
+    """flows/heap.py: the run's process stops walking the imports' objects at each collection;
+    in a test's process (CliRunner) the test's objects must stay collectable."""
+    import gc
+
+    from flows import cli
+    from flows.heap import FIRST_GENERATION
+
+    before = gc.get_freeze_count(), gc.get_threshold()
+    cli._settle_heap()
+    assert (gc.get_freeze_count(), gc.get_threshold()) == before
+    code = ("import gc, flows.cli as cli; cli._OWN_PROCESS = True; cli._settle_heap(); "
+            "print(gc.get_freeze_count(), gc.get_threshold()[0], len(gc.get_objects()))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    frozen, first, walked = map(int, done.stdout.split())
+    assert frozen > 100_000 and walked < 1_000 and first == FIRST_GENERATION
