@@ -89,6 +89,7 @@ def completed(command: subprocess.Popen) -> str:
 
 
 def test_commands_started_at_once_share_one_api_the_next_command_uses_it_and_it_stops_once_idle(home, tmp_path):
+    started = time.time()
     commands = [reclassify(home, tmp_path / f"w{n}.duckdb") for n in range(3)]
     for command in commands:
         completed(command)
@@ -98,6 +99,14 @@ def test_commands_started_at_once_share_one_api_the_next_command_uses_it_and_it_
         fcntl.flock(users, fcntl.LOCK_SH)
         completed(reclassify(home, tmp_path / "w0.duckdb"))
     assert record(home) == first and servers(home) == [first["pid"]]  # the next command started none
+    # It keeps the commands' flow runs and their states (not the task runs' event services).
+    import httpx
+
+    from datetime import datetime
+
+    runs = httpx.post(f"http://127.0.0.1:{first['port']}/api/flow_runs/filter", json={}, timeout=30).json()
+    ours = [r["state_type"] for r in runs if datetime.fromisoformat(r["created"].replace("Z", "+00:00")).timestamp() >= started]
+    assert ours == ["COMPLETED"] * 4  # the home's database may hold the runs of the migration's own commands too
 
     # Idle for KEEP_S: it stops itself and removes its record.
     until("the idle server stopped", lambda: not servers(home), STOPS_WITHIN_S)
