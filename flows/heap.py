@@ -4,7 +4,7 @@ garbage collector runs less often.
 A run's own process does the fetching, linking and loading while the extraction workers take
 the other cores, so its CPU is the run's. Python's collector walks every tracked object of the
 oldest generation at each full collection, and the imports of a flow (Prefect, polars, DuckDB,
-pandera, the vocabulary) leave about 200,000 of them that live as long as the process. Frozen
+pandera, the vocabulary) leave about 175,000 of them that live as long as the process. Frozen
 (`gc.freeze`), they are no longer walked; with the first generation collected after 20,000
 allocations instead of 700, the objects of a batch die by their reference counts before most
 collections see them. A `socwatch run` of `bench/vs_trafilatura.py`'s 2,000 pages spent

@@ -4,8 +4,8 @@ A flow needs a Prefect API. Where none is configured, Prefect starts a temporary
 when the flow begins: it imports its whole server in this process first (about 7 s here) and
 then waits for a server subprocess to start (another 5-10 s), all before any work is done.
 `early_api` starts that same server (Prefect's ASGI app under uvicorn, no UI, none of its
-background services: _IDLE_SERVICES) as the command's first step, so that it comes up while the command imports its own
-modules and checks its configuration; the flow then finds it ready.
+background services: _SERVICES_OFF) as the command's first step, so that it comes up while
+the command imports its own modules and checks its configuration; the flow then finds it ready.
 
 With `api_keep_s` above 0 (the default) the server outlives the command: it is recorded in
 the Prefect home (`socwatch-api.json`), the next command finds it there and uses it, and it
@@ -142,12 +142,12 @@ def _configured() -> bool:
 # run records, the events feed and automations, for a UI and automations the commands' server
 # does not have (serve's own server keeps them all). They took 2.1-2.4 s of its CPU in a run
 # of 2,000 pages, on cores the run needs; the flow runs and their states are kept.
-_IDLE_SERVICES = ("TASK_RUN_RECORDER", "EVENT_PERSISTER", "TRIGGERS", "ACTIONS")
+_SERVICES_OFF = ("TASK_RUN_RECORDER", "EVENT_PERSISTER", "TRIGGERS", "ACTIONS")
 
 
 def _server_env() -> dict[str, str]:
     return {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
-            **{f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false" for name in _IDLE_SERVICES}}
+            **{f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false" for name in _SERVICES_OFF}}
 
 
 @contextmanager
