@@ -575,9 +575,11 @@ def status(db: DbOption = DEFAULT_DB) -> None:
         last = last_run(con)
         alerts = source_alerts(con)
         watch_names, watch_rows = _query(con, WATCHLISTS)
-        behind = [f"{n} article(s) {what}" for n, what in (
-            (count_to_classify(con, version) if version else 0, f"not tagged with this socwatch's taxonomy ({version})"),
-            (count_to_relink(con), "linked into events under other rules than this socwatch's")) if n]
+        behind = []
+        if version and (retag := count_to_classify(con, version)):
+            behind.append(f"{retag} article(s) not tagged with this socwatch's taxonomy ({version})")
+        if relink := count_to_relink(con):
+            behind.append(f"{relink} article(s) linked into events under other rules than this socwatch's")
     console.print(_rich_table(names, rows))
     if watch_rows:
         console.print(_rich_table(watch_names, watch_rows))

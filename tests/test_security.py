@@ -39,10 +39,11 @@ REVIEWED_SQL = {
     "warehouse/load.py": {"spec.name", "', '.join(names)", "', '.join(columns)", "', ?' * len(stamped)", "relation",
                           "', '.join(spec.key)", "updates", "table", "ids_relation"},
     # The profile query, a constant of the module; registered relations; our own table and column
-    # names; the block's clause made by its own function; the module's integer MAX_CANDIDATES.
+    # names; the block's clause made by its own function; the module's integer MAX_CANDIDATES; its
+    # constant clauses (_STORED_COLUMNS, _AWAITING_RELINK).
     "warehouse/events.py": {"ids_relation", "relation", "table", "column", "keys_relation", "words_relation",
                             "_block(ids_relation, relinking)", "_RELINKED if relinking else ''", "MAX_CANDIDATES",
-                            "_STORED_COLUMNS"},
+                            "_STORED_COLUMNS", "_AWAITING_RELINK"},
     # Column names of the Watchlist dataclass and their "$" placeholders; our relation, table and
     # column names; SQL fragments made by its own functions (_words_sql, _match_sql's stems).
     "warehouse/watch.py": {"', '.join(_COLUMNS)", "', '.join(('$' + c for c in _COLUMNS))", "_words_sql('$q')", "column",

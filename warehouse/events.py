@@ -646,16 +646,18 @@ def relink(con: duckdb.DuckDBPyConnection, ids_relation: str) -> None:
                 [LINK_RULES])
 
 
+_AWAITING_RELINK = "FROM event_profiles WHERE link_rules IS DISTINCT FROM ?"  # ? = LINK_RULES
+
+
 def to_relink(con: duckdb.DuckDBPyConnection, limit: int) -> list[str]:
     """Up to `limit` articles linked under other rules than this code's (or re-tagged), oldest
     first."""
-    return [r[0] for r in con.execute(
-        "SELECT article_id FROM event_profiles WHERE link_rules IS DISTINCT FROM ? ORDER BY published_at, article_id LIMIT ?",
-        [LINK_RULES, limit]).fetchall()]
+    return [r[0] for r in con.execute(f"SELECT article_id {_AWAITING_RELINK} ORDER BY published_at, article_id LIMIT ?",
+                                      [LINK_RULES, limit]).fetchall()]
 
 
 def count_to_relink(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT count(*) FROM event_profiles WHERE link_rules IS DISTINCT FROM ?", [LINK_RULES]).fetchone()[0]
+    return con.execute(f"SELECT count(*) {_AWAITING_RELINK}", [LINK_RULES]).fetchone()[0]
 
 
 def _link(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: str, relinking: bool = False) -> None:
