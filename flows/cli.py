@@ -35,7 +35,7 @@ from flows.prefect_api import ApiProcess, ApiStartError, early_api, using
 from flows.sources import ConfigError, load_sources
 from flows.warc import WarcError, check_archive
 from transforms.vocabulary import TaxonomyError, vocabulary
-from warehouse.db import WarehouseError, WarehouseLocked, connect
+from warehouse.db import STORAGE_VERSION, WarehouseError, WarehouseLocked, compresses_texts, connect, storage_version
 from warehouse.snapshot import is_snapshot, snapshot_path
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_PARTIAL, EXIT_ALERT = 0, 1, 2, 3, 4
@@ -569,6 +569,7 @@ def status(db: DbOption = DEFAULT_DB) -> None:
     version = _taxonomy_version(_resolved(db=db).taxonomy)
     with _reading(db) as con:
         from warehouse.events import count_to_relink
+        from warehouse.compact import stopped
         from warehouse.queries import SOURCE_HEALTH, WATCHLISTS, count_to_classify, last_run, source_alerts
 
         names, rows = _query(con, SOURCE_HEALTH)
@@ -580,6 +581,7 @@ def status(db: DbOption = DEFAULT_DB) -> None:
             behind.append(f"{retag} article(s) not tagged with this socwatch's taxonomy ({version})")
         if relink := count_to_relink(con):
             behind.append(f"{relink} article(s) linked into events under other rules than this socwatch's")
+        old_format = None if compresses_texts(con) else storage_version(con)
     console.print(_rich_table(names, rows))
     if watch_rows:
         console.print(_rich_table(watch_names, watch_rows))
@@ -587,6 +589,12 @@ def status(db: DbOption = DEFAULT_DB) -> None:
         console.print(Text(f"last run: {last[0]} {last[1]} at {last[2]} UTC (run {last[3][:8]})"), highlight=False)
     if behind:  # after an upgrade or a taxonomy of one's own: runs tag only what they fetch
         console.print(Text(f"{'; '.join(behind)}: `socwatch reclassify` brings them up to date"), highlight=False)
+    if left := stopped(db):
+        console.print(Text(f"a compaction that was stopped left {len(left)} file(s) beside the warehouse "
+                           f"({', '.join(p.name for p in left)}): `socwatch compact` removes them"), highlight=False)
+    if old_format:  # a warehouse made before 7 December 2026
+        console.print(Text(f"the warehouse file is in DuckDB's storage format {old_format}, which keeps article texts "
+                           f"uncompressed: `socwatch compact` rewrites it in {STORAGE_VERSION}"), highlight=False)
     for source, alert, reason in alerts:
         err.print(Text(f"{alert}: {source}: {reason}"), highlight=False)
     raise typer.Exit(EXIT_ALERT if alerts else EXIT_OK)
@@ -679,6 +687,43 @@ def reclassify(
                   + (f"; {summary['relinked']} article(s) linked again under new linking rules" if summary["relinked"] else "")
                   + (f"; {summary['quarantined']} tag row(s) quarantined" if summary["quarantined"] else ""), highlight=False)
     raise typer.Exit(_exit_code(summary["status"]))
+
+
+@app.command()
+def compact(db: DbOption = DEFAULT_DB) -> None:
+    """Rewrite the warehouse into a new file in this socwatch's storage format (texts
+    compressed), without the space deletes left; the search index is built again."""
+    import logging
+    import shutil
+
+    from flows import failpoints
+    from warehouse.compact import compact as rewrite
+    from warehouse.snapshot import try_publish
+
+    cfg = _resolved(db=db)
+    with _config_checks():
+        _writable(db)
+        if not db.exists():
+            raise WarehouseError(f"no warehouse at {db}: nothing to compact")
+    # The new file is made beside the old one before it takes its place (the search index
+    # build needs room of its own too).
+    if (free := shutil.disk_usage(db.parent).free) < db.stat().st_size:
+        raise _fail(f"compact needs as much free space beside {db} as the warehouse takes ({db.stat().st_size / 1e6:,.0f} MB); "
+                    f"{free / 1e6:,.0f} MB are free. Nothing was changed.", EXIT_FAILED)
+    try:
+        done = rewrite(db, cfg.access, pause=lambda stage: failpoints.hold("compact", stage))
+    except WarehouseError as exc:
+        raise _fail(str(exc), EXIT_CONFIG) from None
+    except (OSError, RuntimeError, duckdb.Error) as exc:
+        raise _fail(f"compact failed, the warehouse is left as it was: {exc}", EXIT_FAILED) from None
+    console.print(f"compacted {db}: {done.bytes_before / 1e6:,.1f} MB -> {done.bytes_after / 1e6:,.1f} MB, storage format "
+                  f"{done.format_before} -> {done.format_after}; {done.tables} tables, {done.rows:,} rows"
+                  + ("; search index built again" if done.index_rebuilt else "") + f"; {done.seconds:.1f} s", highlight=False)
+    if cfg.access.snapshot:
+        with _writing(db) as con:
+            if published := try_publish(con, db, logging.getLogger("socwatch.compact")):
+                console.print(f"snapshot for readers: {published}", highlight=False)
+    raise typer.Exit(EXIT_OK)
 
 
 @app.command()

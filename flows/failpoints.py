@@ -6,6 +6,8 @@ which take the owner's HOOKS):
 
 - `SOCWATCH_FAILPOINT=extract:URL`: the worker that is about to extract the page at URL
   stops there;
+- `SOCWATCH_FAILPOINT=compact:STAGE`: `socwatch compact` stops at STAGE (`copying`, as
+  the first table has been copied into the new file; `replacing`, as the new file is complete);
 - `SOCWATCH_FAILPOINT_DIR=DIR`: where the held process says so, by creating
   `DIR/<point>.reached`; it goes on once `DIR/<point>.release` exists.
 

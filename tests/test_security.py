@@ -48,6 +48,10 @@ REVIEWED_SQL = {
     # column names; SQL fragments made by its own functions (_words_sql, _match_sql's stems).
     "warehouse/watch.py": {"', '.join(_COLUMNS)", "', '.join(('$' + c for c in _COLUMNS))", "_words_sql('$q')", "column",
                            "ids_relation", "relation", "sql", "stems", "table"},
+    # Compaction: table and schema names from DuckDB's catalog, quoted (_name); the new file's
+    # path as a string literal with its quotes doubled (ATTACH takes no parameter); the name it
+    # is attached under, a constant.
+    "warehouse/compact.py": {"_name(database)", "_name(t)", "_literal(str(target))", "ATTACHED", "into", "name"},
     "warehouse/ledger.py": {"sets", "PER_SOURCE_TYPE"},
     "warehouse/report.py": {"TOP_SOURCES", "LATEST_BILATERAL"},  # integer constants (LIMIT)
     "warehouse/search.py": {"INDEX_SCHEMA"},  # the FTS extension's schema name, a constant

@@ -24,6 +24,13 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
+# The storage format a new warehouse file is written in. DuckDB's default (v1.0.0, what any
+# DuckDB since 0.10 reads) has no general-purpose compression for strings, and stores article
+# texts as they are: about 70% of a warehouse's file. From v1.2.0 a column can be compressed
+# with zstd (articles.text and original_text are, `USING COMPRESSION zstd`): the corpus texts
+# take a quarter of the space. A file keeps the format it was made in; `socwatch compact`
+# rewrites an older one. Readers need DuckDB 1.2 or later.
+STORAGE_VERSION = "v1.2.0"
 
 
 class WarehouseError(RuntimeError):
@@ -63,7 +70,8 @@ def _open(path: Path | str, read_only: bool, wait_s: float) -> duckdb.DuckDBPyCo
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            # The format applies to a file made now; one that exists keeps its own.
+            con = duckdb.connect(str(path), read_only=read_only, config={"storage_compatibility_version": STORAGE_VERSION})
             break
         except duckdb.IOException as exc:
             message = str(exc)
@@ -143,6 +151,21 @@ def connect(path: Path | str, *, read_only: bool = False, access: Access = Acces
         con.close()
         raise
     return con
+
+
+def storage_version(con: duckdb.DuckDBPyConnection) -> str:
+    """The storage format the connection's database file is written in ("v1.2.0")."""
+    [tags] = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return str((tags or {}).get("storage_version", "")).rstrip("+")
+
+
+def compresses_texts(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the file's format compresses articles' texts (one made before v1.2.0 cannot)."""
+    return _version_key(storage_version(con)) >= _version_key(STORAGE_VERSION)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", version)) or (0,)
 
 
 def now() -> datetime:

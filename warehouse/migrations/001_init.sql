@@ -27,7 +27,7 @@ CREATE TABLE articles (
     source              VARCHAR NOT NULL,
     publisher           VARCHAR,
     title               VARCHAR NOT NULL,
-    text                VARCHAR NOT NULL,
+    text                VARCHAR NOT NULL USING COMPRESSION zstd,  -- where the file's format has it (warehouse/db.py)
     description         VARCHAR,
     author              VARCHAR,
     site_name           VARCHAR,

@@ -11,7 +11,7 @@ COMMENT ON COLUMN article_dyads.evidence_end IS 'Character offset where the link
 -- Languages without vocabulary: a translation is tagged from its original; what the tags were read from.
 ALTER TABLE articles ADD COLUMN original_url VARCHAR;
 ALTER TABLE articles ADD COLUMN original_title VARCHAR;
-ALTER TABLE articles ADD COLUMN original_text VARCHAR;
+ALTER TABLE articles ADD COLUMN original_text VARCHAR USING COMPRESSION zstd;  -- as articles.text
 ALTER TABLE article_labels ADD COLUMN tag_basis VARCHAR;
 COMMENT ON COLUMN articles.original_url IS 'For a translation in a language the vocabulary does not cover (GOV.UK''s Arabic or Urdu items): the document of its original (the English content item named by links.available_translations), which it is tagged from. NULL otherwise.';
 COMMENT ON COLUMN articles.original_title IS 'The original''s title, where original_url is set (reclassify tags from it).';
