@@ -1,11 +1,14 @@
 """Benchmark: what a scheduled run costs as the warehouse grows (issue 17).
 
-    uv run python bench/growth.py [N ...] [--rebuild-every-run] [--dir=PATH]
+    uv run python bench/growth.py [N ...] [--rebuild-every-run] [--dir=PATH] [--format=VERSION]
 
-For each N (default 0 and 100,000): a warehouse of N articles made from the dev gold texts
-(../shared/gold), bulk loaded and indexed once, as a warehouse a long series of runs has
-filled; then a run that finds 20 new pages on a loopback site, and the same run again
-(nothing new). Prints the flow time (the `runs` row), the whole call, and the files' sizes.
+For each N (default 0 and 100,000): a warehouse of N articles made from the corpus texts
+(../shared/corpus/texts, about 6,300 distinct ones, repeated), bulk loaded and indexed once, as
+a warehouse a long series of runs has filled; then a run that finds 20 new pages on a loopback
+site, and the same run again (nothing new). Prints the flow time (the `runs` row), the whole
+call, and the files' sizes. `--format=v1.0.0` makes the warehouse file in DuckDB's default
+storage format, as socwatch made them before 7 December 2026 (texts uncompressed), for the
+comparison with socwatch's own (warehouse/db.py STORAGE_VERSION).
 `--rebuild-every-run` makes each run rebuild the search index as socwatch did before the
 index had a tail, for the comparison. `--dir` puts the warehouses in PATH (a filesystem of
 your choice: the snapshot is a clone where it shares blocks between files, a copy elsewhere);
@@ -15,6 +18,7 @@ filesystem's: run it where nothing else writes), and "x data" that over the ware
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import tempfile
@@ -25,9 +29,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 from crawl_politeness import serve_feed, sources_toml  # noqa: E402
-from gold_texts import dev_gold  # noqa: E402
+from gold_texts import corpus_texts  # noqa: E402
 from perfdoc import run_figures  # noqa: E402
 
 import flows  # noqa: E402,F401
@@ -40,10 +45,13 @@ WORDS = ("police", "customs", "cocaine", "port", "seized", "network", "prosecuto
          "firearms", "border", "officers", "investigation", "arrested", "suspects", "container", "tonnes")
 
 
-def fill(db: Path, n: int) -> None:
-    """N stored articles, their versions seen a day ago, and the index built over them."""
-    docs = dev_gold()
+def fill(db: Path, n: int, storage: str | None = None) -> None:
+    """N stored articles, their versions seen a day ago, and the index built over them; the
+    file made in the storage format `storage` (None: socwatch's own)."""
+    docs = corpus_texts()
     then = datetime.now(UTC) - timedelta(days=1)
+    if storage:
+        duckdb.connect(str(db), config={"storage_compatibility_version": storage}).close()
     con = connect(db)
     con.execute("INSERT INTO sources (source, kind, url, country, language, title, first_seen_at, last_seen_at) "
                 "VALUES ('bench', 'feed', 'https://bench.example/feed', 'GB', 'en', NULL, ?, ?)", [then, then])
@@ -76,6 +84,20 @@ def site() -> tuple[object, str]:
     return server, url
 
 
+def searched(db: Path) -> float:
+    """The best of three searches on the readers' snapshot, seconds: index and tail (the 20 new articles)."""
+    con = connect(db, read_only=True)
+    try:
+        best = math.inf
+        for _ in range(3):
+            started = time.perf_counter()
+            search.search(con, "cocaine seized at the port")
+            best = min(best, time.perf_counter() - started)
+        return best
+    finally:
+        con.close()
+
+
 def mb(path: Path) -> float:
     return path.stat().st_size / 1e6 if path.exists() else 0.0
 
@@ -89,6 +111,7 @@ def used_mb(folder: Path) -> float:
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     where = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--dir=")), None)
+    storage = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--format=")), None)
     if "--rebuild-every-run" in sys.argv:
         search.TAIL_MIN, search.TAIL_MAX = -1, -1
     sizes = [int(a) for a in args] or [0, 100_000]
@@ -96,14 +119,14 @@ def main() -> None:
 
     server, url = site()
     print(f"{'articles':>10} {'build s':>8} {'run: flow s':>12} {'call s':>7} {'rerun: flow s':>14} {'call s':>7} "
-          f"{'db MB':>7} {'snapshot MB':>12} {'disk MB':>8} {'x data':>7}")
+          f"{'db MB':>7} {'snapshot MB':>12} {'disk MB':>8} {'x data':>7} {'search s':>9}")
     for n in sizes:
         with tempfile.TemporaryDirectory(dir=where) as tmp:
             before = used_mb(Path(tmp))
             db, sources = Path(tmp) / "w.duckdb", Path(tmp) / "sources.toml"
             sources.write_text(sources_toml(url, "bench-site"), encoding="utf-8")
             started = time.perf_counter()
-            fill(db, n)
+            fill(db, n, storage)
             build = time.perf_counter() - started
             timings = []
             for _ in range(2):
@@ -117,7 +140,8 @@ def main() -> None:
             os.sync()
             disk = used_mb(Path(tmp)) - before
             print(f"{n:>10,} {build:>8.1f} {flow1:>12.1f} {call1:>7.1f} {flow2:>14.1f} {call2:>7.1f} "
-                  f"{mb(db):>7.0f} {mb(db.with_name('w.snapshot.duckdb')):>12.0f} {disk:>8.0f} {disk / mb(db):>7.2f}")
+                  f"{mb(db):>7.0f} {mb(db.with_name('w.snapshot.duckdb')):>12.0f} {disk:>8.0f} {disk / mb(db):>7.2f} "
+                  f"{searched(db.with_name('w.snapshot.duckdb')):>9.2f}")
     server.shutdown()
 
 
