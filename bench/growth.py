@@ -6,9 +6,10 @@ For each N (default 0 and 100,000): a warehouse of N articles made from the corp
 (../shared/corpus/texts, about 6,300 distinct ones, repeated), bulk loaded and indexed once, as
 a warehouse a long series of runs has filled; then a run that finds 20 new pages on a loopback
 site, and the same run again (nothing new). Prints the flow time (the `runs` row), the whole
-call, and the files' sizes. `--format=v1.0.0` makes the warehouse file in DuckDB's default
-storage format, as socwatch made them before 7 December 2026 (texts uncompressed), for the
-comparison with socwatch's own (warehouse/db.py STORAGE_VERSION).
+call, what the 20-article run wrote to storage, and the files' sizes. `--format=v1.0.0` makes
+the warehouse file in DuckDB's default storage format, as socwatch made them before 7 December
+2026 (texts uncompressed), for the comparison with socwatch's own (warehouse/db.py
+STORAGE_VERSION).
 `--rebuild-every-run` makes each run rebuild the search index as socwatch did before the
 index had a tail, for the comparison. `--dir` puts the warehouses in PATH (a filesystem of
 your choice: the snapshot is a clone where it shares blocks between files, a copy elsewhere);
@@ -84,6 +85,16 @@ def site() -> tuple[object, str]:
     return server, url
 
 
+def written() -> int:
+    """Bytes this process has had written to storage (Linux's /proc/self/io; 0 elsewhere):
+    the 20-article run's database writes, its checkpoint's and the snapshot's."""
+    try:
+        with open("/proc/self/io") as io:
+            return next(int(line.split()[1]) for line in io if line.startswith("write_bytes"))
+    except OSError:
+        return 0
+
+
 def searched(db: Path) -> float:
     """The best of three searches on the readers' snapshot, seconds: index and tail (the 20 new articles)."""
     con = connect(db, read_only=True)
@@ -119,7 +130,7 @@ def main() -> None:
 
     server, url = site()
     print(f"{'articles':>10} {'build s':>8} {'run: flow s':>12} {'call s':>7} {'rerun: flow s':>14} {'call s':>7} "
-          f"{'db MB':>7} {'snapshot MB':>12} {'disk MB':>8} {'x data':>7} {'search s':>9}")
+          f"{'written MB':>11} {'db MB':>7} {'snapshot MB':>12} {'disk MB':>8} {'x data':>7} {'search s':>9}")
     for n in sizes:
         with tempfile.TemporaryDirectory(dir=where) as tmp:
             before = used_mb(Path(tmp))
@@ -130,16 +141,16 @@ def main() -> None:
             build = time.perf_counter() - started
             timings = []
             for _ in range(2):
-                started = time.perf_counter()
+                started, wrote = time.perf_counter(), written()
                 summary = run_ingest(sources, db)
                 call = time.perf_counter() - started
                 flow_s, _, _ = run_figures(db, summary["run_id"])
-                timings.append((flow_s, call, summary["totals"]["new"]))
-            (flow1, call1, new1), (flow2, call2, new2) = timings
+                timings.append((flow_s, call, summary["totals"]["new"], (written() - wrote) / 1e6))
+            (flow1, call1, new1, wrote1), (flow2, call2, new2, _) = timings
             assert new1 == NEW_PAGES and new2 == 0, timings
             os.sync()
             disk = used_mb(Path(tmp)) - before
-            print(f"{n:>10,} {build:>8.1f} {flow1:>12.1f} {call1:>7.1f} {flow2:>14.1f} {call2:>7.1f} "
+            print(f"{n:>10,} {build:>8.1f} {flow1:>12.1f} {call1:>7.1f} {flow2:>14.1f} {call2:>7.1f} {wrote1:>11.0f} "
                   f"{mb(db):>7.0f} {mb(db.with_name('w.snapshot.duckdb')):>12.0f} {disk:>8.0f} {disk / mb(db):>7.2f} "
                   f"{searched(db.with_name('w.snapshot.duckdb')):>9.2f}")
     server.shutdown()
