@@ -32,7 +32,7 @@ REVIEWED_SQL = {
     # Relation names from DuckDB's catalog of our migrations, quoted; COPY takes no parameter
     # for its file, so the export path (the user's --out + our table name) and our schema JSON
     # are string literals with their quotes doubled.
-    "warehouse/catalog.py": {"_quote(rel.name)", "str(target).replace(chr(39), chr(39) * 2)",
+    "warehouse/catalog.py": {"quote_name(rel.name)", "str(target).replace(chr(39), chr(39) * 2)",
                              "schema.replace(chr(39), chr(39) * 2)"},
     # Table and column names from schemas/tables.py's table specs (and ledger.py's PER_SOURCE_TYPE),
     # "?" placeholders, and names of relations it registers.
@@ -48,10 +48,10 @@ REVIEWED_SQL = {
     # column names; SQL fragments made by its own functions (_words_sql, _match_sql's stems).
     "warehouse/watch.py": {"', '.join(_COLUMNS)", "', '.join(('$' + c for c in _COLUMNS))", "_words_sql('$q')", "column",
                            "ids_relation", "relation", "sql", "stems", "table"},
-    # Compaction: table and schema names from DuckDB's catalog, quoted (_name); the new file's
+    # Compaction: table and schema names from DuckDB's catalog, quoted (quote_name); the new file's
     # path as a string literal with its quotes doubled (ATTACH takes no parameter); the name it
     # is attached under, a constant.
-    "warehouse/compact.py": {"_name(database)", "_name(t)", "_literal(str(target))", "ATTACHED", "into", "name"},
+    "warehouse/compact.py": {"quote_name(database)", "quote_name(t)", "_literal(str(target))", "ATTACHED", "into", "name"},
     "warehouse/ledger.py": {"sets", "PER_SOURCE_TYPE"},
     "warehouse/report.py": {"TOP_SOURCES", "LATEST_BILATERAL"},  # integer constants (LIMIT)
     "warehouse/search.py": {"INDEX_SCHEMA"},  # the FTS extension's schema name, a constant

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.db import quote_name
+
 INTERNAL = ("schema_migrations",)
 
 
@@ -64,10 +66,6 @@ def dictionary_markdown(con: duckdb.DuckDBPyConnection) -> str:
     return "\n".join(lines)
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def export_parquet(con: duckdb.DuckDBPyConnection, out: Path, on_start: Callable[[int], None] | None = None,
                    on_done: Callable[[str], None] | None = None) -> dict[str, int]:
     """One Parquet file per table and view, named after it, with its comments in the file's
@@ -83,10 +81,10 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out: Path, on_start: Callable
         schema = json.dumps({"relation": rel.name, "kind": rel.kind, "comment": rel.comment,
                              "columns": [{"name": c.name, "type": c.type, "comment": c.comment} for c in rel.columns]})
         con.execute(
-            f"COPY (SELECT * FROM {_quote(rel.name)}) TO '{str(target).replace(chr(39), chr(39) * 2)}' "
+            f"COPY (SELECT * FROM {quote_name(rel.name)}) TO '{str(target).replace(chr(39), chr(39) * 2)}' "
             f"(FORMAT parquet, KV_METADATA {{socwatch_schema: '{schema.replace(chr(39), chr(39) * 2)}'}})"
         )
-        counts[rel.name] = con.execute(f"SELECT count(*) FROM {_quote(rel.name)}").fetchone()[0]
+        counts[rel.name] = con.execute(f"SELECT count(*) FROM {quote_name(rel.name)}").fetchone()[0]
         if on_done:
             on_done(rel.name)
     return counts

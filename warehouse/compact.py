@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse import search
-from warehouse.db import Access, connect, storage_version, transaction
+from warehouse.db import Access, connect, quote_name, storage_version, transaction
 
 ATTACHED = "compacted"
 
@@ -85,12 +85,7 @@ def _tables(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
 
 
 def _counts(con: duckdb.DuckDBPyConnection, database: str, tables: list[str]) -> dict[str, int]:
-    return {t: con.execute(f"SELECT count(*) FROM {_name(database)}.main.{_name(t)}").fetchone()[0] for t in tables}
-
-
-def _name(identifier: str) -> str:
-    """A name from DuckDB's catalog as an SQL identifier."""
-    return '"' + identifier.replace('"', '""') + '"'
+    return {t: con.execute(f"SELECT count(*) FROM {quote_name(database)}.main.{quote_name(t)}").fetchone()[0] for t in tables}
 
 
 def _literal(text: str) -> str:
@@ -123,7 +118,7 @@ def compact(db: Path | str, access: Access = Access(), pause: Callable[[str], No
                 made = set(_tables(old, ATTACHED))
                 with transaction(old):
                     for table in tables:
-                        into, name = f"{ATTACHED}.main.{_name(table)}", f"main.{_name(table)}"
+                        into, name = f"{ATTACHED}.main.{quote_name(table)}", f"main.{quote_name(table)}"
                         if table in made:  # rows a migration seeds (currency rates, the migrations) give way
                             old.execute(f"DELETE FROM {into}")
                             old.execute(f"INSERT INTO {into} BY NAME SELECT * FROM {name}")
@@ -163,4 +158,4 @@ def _carry_sequences(con: duckdb.DuckDBPyConnection, home: str) -> None:
     for name, last in con.execute(
             "SELECT sequence_name, last_value FROM duckdb_sequences() WHERE database_name = ? AND schema_name = 'main' "
             "AND last_value IS NOT NULL", [home]).fetchall():
-        con.execute("SELECT max(nextval(?)) FROM range(?)", [f"{ATTACHED}.main.{_name(name)}", last])
+        con.execute("SELECT max(nextval(?)) FROM range(?)", [f"{ATTACHED}.main.{quote_name(name)}", last])

@@ -153,6 +153,11 @@ def connect(path: Path | str, *, read_only: bool = False, access: Access = Acces
     return con
 
 
+def quote_name(identifier: str) -> str:
+    """A name from DuckDB's catalog (a table, a schema, a database) as an SQL identifier."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
 def storage_version(con: duckdb.DuckDBPyConnection) -> str:
     """The storage format the connection's database file is written in ("v1.2.0")."""
     [tags] = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
