@@ -97,6 +97,29 @@ def test_load_is_idempotent_and_changed_text_makes_a_version(con):
     assert view == (["drugs"], ["GB", "NL"], True, ["GB-NL"], "operation_result")
 
 
+def test_an_unchanged_sighting_moves_last_seen_and_leaves_the_stored_texts_alone(con):
+    """A 304 for a stored article sets its last_seen_at; the checkpoint after it rewrites
+    those columns only, not the row group's texts (a run that finds nothing new writes
+    next to nothing, however large the warehouse)."""
+    start_run(con, "r1", "ingest")
+    pages = [make(f"https://e.org/{i}") for i in range(50)]
+    load(con, "r1", pages)
+    con.execute("CHECKPOINT")
+
+    def text_blocks():
+        return con.execute("SELECT block_id, block_offset FROM pragma_storage_info('articles') "
+                           "WHERE column_name = 'text' ORDER BY ALL").fetchall()
+
+    before = text_blocks()
+    start_run(con, "r2", "ingest")
+    seen = [p.article.article_id for _, p in pages[:20]] + [article_id("https://e.org/never-stored")]
+    result = load_batch(con, "r2", {}, [], seen_unchanged=seen)
+    con.execute("CHECKPOINT")
+    assert result.changes == dict.fromkeys(seen[:20], "unchanged")
+    assert con.execute("SELECT count(*) FILTER (last_run_id = 'r2'), count(*) FROM articles").fetchone() == (20, 50)
+    assert text_blocks() == before
+
+
 def test_a_bad_row_is_quarantined_with_its_reason_and_the_rest_loads(con):
     start_run(con, "r1", "ingest")
     future = datetime.now(UTC) + timedelta(days=30)
