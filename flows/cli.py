@@ -35,7 +35,8 @@ from flows.prefect_api import ApiProcess, ApiStartError, early_api, using
 from flows.sources import ConfigError, load_sources
 from flows.warc import WarcError, check_archive
 from transforms.vocabulary import TaxonomyError, vocabulary
-from warehouse.db import STORAGE_VERSION, WarehouseError, WarehouseLocked, compresses_texts, connect, storage_version
+from warehouse.db import (STORAGE_VERSION, WarehouseError, WarehouseLocked, compresses_texts, connect, keys_articles,
+                          storage_version)
 from warehouse.snapshot import is_snapshot, snapshot_path
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_PARTIAL, EXIT_ALERT = 0, 1, 2, 3, 4
@@ -581,7 +582,11 @@ def status(db: DbOption = DEFAULT_DB) -> None:
             behind.append(f"{retag} article(s) not tagged with this socwatch's taxonomy ({version})")
         if relink := count_to_relink(con):
             behind.append(f"{relink} article(s) linked into events under other rules than this socwatch's")
-        old_format = None if compresses_texts(con) else storage_version(con)
+        older = []  # what a warehouse made before 7 December 2026 has that a new one has not
+        if not compresses_texts(con):
+            older.append(f"is in DuckDB's storage format {storage_version(con)}, which keeps article texts uncompressed")
+        if keys_articles(con):
+            older.append("has an index on articles, which makes every run that stores articles rewrite thousands of them")
     console.print(_rich_table(names, rows))
     if watch_rows:
         console.print(_rich_table(watch_names, watch_rows))
@@ -592,9 +597,9 @@ def status(db: DbOption = DEFAULT_DB) -> None:
     if left := stopped(db):
         console.print(Text(f"a compaction that was stopped left {len(left)} file(s) beside the warehouse "
                            f"({', '.join(p.name for p in left)}): `socwatch compact` removes them"), highlight=False)
-    if old_format:  # a warehouse made before 7 December 2026
-        console.print(Text(f"the warehouse file is in DuckDB's storage format {old_format}, which keeps article texts "
-                           f"uncompressed: `socwatch compact` rewrites it in {STORAGE_VERSION}"), highlight=False)
+    if older:
+        console.print(Text(f"the warehouse file {' and '.join(older)}: `socwatch compact` rewrites it "
+                           f"(storage format {STORAGE_VERSION}, articles without the index)"), highlight=False)
     for source, alert, reason in alerts:
         err.print(Text(f"{alert}: {source}: {reason}"), highlight=False)
     raise typer.Exit(EXIT_ALERT if alerts else EXIT_OK)

@@ -380,6 +380,9 @@ class TableSpec:
     record_key: str = "article_id"
     stamped: tuple[tuple[str, str], ...] = ()  # (column, what fills it: "stamp", "run_id")
     kept: tuple[str, ...] = ()
+    # Whether the key is the table's primary (or unique) key. articles has no index: the load
+    # keeps its key unique, and DuckDB appends a run's rows to it as a row group of their own.
+    indexed: bool = True
 
 
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
@@ -391,7 +394,8 @@ TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
         "organisations": pl.List(pl.Utf8), "withdrawn": pl.Boolean, "original_url": pl.Utf8, "original_title": pl.Utf8,
         "original_text": pl.Utf8,
     }, ("article_id",), "upsert", Articles,  # a new content_hash also adds a version (warehouse/load.py)
-        stamped=(("first_seen_at", "stamp"), ("last_seen_at", "stamp"), ("last_run_id", "run_id")), kept=("first_seen_at",)),
+        stamped=(("first_seen_at", "stamp"), ("last_seen_at", "stamp"), ("last_run_id", "run_id")), kept=("first_seen_at",),
+        indexed=False),
     TableSpec("article_themes", {"article_id": pl.Utf8, "theme": pl.Utf8, "score": pl.Float64, "evidence": EVIDENCE,
                                  "taxonomy_version": pl.Utf8},
               ("article_id", "theme"), "replace", ArticleThemes),

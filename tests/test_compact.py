@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from conftest import REPO
 from flows.cli import app
 from warehouse.compact import partials
-from warehouse.db import STORAGE_VERSION, Access, connect, storage_version
+from warehouse.db import STORAGE_VERSION, Access, connect, keys_articles, storage_version
 from warehouse.snapshot import snapshot_path
 
 runner = CliRunner()
@@ -39,7 +39,8 @@ def old_demo(tmp_path_factory, prefect_harness) -> Path:
     try:
         con.execute("""INSERT INTO quarantine (run_id, table_name, record_key, "check", reason, record, created_at)
                        VALUES ('r', 'articles', 'k', 'check', 'a reason', '{}', now())""")
-        assert storage_version(con) == OLD_FORMAT
+        con.execute("ALTER TABLE articles ADD PRIMARY KEY (article_id)")  # as migration 001 made it before
+        assert storage_version(con) == OLD_FORMAT and keys_articles(con)
     finally:
         con.close()
     return db
@@ -95,7 +96,8 @@ def test_compact_rewrites_an_old_warehouse_with_every_row_and_the_same_search(ol
     [issued] = con.execute("SELECT last_value FROM duckdb_sequences() WHERE sequence_name = 'quarantine_seq'").fetchone()
     con.close()
     searched = invoke("search", "cocaine", "--db", str(old))
-    assert f"storage format {OLD_FORMAT}" in invoke("status", "--db", str(old))
+    hint = invoke("status", "--db", str(old))
+    assert f"storage format {OLD_FORMAT}" in hint and "index on articles" in hint
     assert text_compression(old) == {"Uncompressed"}
 
     out = invoke("compact", "--db", str(old))
@@ -103,6 +105,9 @@ def test_compact_rewrites_an_old_warehouse_with_every_row_and_the_same_search(ol
 
     assert everything(old) == before
     assert text_compression(old) == {"ZSTD"}
+    con = duckdb.connect(str(old), read_only=True)
+    assert not keys_articles(con)
+    con.close()
     assert invoke("search", "cocaine", "--db", str(old)) == searched
     assert "socwatch compact" not in invoke("status", "--db", str(old))
     snapshot = duckdb.connect(str(snapshot_path(old)), read_only=True)  # published from the new file

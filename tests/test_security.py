@@ -35,9 +35,11 @@ REVIEWED_SQL = {
     "warehouse/catalog.py": {"quote_name(rel.name)", "str(target).replace(chr(39), chr(39) * 2)",
                              "schema.replace(chr(39), chr(39) * 2)"},
     # Table and column names from schemas/tables.py's table specs (and ledger.py's PER_SOURCE_TYPE),
-    # "?" placeholders, and names of relations it registers.
+    # "?" placeholders, names of relations it registers, and the upsert's clauses joined from those
+    # (on, set_stamps, set_content, stored, given, names, selected).
     "warehouse/load.py": {"spec.name", "', '.join(names)", "', '.join(columns)", "', ?' * len(stamped)", "relation",
-                          "', '.join(spec.key)", "updates", "table", "ids_relation"},
+                          "table", "ids_relation", "on", "set_stamps", "set_content", "stored", "given", "names",
+                          "selected"},
     # The profile query, a constant of the module; registered relations; our own table and column
     # names; the block's clause made by its own function; the module's integer MAX_CANDIDATES; its
     # constant clauses (_STORED_COLUMNS, _AWAITING_RELINK).

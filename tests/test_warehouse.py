@@ -120,6 +120,38 @@ def test_an_unchanged_sighting_moves_last_seen_and_leaves_the_stored_texts_alone
     assert text_blocks() == before
 
 
+def test_a_run_appends_its_new_articles_and_leaves_the_stored_texts_alone(tmp_path):
+    """New articles go into a row group of their own, and a page fetched again unchanged gets
+    only its stamps: the checkpoint rewrites no stored text (with an index on articles, DuckDB
+    would rewrite the last row group's texts after every insert). DuckDB merges a table of
+    under about 2,000 rows into one row group whatever its indexes: 3,000 are stored first."""
+    path = tmp_path / "w.duckdb"
+    con = wdb.connect(path)
+    pages = [make(f"https://e.org/{i}") for i in range(3000)]
+    stored = build_batch([f for f, _ in pages], [p for _, p in pages], score_bounds(vocabulary())).frames["articles"]
+    wdb.register(con, "stored", stored)  # stored as earlier runs did, without linking 3,000 copies of one story
+    con.execute("INSERT INTO articles BY NAME SELECT *, now() AS first_seen_at, now() AS last_seen_at, 'r1' AS last_run_id "
+                "FROM stored")
+    con.close()
+    con = wdb.connect(path)  # as the next run opens it
+
+    def text_blocks():
+        return set(con.execute("SELECT block_id, block_offset FROM pragma_storage_info('articles') "
+                               "WHERE column_name = 'text' AND block_id >= 0").fetchall())
+
+    try:
+        before = text_blocks()
+        start_run(con, "r2", "ingest")
+        result, _ = load(con, "r2", [make(f"https://e.org/{i}") for i in range(2990, 3010)])
+        con.execute("CHECKPOINT")
+        assert sorted(result.changes.values()) == ["new"] * 10 + ["unchanged"] * 10
+        assert before < text_blocks()
+        assert con.execute("SELECT count(*), count(DISTINCT article_id), count(*) FILTER (last_run_id = 'r2') "
+                           "FROM articles").fetchone() == (3010, 3010, 20)
+    finally:
+        con.close()
+
+
 def test_a_bad_row_is_quarantined_with_its_reason_and_the_rest_loads(con):
     start_run(con, "r1", "ingest")
     future = datetime.now(UTC) + timedelta(days=30)

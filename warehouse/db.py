@@ -169,6 +169,14 @@ def compresses_texts(con: duckdb.DuckDBPyConnection) -> bool:
     return _version_key(storage_version(con)) >= _version_key(STORAGE_VERSION)
 
 
+def keys_articles(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the articles table has the primary key of the files made before 7 December 2026:
+    at each checkpoint after a run's inserts, DuckDB then rewrites its last row group."""
+    return con.execute("SELECT count(*) FROM duckdb_constraints() WHERE database_name = current_database() "
+                       "AND schema_name = 'main' AND table_name = 'articles' AND constraint_type = 'PRIMARY KEY'"
+                       ).fetchone()[0] > 0
+
+
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", version)) or (0,)
 

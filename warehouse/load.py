@@ -203,15 +203,40 @@ def _write(con: duckdb.DuckDBPyConnection, spec: TableSpec, relation: str, colum
            run_id: str) -> None:
     """Write the rows of `relation` (its `columns`) into the spec's table as its load rule says,
     with the columns the load stamps itself."""
+    if spec.load == "upsert":
+        _upsert(con, spec, relation, columns, {"stamp": stamp, "run_id": run_id})
+        return
     stamped = dict(spec.stamped)
     names = [*columns, *stamped]
     sql = f"INSERT INTO {spec.name} ({', '.join(names)}) SELECT {', '.join(columns)}{', ?' * len(stamped)} FROM {relation}"
-    if spec.load == "upsert":
-        updates = ", ".join(f"{c} = excluded.{c}" for c in names if c not in spec.key and c not in spec.kept)
-        sql += f" ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {updates}"
-    elif spec.load == "insert":
+    if spec.load == "insert":
         sql += f" ON CONFLICT ({', '.join(spec.key)}) DO NOTHING"
     con.execute(sql, [{"stamp": stamp, "run_id": run_id}[what] for what in stamped.values()])
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, spec: TableSpec, relation: str, columns: Sequence[str],
+            values: dict[str, object]) -> None:
+    """Replace the stored rows of `relation`'s keys (all but the `kept` columns) and insert the
+    others, in three statements rather than an ON CONFLICT: the table needs no index for it
+    (articles has none, so that DuckDB stores a run's new rows as a row group of their own
+    instead of rewriting its last one, texts and all, at the checkpoint), and a row the same as
+    the stored one (a page fetched again, unchanged) gets only its stamps, so that only those
+    columns are rewritten."""
+    table, on = spec.name, " AND ".join(f"t.{k} = b.{k}" for k in spec.key)
+    content = [c for c in columns if c not in spec.key and c not in spec.kept]
+    stamps = [(c, what) for c, what in spec.stamped if c not in spec.kept]
+    if stamps:
+        set_stamps = ", ".join(f"{c} = ?" for c, _ in stamps)
+        con.execute(f"UPDATE {table} AS t SET {set_stamps} FROM {relation} AS b WHERE {on}", [values[what] for _, what in stamps])
+    if content:
+        set_content = ", ".join(f"{c} = b.{c}" for c in content)
+        stored, given = (", ".join(f"{side}.{c}" for c in content) for side in ("t", "b"))
+        con.execute(f"UPDATE {table} AS t SET {set_content} FROM {relation} AS b "
+                    f"WHERE {on} AND ({stored}) IS DISTINCT FROM ({given})")
+    names = ", ".join([*columns, *(c for c, _ in spec.stamped)])
+    selected = ", ".join([*(f"b.{c}" for c in columns), *("?" for _ in spec.stamped)])
+    con.execute(f"INSERT INTO {table} ({names}) SELECT {selected} FROM {relation} AS b "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {on})", [values[what] for _, what in spec.stamped])
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, run_id: str, rejects: list[Reject], stamp: datetime, register) -> None:

@@ -21,8 +21,12 @@ COMMENT ON COLUMN sources.title IS 'Human-readable name of the source, if the so
 COMMENT ON COLUMN sources.first_seen_at IS 'When a run first read this source (UTC).';
 COMMENT ON COLUMN sources.last_seen_at IS 'When a run last read this source (UTC).';
 
+-- No PRIMARY KEY: the load keeps article_id unique (warehouse/load.py), and a table without an
+-- index gets a run's new rows as a row group of their own, where DuckDB would rewrite the last
+-- row group of an indexed one (up to 122,880 texts) at every checkpoint after an insert. A file
+-- made before 7 December 2026 has the key; `socwatch compact` rewrites it without.
 CREATE TABLE articles (
-    article_id          VARCHAR PRIMARY KEY,
+    article_id          VARCHAR NOT NULL,
     url                 VARCHAR NOT NULL,
     source              VARCHAR NOT NULL,
     publisher           VARCHAR,
