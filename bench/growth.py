@@ -10,8 +10,8 @@ call, what the 20-article run wrote to storage, and the files' sizes. `--format=
 the warehouse file in DuckDB's default storage format, as socwatch made them before 7 December
 2026 (texts uncompressed), for the comparison with socwatch's own (warehouse/db.py
 STORAGE_VERSION).
-`--rebuild-every-run` makes each run rebuild the search index as socwatch did before the
-index had a tail, for the comparison. `--dir` puts the warehouses in PATH (a filesystem of
+`--rebuild-every-run` makes each run rebuild the search index (as socwatch did before the
+index had a tail, and before runs folded their articles into it), for the comparison. `--dir` puts the warehouses in PATH (a filesystem of
 your choice: the snapshot is a clone where it shares blocks between files, a copy elsewhere);
 "disk MB" is how much the filesystem's used space grew, warehouse, snapshot and all (the whole
 filesystem's: run it where nothing else writes), and "x data" that over the warehouse file's size.
@@ -123,10 +123,12 @@ def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     where = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--dir=")), None)
     storage = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--format=")), None)
-    if "--rebuild-every-run" in sys.argv:
-        search.TAIL_MIN, search.TAIL_MAX = -1, -1
     sizes = [int(a) for a in args] or [0, 100_000]
+    from flows import ingest
     from flows.ingest import run_ingest
+
+    if "--rebuild-every-run" in sys.argv:
+        ingest.index_needs_rebuild = lambda con: True
 
     server, url = site()
     print(f"{'articles':>10} {'build s':>8} {'run: flow s':>12} {'call s':>7} {'rerun: flow s':>14} {'call s':>7} "

@@ -50,7 +50,7 @@ from warehouse.db import Access
 from warehouse.ledger import recorded_run, upsert_sources
 from warehouse.load import load_batch
 from warehouse.queries import source_alerts, validators
-from warehouse.search import index_needs_rebuild, rebuild_index
+from warehouse.search import fold_tail, index_needs_rebuild, rebuild_index
 from warehouse.watch import sync_declared
 
 
@@ -213,8 +213,10 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
                     finally:
                         if work.pool is not None:
                             work.pool.shutdown(wait=True, cancel_futures=True)
-            if index_needs_rebuild(con):  # else this run's articles are in the index's tail, searched by a scan
+            if index_needs_rebuild(con):
                 await asyncio.to_thread(rebuild_index, con)
+            else:  # this run's articles (and those of a run killed before this step) into the index
+                await asyncio.to_thread(fold_tail, con)
             await deliver_after(con, run_id, options.delivery, db, logger)
             troubled = sum(c.failed + c.quarantined for c in counts.values())
             run.status = "completed_with_errors" if troubled else "completed"

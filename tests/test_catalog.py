@@ -120,6 +120,43 @@ def test_the_tail_is_scored_as_the_index_scores_and_a_changed_article_by_its_new
     assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/b"] and search(con, "laundering") == []
 
 
+def test_folding_the_tail_in_gives_the_index_a_rebuild_gives(con):
+    """New, changed and removed articles folded into the index: every score, document frequency
+    and statistic as a build over the same articles gives, and the tail empty after."""
+    from warehouse.search import INDEX_SCHEMA, fold_tail, rebuild_index, search, tail_size
+
+    start_run(con, "r1", "ingest")
+    texts = {"a": ("Cocaine seized in the port", "Officers seized two tonnes of cocaine in the port of Rotterdam."),
+             "b": ("Fraud charges", "Prosecutors charged the directors with fraud and money laundering."),
+             "c": ("Cocaine lab dismantled", "The police dismantled a cocaine laboratory; the cocaine was seized."),
+             "d": ("Café raided", "Politie deed een inval in een café; de verdachten zijn aangehouden.")}
+    load(con, "r1", [make(f"https://e.org/{k}", title=t, text=x) for k, (t, x) in texts.items()])
+    rebuild_index(con)
+    assert fold_tail(con) == 0
+    start_run(con, "r2", "ingest")
+    load(con, "r2", [make("https://e.org/b", title="Fraud charges", text="Now about heroin and cocaine in Zanzibar."),
+                     make("https://e.org/e", title="Heroin in Zanzibar", text="Customs found heroin in a container.")])
+    con.execute("DELETE FROM articles WHERE url = 'https://e.org/d'")  # as a fold into another article does
+    assert tail_size(con) == 2 and fold_tail(con) == 2 and tail_size(con) == 0
+    queries = ("seized cocaine in ports", "heroin zanzibar", "fraud laundering", "laundering", "cafe inval")
+
+    def state():
+        scores = {q: sorted((h.url, round(h.score, 9)) for h in search(con, q)) for q in queries}
+        tables = {t: con.execute(sql).fetchall() for t, sql in {
+            "docs": f"SELECT name, len FROM {INDEX_SCHEMA}.docs ORDER BY ALL",
+            "dict": f"SELECT term, df FROM {INDEX_SCHEMA}.dict WHERE df > 0 ORDER BY ALL",
+            "postings": f"SELECT d.name, t.fieldid, w.term, count(*) FROM {INDEX_SCHEMA}.terms t JOIN {INDEX_SCHEMA}.docs d "
+                        f"USING (docid) JOIN {INDEX_SCHEMA}.dict w USING (termid) GROUP BY ALL ORDER BY ALL",
+            "stats": f"SELECT num_docs, round(avgdl, 9) FROM {INDEX_SCHEMA}.stats"}.items()}
+        return scores, tables
+
+    folded = state()
+    assert folded[0]["heroin zanzibar"][0][0] in ("https://e.org/b", "https://e.org/e") and folded[0]["cafe inval"] == []
+    assert folded[0]["laundering"] == [] and folded[0]["fraud laundering"] != []
+    rebuild_index(con)
+    assert state() == folded
+
+
 def test_an_index_too_big_for_the_writers_memory_is_built_with_duckdbs_own_limit(con, caplog):
     from warehouse.search import _build, rebuild_index, search
 

@@ -1,22 +1,23 @@
-"""Full-text search: a DuckDB fts index (BM25) over articles' title and text, offline, plus
-a scan of the tail.
+"""Full-text search: a DuckDB fts index (BM25) over articles' title and text, offline, kept up
+to date by each run, plus a scan of the tail.
 
 The fts extension ships as a Python package (duckdb-extension-fts), so loading it needs no
-network. It has no incremental update: a build reads every article, so rebuilding after each
-run would make a run cost what the warehouse holds. Instead the index covers the articles as
-they were when it was built, and the articles stored or changed since (the tail) are scored
-at query time with the same tokenizer, stop words, stemmer and BM25 formula, over the index's
-own statistics (document count, average length, document frequencies). A run rebuilds the
-index only when the tail has grown past a share of it (TAIL_SHARE, between TAIL_MIN and
-TAIL_MAX articles): the build's cost is spread over the runs that filled the tail, every
-article is searchable as soon as its run ends, and a query scans at most TAIL_MAX articles' text.
-"""
+network. Its build reads every article and it has no update of its own, so rebuilding after
+each run would make a run cost what the warehouse holds. Instead a run builds the index only
+where there is none, and otherwise folds its own articles into it at its end (`fold_tail`):
+their old postings out, their new ones in, the document frequencies and statistics moved,
+all as the build makes them (a test checks that a folded index scores as a rebuilt one), so
+a run's cost follows its new and changed articles. Articles stored since the index was last
+brought up to date (the tail: what a run killed before its fold stored) are scored at query
+time with the same tokenizer, stop words, stemmer and BM25 formula over the index's
+statistics, and the next run folds them in: every article is searchable as soon as its run's
+load has committed."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import duckdb
 from duckdb_extensions import import_extension
@@ -24,12 +25,6 @@ from duckdb_extensions import import_extension
 from warehouse.db import transaction
 
 INDEX_SCHEMA = "fts_main_articles"
-# A run rebuilds the index when the articles stored or changed since the build pass 2% of those
-# indexed, but not before 2,000 of them, and at the latest at 5,000: a query scans the tail's text
-# (about 0.6 ms an article on 2 cores: 2,000 add 1.2 s to a query over 100,000 articles).
-TAIL_SHARE = 0.02
-TAIL_MIN = 2_000
-TAIL_MAX = 5_000
 log = logging.getLogger("socwatch.search")
 
 
@@ -112,12 +107,12 @@ def index_is_stale(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def index_needs_rebuild(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when there is no index, or its tail has grown past TAIL_SHARE of it (at least
-    TAIL_MIN articles, at most TAIL_MAX)."""
+    """True when there is no index, or its tail holds more articles than the index does
+    (folding that many in would cost what a build costs)."""
     built = _built(con)
     if built is None:
         return True
-    return tail_size(con, built) > max(TAIL_MIN, min(TAIL_SHARE * built[1], TAIL_MAX))
+    return tail_size(con, built) > built[1]
 
 
 @dataclass(frozen=True)
@@ -183,3 +178,86 @@ def search(con: duckdb.DuckDBPyConnection, query: str, *, limit: int = 20, theme
     rows = con.execute(SEARCH_SQL, {"query": query, "theme": theme, "country": country, "since": since,
                                     "limit": limit, "built": built[0]}).fetchall()
     return [Hit(*row) for row in rows]
+
+
+# Folding the tail into the index: the postings of the tail's articles (and of articles no
+# longer stored) come out, those of the tail's current title and text go in, as the fts build
+# makes them: a document per article (its length the words of both fields, stop words out),
+# a term per Porter stem with the number of documents holding it, a posting per word and field.
+# `fold_ids` and `fold_words` are this connection's temporary tables.
+_FOLD_GONE = f"""
+CREATE OR REPLACE TEMP TABLE fold_gone AS
+SELECT docid FROM {INDEX_SCHEMA}.docs
+WHERE name IN (SELECT article_id FROM fold_ids) OR ($deleted AND name NOT IN (SELECT article_id FROM articles))
+"""
+_UNINDEX = (
+    f"UPDATE {INDEX_SCHEMA}.dict AS d SET df = d.df - g.n FROM (SELECT termid, count(DISTINCT docid) AS n "
+    f"FROM {INDEX_SCHEMA}.terms WHERE docid IN (SELECT docid FROM fold_gone) GROUP BY termid) g WHERE d.termid = g.termid",
+    f"DELETE FROM {INDEX_SCHEMA}.terms WHERE docid IN (SELECT docid FROM fold_gone)",
+    f"DELETE FROM {INDEX_SCHEMA}.docs WHERE docid IN (SELECT docid FROM fold_gone)",
+)
+_FOLD_WORDS = f"""
+CREATE OR REPLACE TEMP TABLE fold_words AS
+SELECT article_id, fieldid, stem(w, 'porter') AS term
+FROM (SELECT a.article_id, f.fieldid, unnest({INDEX_SCHEMA}.tokenize(CASE f.field WHEN 'title' THEN a.title ELSE a.text END)) AS w
+      FROM articles a CROSS JOIN {INDEX_SCHEMA}.fields f WHERE a.article_id IN (SELECT article_id FROM fold_ids))
+WHERE w <> '' AND w NOT IN (SELECT sw FROM {INDEX_SCHEMA}.stopwords)
+"""
+_INDEX = (
+    f"""INSERT INTO {INDEX_SCHEMA}.docs
+        SELECT (SELECT coalesce(max(docid) + 1, 0) FROM {INDEX_SCHEMA}.docs) + row_number() OVER (ORDER BY i.article_id) - 1,
+               i.article_id, count(w.term)
+        FROM fold_ids i JOIN articles a USING (article_id) LEFT JOIN fold_words w USING (article_id)
+        GROUP BY i.article_id""",
+    f"""INSERT INTO {INDEX_SCHEMA}.dict
+        SELECT (SELECT coalesce(max(termid) + 1, 0) FROM {INDEX_SCHEMA}.dict) + row_number() OVER (ORDER BY term) - 1, term, 0
+        FROM (SELECT DISTINCT term FROM fold_words) WHERE term NOT IN (SELECT term FROM {INDEX_SCHEMA}.dict)""",
+    f"""UPDATE {INDEX_SCHEMA}.dict AS d SET df = d.df + n.n
+        FROM (SELECT term, count(DISTINCT article_id) AS n FROM fold_words GROUP BY term) n WHERE d.term = n.term""",
+    f"""INSERT INTO {INDEX_SCHEMA}.terms
+        SELECT docs.docid, w.fieldid, d.termid FROM fold_words w JOIN {INDEX_SCHEMA}.docs docs ON docs.name = w.article_id
+        JOIN {INDEX_SCHEMA}.dict d ON d.term = w.term
+        WHERE docs.docid >= (SELECT min(docid) FROM {INDEX_SCHEMA}.docs WHERE name IN (SELECT article_id FROM fold_ids))""",
+    f"UPDATE {INDEX_SCHEMA}.stats SET num_docs = (SELECT count(*) FROM {INDEX_SCHEMA}.docs), "
+    f"avgdl = (SELECT avg(len) FROM {INDEX_SCHEMA}.docs)",
+)
+
+
+def fold_tail(con: duckdb.DuckDBPyConnection) -> int:
+    """Fold the tail into the index, in one transaction: the articles stored or changed since it
+    was brought up to date are indexed by their current title and text, those no longer stored
+    leave it, and the index is up to date again. The cost follows the tail, not the warehouse:
+    a run folds its own articles at its end (a run killed before it leaves a tail the next one
+    folds). Returns how many articles were folded in; 0 without an index (a run builds one)."""
+    load_fts(con)
+    built = _built(con)
+    if built is None:
+        return 0
+    folded_at = datetime.now(UTC)
+    with transaction(con):
+        con.execute("CREATE OR REPLACE TEMP TABLE fold_ids AS SELECT DISTINCT v.article_id FROM article_versions v "
+                    "JOIN articles a USING (article_id) WHERE v.seen_at >= ?", [built[0]])
+        [n] = con.execute("SELECT count(*) FROM fold_ids").fetchone()
+        # Articles gone since (folded into another): the index holds more documents than the
+        # articles it should hold. Counting is cheap; looking for them is a scan of both.
+        [(indexed, stored)] = con.execute(
+            f"SELECT (SELECT count(*) FROM {INDEX_SCHEMA}.docs WHERE name NOT IN (SELECT article_id FROM fold_ids)), "
+            "(SELECT count(*) FROM articles WHERE article_id NOT IN (SELECT article_id FROM fold_ids))").fetchall()
+        deleted = indexed != stored
+        if n or deleted:
+            con.execute(_FOLD_GONE, {"deleted": deleted})
+            if con.execute("SELECT count(*) FROM fold_gone").fetchone()[0]:
+                for sql in _UNINDEX:
+                    con.execute(sql)
+            if n:
+                con.execute(_FOLD_WORDS)
+                for sql in _INDEX:
+                    con.execute(sql)
+            else:
+                con.execute(_INDEX[-1])
+        con.execute("UPDATE search_index_state SET built_at = ?, documents = (SELECT count(*) FROM articles) "
+                    "WHERE index_name = ?", [folded_at, INDEX_SCHEMA])
+    con.execute("DROP TABLE IF EXISTS temp.fold_ids")
+    con.execute("DROP TABLE IF EXISTS temp.fold_gone")
+    con.execute("DROP TABLE IF EXISTS temp.fold_words")
+    return n
