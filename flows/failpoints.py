@@ -8,6 +8,8 @@ which take the owner's HOOKS):
   stops there;
 - `SOCWATCH_FAILPOINT=compact:STAGE`: `socwatch compact` stops at STAGE (`copying`, as
   the first table has been copied into the new file; `replacing`, as the new file is complete);
+- `SOCWATCH_FAILPOINT=index:folding`: a run stops as it folds its articles into the search
+  index, before that transaction commits (warehouse/search.py `fold_tail`);
 - `SOCWATCH_FAILPOINT_DIR=DIR`: where the held process says so, by creating
   `DIR/<point>.reached`; it goes on once `DIR/<point>.release` exists.
 

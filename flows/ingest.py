@@ -29,7 +29,7 @@ from prefect.context import SyncClientContext
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote  # a batch's records as task inputs, not walked by Prefect for futures
 
-from flows import progress
+from flows import failpoints, progress
 from flows.progress import stage_done
 from flows.distributed import dask_pipeline, dask_task_runner
 from flows.http import Fetcher, FetchSettings
@@ -216,7 +216,7 @@ async def ingest(sources_file: str, db: str, replay: list[str] | None = None, re
             if index_needs_rebuild(con):
                 await asyncio.to_thread(rebuild_index, con)
             else:  # this run's articles (and those of a run killed before this step) into the index
-                await asyncio.to_thread(fold_tail, con)
+                await asyncio.to_thread(fold_tail, con, lambda stage: failpoints.hold("index", stage))
             await deliver_after(con, run_id, options.delivery, db, logger)
             troubled = sum(c.failed + c.quarantined for c in counts.values())
             run.status = "completed_with_errors" if troubled else "completed"

@@ -157,6 +157,62 @@ def test_folding_the_tail_in_gives_the_index_a_rebuild_gives(con):
     assert state() == folded
 
 
+FOLD_CHILD = """
+import sys
+from flows import failpoints
+from test_warehouse import load, make
+from warehouse import db as wdb
+from warehouse.ledger import start_run
+from warehouse.search import fold_tail
+con = wdb.connect(sys.argv[1])
+start_run(con, "r2", "ingest")
+load(con, "r2", [make("https://e.org/z", title="Heroin in Zanzibar", text="Customs found heroin in Zanzibar.")])
+fold_tail(con, lambda stage: failpoints.hold("index", stage))
+"""
+
+
+def test_a_process_killed_as_it_folds_leaves_the_index_as_it_was_and_the_next_fold_completes(tmp_path):
+    """SIGKILL inside the fold's transaction (the `index:folding` failpoint): the index and its
+    state are as before, the killed process's article is searchable in the tail, and the next
+    fold takes it in."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from warehouse.search import INDEX_SCHEMA, fold_tail, rebuild_index, search, tail_size
+
+    db = tmp_path / "w.duckdb"
+    con = wdb.connect(db)
+    start_run(con, "r1", "ingest")
+    load(con, "r1", [make("https://e.org/a", title="Cocaine seized", text="Officers seized cocaine at the port.")])
+    rebuild_index(con)
+    state = con.execute("SELECT built_at, documents FROM search_index_state").fetchall()
+    con.close()
+    env = {**os.environ, "SOCWATCH_FAILPOINT": "index:folding", "SOCWATCH_FAILPOINT_DIR": str(tmp_path),
+           "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])}
+    child = subprocess.Popen([sys.executable, "-c", FOLD_CHILD, str(db)], cwd=REPO, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "index.reached").exists():
+        assert child.poll() is None and time.monotonic() < deadline, child.communicate()[0]
+        time.sleep(0.02)
+    os.kill(child.pid, signal.SIGKILL)
+    child.communicate()
+
+    con = wdb.connect(db)
+    try:
+        assert con.execute("SELECT built_at, documents FROM search_index_state").fetchall() == state
+        assert con.execute(f"SELECT count(*) FROM {INDEX_SCHEMA}.docs").fetchone()[0] == 1
+        assert tail_size(con) == 1 and [h.url for h in search(con, "zanzibar")] == ["https://e.org/z"]
+        assert fold_tail(con) == 1 and tail_size(con) == 0
+        assert [h.url for h in search(con, "zanzibar")] == ["https://e.org/z"]
+        assert con.execute(f"SELECT count(*) FROM {INDEX_SCHEMA}.docs").fetchone()[0] == 2
+    finally:
+        con.close()
+
+
 def test_an_index_too_big_for_the_writers_memory_is_built_with_duckdbs_own_limit(con, caplog):
     from warehouse.search import _build, rebuild_index, search
 

@@ -16,6 +16,7 @@ load has committed."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -223,12 +224,13 @@ _INDEX = (
 )
 
 
-def fold_tail(con: duckdb.DuckDBPyConnection) -> int:
+def fold_tail(con: duckdb.DuckDBPyConnection, pause: Callable[[str], None] = lambda stage: None) -> int:
     """Fold the tail into the index, in one transaction: the articles stored or changed since it
     was brought up to date are indexed by their current title and text, those no longer stored
     leave it, and the index is up to date again. The cost follows the tail, not the warehouse:
     a run folds its own articles at its end (a run killed before it leaves a tail the next one
-    folds). Returns how many articles were folded in; 0 without an index (a run builds one)."""
+    folds). Returns how many articles were folded in; 0 without an index (a run builds one).
+    `pause("folding")` is called before the transaction commits (a crash test's failpoint)."""
     load_fts(con)
     built = _built(con)
     if built is None:
@@ -257,6 +259,7 @@ def fold_tail(con: duckdb.DuckDBPyConnection) -> int:
                 con.execute(_INDEX[-1])
         con.execute("UPDATE search_index_state SET built_at = ?, documents = (SELECT count(*) FROM articles) "
                     "WHERE index_name = ?", [folded_at, INDEX_SCHEMA])
+        pause("folding")
     con.execute("DROP TABLE IF EXISTS temp.fold_ids")
     con.execute("DROP TABLE IF EXISTS temp.fold_gone")
     con.execute("DROP TABLE IF EXISTS temp.fold_words")
