@@ -138,7 +138,13 @@ def test_folding_the_tail_in_gives_the_index_a_rebuild_gives(con):
                      make("https://e.org/e", title="Heroin in Zanzibar", text="Customs found heroin in a container.")])
     con.execute("DELETE FROM articles WHERE url = 'https://e.org/d'")  # as a fold into another article does
     assert tail_size(con) == 2 and fold_tail(con) == 2 and tail_size(con) == 0
-    queries = ("seized cocaine in ports", "heroin zanzibar", "fraud laundering", "laundering", "cafe inval")
+    start_run(con, "r3", "ingest")  # c changed and changed back: its second text's version row is an old one
+    load(con, "r3", [make("https://e.org/c", title="Cocaine lab dismantled", text="Heroin was found in the lab.")])
+    assert fold_tail(con) == 1
+    start_run(con, "r4", "ingest")
+    load(con, "r4", [make("https://e.org/c", title=texts["c"][0], text=texts["c"][1])])
+    assert tail_size(con) == 1 and fold_tail(con) == 1
+    queries = ("seized cocaine in ports", "heroin zanzibar", "fraud laundering", "laundering", "cafe inval", "lab")
 
     def state():
         scores = {q: sorted((h.url, round(h.score, 9)) for h in search(con, q)) for q in queries}

@@ -26,6 +26,12 @@ from duckdb_extensions import import_extension
 from warehouse.db import transaction
 
 INDEX_SCHEMA = "fts_main_articles"
+# The tail: articles with a version first seen since the index was brought up to date ($built),
+# and those a run found changed back to an earlier version (whose version row is an old one).
+TAIL_IDS = """
+SELECT article_id FROM article_versions WHERE seen_at >= $built
+UNION SELECT article_id FROM crawl_events WHERE event_at >= $built AND change = 'updated' AND article_id IS NOT NULL
+"""
 log = logging.getLogger("socwatch.search")
 
 
@@ -97,7 +103,7 @@ def tail_size(con: duckdb.DuckDBPyConnection, built: tuple[datetime, int] | None
     built = built or _built(con)
     if built is None:
         return None
-    return con.execute("SELECT count(DISTINCT article_id) FROM article_versions WHERE seen_at >= ?", [built[0]]).fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM ({TAIL_IDS})", {"built": built[0]}).fetchone()[0]
 
 
 def index_is_stale(con: duckdb.DuckDBPyConnection) -> bool:
@@ -131,7 +137,7 @@ class Hit:
 # stems), and scored with the index's document count, average length and document frequencies.
 SEARCH_SQL = f"""
 WITH tail AS (
-    SELECT DISTINCT article_id FROM article_versions WHERE seen_at >= $built
+    {TAIL_IDS}
 ), indexed AS (
     SELECT a.article_id, {INDEX_SCHEMA}.match_bm25(a.article_id, $query) AS score
     FROM articles a WHERE a.article_id NOT IN (SELECT article_id FROM tail)
@@ -237,8 +243,8 @@ def fold_tail(con: duckdb.DuckDBPyConnection, pause: Callable[[str], None] = lam
         return 0
     folded_at = datetime.now(UTC)
     with transaction(con):
-        con.execute("CREATE OR REPLACE TEMP TABLE fold_ids AS SELECT DISTINCT v.article_id FROM article_versions v "
-                    "JOIN articles a USING (article_id) WHERE v.seen_at >= ?", [built[0]])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE fold_ids AS SELECT article_id FROM ({TAIL_IDS}) "
+                    "WHERE article_id IN (SELECT article_id FROM articles)", {"built": built[0]})
         [n] = con.execute("SELECT count(*) FROM fold_ids").fetchone()
         # Articles gone since (folded into another): the index holds more documents than the
         # articles it should hold. Counting is cheap; looking for them is a scan of both.
