@@ -123,6 +123,26 @@ def test_what_is_no_prose_is_said_why(text, why):
     assert why in prose_problem("A title", text)
 
 
+NOT_FOUND_BODY = "Sorry, we could not find what you were looking for. Try the search box or go back to the home page."
+
+
+@pytest.mark.parametrize(("title", "first_line", "soft_404"), [
+    ("404", NOT_FOUND_BODY, True),
+    ("404 | Ministry of Justice", NOT_FOUND_BODY, True),
+    ("Error 404", NOT_FOUND_BODY, True),
+    ("Oops", "404 - Page not found. " + NOT_FOUND_BODY, True),
+    ("Pagina niet gevonden", NOT_FOUND_BODY, True),
+    # The number in an announcement: a seizure, a case number, a page's own number.
+    ("404 kilo cocaïne onderschept in de haven", "De douane heeft in de haven van Rotterdam 404 kilo cocaïne "
+     "onderschept in een container met bananen uit Ecuador.", False),
+    ("Police seize 404 firearms", "Officers seized 404 firearms and arrested two men at the port on Tuesday.", False),
+    ("Arrests in Rotterdam", "Seizure (case 404): officers arrested three men and seized cocaine at the port.", False),
+])
+def test_a_page_not_found_is_told_from_a_short_announcement_with_the_number_404(title, first_line, soft_404):
+    problem = prose_problem(title, first_line)
+    assert (problem is not None and "soft 404" in problem) is soft_404, problem
+
+
 def test_links_of_other_schemes_get_their_own_status_and_a_gzip_feed_as_html_is_not_damaged(loopback, tmp_path):
     links = ["file:///etc/passwd", "javascript:alert(1)", "mailto:press@example.org", "data:text/html,hello"]
     items = "".join(f"<item><title>odd {i}</title><link>{link}</link></item>" for i, link in enumerate(links))

@@ -125,9 +125,13 @@ _FUNCTION_WORDS = frozenset(
     "el los las y en del que por con una para es se al "
     "il di che per non gli della sono "
     "o os da do em um uma com não".split())
+# The number 404 says so only as an error's ("Error 404", "404 - Not Found", "HTTP 404") or as
+# a title of its own ("404 | Site"): "404 kilo cocaïne onderschept" is an announcement.
 _NOT_FOUND = re.compile(
-    r"\b(?:404|page (?:was )?not found|page (?:does not|doesn't) exist|pagina (?:is )?niet gevonden|"
+    r"\b(?:(?:error|fout|fehler|erreur|http) 404|404 ?(?:[-:|–] ?)?(?:error|not found|page|niet gevonden|fout)|"
+    r"page (?:was )?not found|page (?:does not|doesn't) exist|pagina (?:is )?niet gevonden|"
     r"seite nicht gefunden|page introuvable|p[aá]gina no encontrada|pagina non trovata)\b", re.IGNORECASE)
+_BARE_404_TITLE = re.compile(r"^\s*404\s*(?:$|[-:|–])")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # Control (Cc), private-use (Co) and surrogate (Cs) code points: what no text is made of.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
@@ -161,7 +165,8 @@ def prose_problem(title: str, text: str) -> str | None:
             if vowels < MIN_VOWEL_SHARE * ascii_letters:
                 return (f"no recognisable language: {common} of {len(tokens)} words are common words of the languages "
                         f"we read, and {vowels} of {ascii_letters} letters are vowels")
-    if len(words) < SOFT_404_WORDS and (_NOT_FOUND.search(title) or _NOT_FOUND.search(text.split("\n", 1)[0])):
+    if len(words) < SOFT_404_WORDS and (_NOT_FOUND.search(title) or _BARE_404_TITLE.match(title)
+                                        or _NOT_FOUND.search(text.split("\n", 1)[0])):
         return "a 'page not found' page served as a page (soft 404)"
     return None
 
