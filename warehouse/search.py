@@ -27,10 +27,12 @@ from warehouse.db import transaction
 
 INDEX_SCHEMA = "fts_main_articles"
 # The tail: articles with a version first seen since the index was brought up to date ($built),
-# and those a run found changed back to an earlier version (whose version row is an old one).
+# and those a run stored or found changed with a text they had before, whose version row is an
+# old one (changed back to an earlier version; folded into another article, then stored again).
 TAIL_IDS = """
 SELECT article_id FROM article_versions WHERE seen_at >= $built
-UNION SELECT article_id FROM crawl_events WHERE event_at >= $built AND change = 'updated' AND article_id IS NOT NULL
+UNION SELECT article_id FROM crawl_events
+WHERE event_at >= $built AND change IN ('new', 'updated') AND article_id IS NOT NULL
 """
 log = logging.getLogger("socwatch.search")
 
