@@ -1,6 +1,11 @@
 """The warehouse describes itself: data dictionary, schema command, Parquet export."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import duckdb
 import pytest
@@ -189,12 +194,6 @@ def test_a_process_killed_as_it_folds_leaves_the_index_as_it_was_and_the_next_fo
     """SIGKILL inside the fold's transaction (the `index:folding` failpoint): the index and its
     state are as before, the killed process's article is searchable in the tail, and the next
     fold takes it in."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     from warehouse.search import INDEX_SCHEMA, fold_tail, rebuild_index, search, tail_size
 
     db = tmp_path / "w.duckdb"

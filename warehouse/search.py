@@ -223,13 +223,13 @@ _INDEX = (
         FROM (SELECT DISTINCT term FROM fold_words) WHERE term NOT IN (SELECT term FROM {INDEX_SCHEMA}.dict)""",
     f"""UPDATE {INDEX_SCHEMA}.dict AS d SET df = d.df + n.n
         FROM (SELECT term, count(DISTINCT article_id) AS n FROM fold_words GROUP BY term) n WHERE d.term = n.term""",
+    # The folded articles' old documents are gone by now: their names join only the new ones.
     f"""INSERT INTO {INDEX_SCHEMA}.terms
         SELECT docs.docid, w.fieldid, d.termid FROM fold_words w JOIN {INDEX_SCHEMA}.docs docs ON docs.name = w.article_id
-        JOIN {INDEX_SCHEMA}.dict d ON d.term = w.term
-        WHERE docs.docid >= (SELECT min(docid) FROM {INDEX_SCHEMA}.docs WHERE name IN (SELECT article_id FROM fold_ids))""",
-    f"UPDATE {INDEX_SCHEMA}.stats SET num_docs = (SELECT count(*) FROM {INDEX_SCHEMA}.docs), "
-    f"avgdl = (SELECT avg(len) FROM {INDEX_SCHEMA}.docs)",
+        JOIN {INDEX_SCHEMA}.dict d ON d.term = w.term""",
 )
+_STATS = (f"UPDATE {INDEX_SCHEMA}.stats SET num_docs = (SELECT count(*) FROM {INDEX_SCHEMA}.docs), "
+          f"avgdl = (SELECT avg(len) FROM {INDEX_SCHEMA}.docs)")
 
 
 def fold_tail(con: duckdb.DuckDBPyConnection, pause: Callable[[str], None] = lambda stage: None) -> int:
@@ -263,8 +263,7 @@ def fold_tail(con: duckdb.DuckDBPyConnection, pause: Callable[[str], None] = lam
                 con.execute(_FOLD_WORDS)
                 for sql in _INDEX:
                     con.execute(sql)
-            else:
-                con.execute(_INDEX[-1])
+            con.execute(_STATS)
         con.execute("UPDATE search_index_state SET built_at = ?, documents = (SELECT count(*) FROM articles) "
                     "WHERE index_name = ?", [folded_at, INDEX_SCHEMA])
         pause("folding")
