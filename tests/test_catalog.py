@@ -130,7 +130,7 @@ def test_folding_the_tail_in_gives_the_index_a_rebuild_gives(con):
     and statistic as a build over the same articles gives, and the tail empty after."""
     from transforms.urls import article_id
     from warehouse.load import load_batch
-    from warehouse.search import INDEX_SCHEMA, fold_tail, rebuild_index, search, tail_size
+    from warehouse.search import fold_tail, rebuild_index, tail_size
 
     start_run(con, "r1", "ingest")
     texts = {"a": ("Cocaine seized in the port", "Officers seized two tonnes of cocaine in the port of Rotterdam."),
@@ -150,6 +150,8 @@ def test_folding_the_tail_in_gives_the_index_a_rebuild_gives(con):
     assert fold_tail(con) == 1
     start_run(con, "r4", "ingest")
     load(con, "r4", [make("https://e.org/c", title=texts["c"][0], text=texts["c"][1])])
+    # Its fetch's time from a Dask worker whose clock is an hour behind the writer's.
+    con.execute("UPDATE crawl_events SET event_at = event_at - INTERVAL 1 HOUR WHERE run_id = 'r4'")
     assert tail_size(con) == 1 and fold_tail(con) == 1
     start_run(con, "r5", "ingest")  # e folded into a (a redirect), then stored again with its old text
     load_batch(con, "r5", {}, [], folds=[(article_id("https://e.org/e"), article_id("https://e.org/a"))])
@@ -158,22 +160,61 @@ def test_folding_the_tail_in_gives_the_index_a_rebuild_gives(con):
     load(con, "r6", [make("https://e.org/e", title="Heroin in Zanzibar", text="Customs found heroin in a container.")])
     assert tail_size(con) == 1 and fold_tail(con) == 1
     queries = ("seized cocaine in ports", "heroin zanzibar", "fraud laundering", "laundering", "cafe inval", "lab")
-
-    def state():
-        scores = {q: sorted((h.url, round(h.score, 9)) for h in search(con, q)) for q in queries}
-        tables = {t: con.execute(sql).fetchall() for t, sql in {
-            "docs": f"SELECT name, len FROM {INDEX_SCHEMA}.docs ORDER BY ALL",
-            "dict": f"SELECT term, df FROM {INDEX_SCHEMA}.dict WHERE df > 0 ORDER BY ALL",
-            "postings": f"SELECT d.name, t.fieldid, w.term, count(*) FROM {INDEX_SCHEMA}.terms t JOIN {INDEX_SCHEMA}.docs d "
-                        f"USING (docid) JOIN {INDEX_SCHEMA}.dict w USING (termid) GROUP BY ALL ORDER BY ALL",
-            "stats": f"SELECT num_docs, round(avgdl, 9) FROM {INDEX_SCHEMA}.stats"}.items()}
-        return scores, tables
-
-    folded = state()
+    folded = index_state(con, queries)
     assert folded[0]["heroin zanzibar"][0][0] in ("https://e.org/b", "https://e.org/e") and folded[0]["cafe inval"] == []
     assert folded[0]["laundering"] == [] and folded[0]["fraud laundering"] != []
     rebuild_index(con)
-    assert state() == folded
+    assert index_state(con, queries) == folded
+    pragma_build(con)
+    assert index_state(con, queries) == folded
+
+
+def test_a_build_folds_the_articles_in_chunk_by_chunk_and_gives_the_index_the_pragma_makes(con, monkeypatch):
+    """A build folds the articles into empty tables a chunk at a time (its memory follows the
+    chunk): documents, dictionary, postings, statistics and scores as fts's own build gives."""
+    from warehouse import search as wsearch
+
+    start_run(con, "r1", "ingest")
+    texts = [("Cocaine seized in the port", "Officers seized two tonnes of cocaine in the port of Rotterdam."),
+             ("Fraud charges", "Prosecutors charged the directors with fraud and money laundering."),
+             ("Cocaine lab dismantled", "The police dismantled a cocaine laboratory; the cocaine was seized."),
+             ("Café raided", "Politie deed een inval in een café; de verdachten zijn aangehouden."),
+             ("Heroin in Zanzibar", "Customs found heroin in a container bound for Zanzibar."),
+             ("The", "A an the of."),  # stop words only: a document of length 0
+             ("Fraud and cocaine", "Laundering the proceeds of cocaine through a fraud.")]
+    load(con, "r1", [make(f"https://e.org/{k}", title=t, text=x) for k, (t, x) in enumerate(texts)])
+    monkeypatch.setattr(wsearch, "BUILD_CHUNK", 2)
+    wsearch.rebuild_index(con)
+    queries = ("seized cocaine in ports", "heroin zanzibar", "fraud laundering", "cafe inval", "the", "cocaine")
+    chunked = index_state(con, queries)
+    assert len(chunked[1]["docs"]) == len(texts) and len(chunked[0]["cocaine"]) == 3
+    pragma_build(con)
+    assert index_state(con, queries) == chunked
+    assert wsearch.tail_size(con) == 0 and con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()[0] == 0
+
+
+def pragma_build(con):
+    """The index as fts's own build makes it (PRAGMA create_fts_index over the articles)."""
+    from warehouse.search import CREATE_INDEX, load_fts
+
+    load_fts(con)
+    with wdb.transaction(con):
+        con.execute(CREATE_INDEX)
+
+
+def index_state(con, queries):
+    """The index's scores for `queries` and its tables, as rows that do not depend on the ids
+    a build or fold gave documents and terms."""
+    from warehouse.search import INDEX_SCHEMA, search
+
+    scores = {q: sorted((h.url, round(h.score, 9)) for h in search(con, q)) for q in queries}
+    tables = {t: con.execute(sql).fetchall() for t, sql in {
+        "docs": f"SELECT name, len FROM {INDEX_SCHEMA}.docs ORDER BY ALL",
+        "dict": f"SELECT term, df FROM {INDEX_SCHEMA}.dict WHERE df > 0 ORDER BY ALL",
+        "postings": f"SELECT d.name, t.fieldid, w.term, count(*) FROM {INDEX_SCHEMA}.terms t JOIN {INDEX_SCHEMA}.docs d "
+                    f"USING (docid) JOIN {INDEX_SCHEMA}.dict w USING (termid) GROUP BY ALL ORDER BY ALL",
+        "stats": f"SELECT num_docs, round(avgdl, 9) FROM {INDEX_SCHEMA}.stats"}.items()}
+    return scores, tables
 
 
 FOLD_CHILD = """

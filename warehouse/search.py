@@ -4,7 +4,8 @@ to date by each run, plus a scan of the tail.
 The fts extension ships as a Python package (duckdb-extension-fts), so loading it needs no
 network. Its build reads every article and it has no update of its own, so rebuilding after
 each run would make a run cost what the warehouse holds. Instead a run builds the index only
-where there is none, and otherwise folds its own articles into it at its end (`fold_tail`):
+where there is none (the pragma makes its tables empty, and the articles are folded in a chunk
+at a time), and otherwise folds its own articles into it at its end (`fold_tail`):
 their old postings out, their new ones in, the document frequencies and statistics moved,
 all as the build makes them (a test checks that a folded index scores as a rebuilt one), so
 a run's cost follows its new and changed articles. Articles stored since the index was last
@@ -28,11 +29,15 @@ from warehouse.db import transaction
 INDEX_SCHEMA = "fts_main_articles"
 # The tail: articles with a version first seen since the index was brought up to date ($built),
 # and those a run stored or found changed with a text they had before, whose version row is an
-# old one (changed back to an earlier version; folded into another article, then stored again).
+# old one (changed back to an earlier version; folded into another article, then stored again):
+# the crawl events of runs begun since. Both times are the writer's clock (a run's row is begun
+# once it holds the warehouse); an event's own time is its fetch's, on a Dask worker's clock,
+# and only narrows the scan to the events of the last day.
 TAIL_IDS = """
 SELECT article_id FROM article_versions WHERE seen_at >= $built
 UNION SELECT article_id FROM crawl_events
-WHERE event_at >= $built AND change IN ('new', 'updated') AND article_id IS NOT NULL
+WHERE event_at >= $built - INTERVAL 1 DAY AND run_id IN (SELECT run_id FROM runs WHERE started_at >= $built)
+  AND change IN ('new', 'updated') AND article_id IS NOT NULL
 """
 log = logging.getLogger("socwatch.search")
 
@@ -42,6 +47,10 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("LOAD fts")
 
 
+# Articles folded in at a time by a build: its memory follows this, not the warehouse (a
+# million articles, 25,000 at a time, within the writer's 128 MB: 0.52 GB resident, the
+# process and all), and smaller chunks cost more statements.
+BUILD_CHUNK = 25_000
 CREATE_INDEX = (
     "PRAGMA create_fts_index('articles', 'article_id', 'title', 'text', stemmer = 'porter', "
     "stopwords = 'english', strip_accents = 1, lower = 1, overwrite = 1)"
@@ -53,9 +62,9 @@ def rebuild_index(con: duckdb.DuckDBPyConnection) -> None:
     case, Porter stemming, English stop words), and note when.
 
     The build works within the connection's memory limit (a writer's is the db_memory setting)
-    and spills to disk beyond it; part of its work is held outside that limit, and grows with
-    the number of articles. Where the limit is too small for that, the build is done once more
-    with DuckDB's own limit rather than leave the warehouse without an index."""
+    and spills to disk beyond it; part of a chunk's work is held outside that limit. Where the
+    limit is too small even for that, the build is done once more with DuckDB's own limit
+    rather than leave the warehouse without an index."""
     load_fts(con)
     fell_back = False
     [writers] = con.execute("SELECT current_setting('memory_limit')").fetchone()
@@ -83,10 +92,33 @@ def rebuild_index(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _build(con: duckdb.DuckDBPyConnection) -> None:
-    """The index, built in one transaction: a build that fails (or a process killed while it
-    builds) leaves the previous index as it was."""
+    """The index, built in one transaction (a build that fails, or a process killed while it
+    builds, leaves the previous index as it was) as folds into empty tables.
+
+    The fts pragma makes the index's tables, stop words and macros over an empty stand-in for
+    `articles` (a temporary table of that name, which the pragma reads before the warehouse's;
+    it still names the index after `main.articles`); then every article is folded in,
+    `BUILD_CHUNK` at a time, as runs fold theirs. The pragma's own build holds the whole
+    warehouse's words at once: a million articles did not fit in the writer's 128 MB and
+    took 17 GB with DuckDB's own limit. A fold holds one chunk's, so a build's memory follows
+    the chunk, not the warehouse (docs/performance.md), and the index is the one the pragma
+    makes (a test compares them)."""
     with transaction(con):
+        # A failed statement rolls the transaction back, the stand-in with it.
+        con.execute("CREATE OR REPLACE TEMP TABLE articles AS SELECT article_id, title, text FROM main.articles LIMIT 0")
         con.execute(CREATE_INDEX)
+        con.execute("DROP TABLE temp.articles")
+        [documents] = con.execute(f"SELECT count(*) FROM {INDEX_SCHEMA}.docs").fetchone()
+        if documents:  # a pragma that read the warehouse's articles after all: nothing to fold
+            raise RuntimeError(f"the fts pragma indexed main.articles ({documents} documents), not its empty stand-in")
+        con.execute("CREATE OR REPLACE TEMP TABLE build_ids AS "
+                    "SELECT article_id, (row_number() OVER () - 1) // $chunk AS part FROM articles", {"chunk": BUILD_CHUNK})
+        [parts] = con.execute("SELECT coalesce(max(part) + 1, 0) FROM build_ids").fetchone()
+        for part in range(parts):
+            con.execute("CREATE OR REPLACE TEMP TABLE fold_ids AS SELECT article_id FROM build_ids WHERE part = ?", [part])
+            _fold_in(con)
+        con.execute(_STATS)
+    _drop_fold_tables(con, "build_ids")
 
 
 def has_index(con: duckdb.DuckDBPyConnection) -> bool:
@@ -260,14 +292,23 @@ def fold_tail(con: duckdb.DuckDBPyConnection, pause: Callable[[str], None] = lam
                 for sql in _UNINDEX:
                     con.execute(sql)
             if n:
-                con.execute(_FOLD_WORDS)
-                for sql in _INDEX:
-                    con.execute(sql)
+                _fold_in(con)
             con.execute(_STATS)
         con.execute("UPDATE search_index_state SET built_at = ?, documents = (SELECT count(*) FROM articles) "
                     "WHERE index_name = ?", [folded_at, INDEX_SCHEMA])
         pause("folding")
-    con.execute("DROP TABLE IF EXISTS temp.fold_ids")
-    con.execute("DROP TABLE IF EXISTS temp.fold_gone")
-    con.execute("DROP TABLE IF EXISTS temp.fold_words")
+    _drop_fold_tables(con, "fold_gone")
     return n
+
+
+def _fold_in(con: duckdb.DuckDBPyConnection) -> None:
+    """Index the articles of `fold_ids` by their current title and text (none of them is in the
+    index): their documents, new terms, document frequencies and postings."""
+    con.execute(_FOLD_WORDS)
+    for sql in _INDEX:
+        con.execute(sql)
+
+
+def _drop_fold_tables(con: duckdb.DuckDBPyConnection, *more: str) -> None:
+    for table in ("fold_ids", "fold_words", *more):
+        con.execute(f"DROP TABLE IF EXISTS temp.{table}")
