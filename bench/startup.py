@@ -1,16 +1,19 @@
 """Benchmark: whole `socwatch run` commands, a first run and unchanged re-runs (issue 17).
 
-    uv run python bench/startup.py [N] [--keep-only]     # default 400 pages
+    uv run python bench/startup.py [N] [--keep-only] [--reruns=K]     # default 400 pages, 2 re-runs
 
 N real news pages (../shared/corpus/benchmark/scrapinghub_aeb, as bench/crawl_politeness.py
 serves them, no latency) in one feed on 127.0.0.1. For each way of getting a Prefect API, a
-new Prefect home and warehouse, then three commands one after the other: the first run
-(N new pages) and two unchanged re-runs. Prints each command's wall time and how long it took
+new Prefect home and warehouse, then commands one after the other: the first run
+(N new pages) and K unchanged re-runs (2 unless --reruns says more; with more than 2, their
+median and range are printed). Prints each command's wall time and how long it took
 until its flow began (the run's `started_at` in the warehouse), then the kept server's memory.
 
 - `api_keep_s=0`: each command starts Prefect's temporary API and stops it (socwatch before
   the kept API);
-- `api_keep_s=600`: the default; the first command starts the kept API, the others find it.
+- `api_keep_s=600`: the default; the first command starts the kept API, the others find it;
+- `api_keep_s=600, uv run`: the same, each command typed as the README shows it
+  (`uv run socwatch run ...`): uv's check of the environment comes on top.
 
 The home's first server migrates Prefect's database (a few seconds, once per home): both ways
 pay it in their first command. The kept server is stopped at the end (SIGTERM to the process
@@ -22,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,15 +63,17 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def commands(base: str, keep_s: float, tmp: Path) -> tuple[list[tuple[float, float]], float | None]:
-    home, db, sources = tmp / f"prefect-{keep_s:g}", tmp / f"w-{keep_s:g}.duckdb", tmp / "sources.toml"
+def commands(base: str, keep_s: float, tmp: Path, via_uv: bool = False, reruns: int = 2) -> tuple[list[tuple[float, float]], float | None]:
+    name = f"{keep_s:g}{'-uv' if via_uv else ''}"
+    home, db, sources = tmp / f"prefect-{name}", tmp / f"w-{name}.duckdb", tmp / "sources.toml"
     sources.write_text(sources_toml(base), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SOCWATCH_"))}
     env.update(PREFECT_HOME=str(home), SOCWATCH_API_KEEP_S=f"{keep_s:g}")
+    socwatch = ["uv", "run", "--project", str(REPO), "socwatch"] if via_uv else [sys.executable, "-m", "flows.cli"]
     times = []
-    for _ in range(3):
+    for _ in range(1 + reruns):
         started_wall, started = datetime.now(UTC), time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--sources", str(sources), "--db", str(db)],
+        done = subprocess.run([*socwatch, "run", "--sources", str(sources), "--db", str(db)],
                               env=env, capture_output=True, text=True, cwd=tmp)
         wall = time.perf_counter() - started
         assert done.returncode == 0, done.stdout + done.stderr
@@ -83,17 +89,27 @@ def commands(base: str, keep_s: float, tmp: Path) -> tuple[list[tuple[float, flo
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     n = int(args[0]) if args else 400
+    reruns = next((int(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--reruns=")), 2)
     if not CORPUS.exists():
         sys.exit(f"needs {CORPUS}")
     httpd, base = site(n)
     print(f"{n} pages, whole `socwatch run` commands: seconds (of which before the flow began)")
-    print(f"{'Prefect API':<18}{'first run':>16}{'re-run':>16}{'re-run':>16}{'first/re-run':>14}{'server RSS MB':>15}")
+    columns = ["re-run"] * reruns if reruns <= 2 else ["re-runs, median", "re-runs, range"]
+    print(f"{'Prefect API':<26}{'first run':>16}" + "".join(f"{c:>24}" for c in columns) + f"{'first/re-run':>14}{'server RSS MB':>15}")
+    ways = [(600.0, False), (600.0, True)] if "--keep-only" in sys.argv else [(0.0, False), (600.0, False), (600.0, True)]
     with tempfile.TemporaryDirectory() as tmp:
-        for keep_s in ([600.0] if "--keep-only" in sys.argv else [0.0, 600.0]):
-            times, memory = commands(base, keep_s, Path(tmp))
-            cells = "".join(f"{f'{wall:.1f} ({began:.1f})':>16}" for wall, began in times)
-            print(f"{f'api_keep_s={keep_s:g}':<18}{cells}{times[0][0] / times[2][0]:>13.1f}x"
-                  f"{(f'{memory:.0f}' if memory else '-'):>15}")
+        for keep_s, via_uv in ways:
+            times, memory = commands(base, keep_s, Path(tmp), via_uv, reruns)
+            first, again = times[0], times[1:]
+            if reruns <= 2:
+                cells = [f"{wall:.2f} ({began:.2f})" for wall, began in again]
+            else:
+                walls, begans = sorted(w for w, _ in again), sorted(b for _, b in again)
+                cells = [f"{statistics.median(walls):.2f} ({statistics.median(begans):.2f})",
+                         f"{walls[0]:.2f}-{walls[-1]:.2f} ({begans[0]:.2f}-{begans[-1]:.2f})"]
+            label = f"api_keep_s={keep_s:g}{', uv run' if via_uv else ''}"
+            print(f"{label:<26}{f'{first[0]:.2f} ({first[1]:.2f})':>16}" + "".join(f"{c:>24}" for c in cells)
+                  + f"{first[0] / statistics.median(w for w, _ in again):>13.1f}x{(f'{memory:.0f}' if memory else '-'):>15}")
     httpd.shutdown()
 
 

@@ -239,8 +239,9 @@ def _checked_ingest(cfg: settings.Settings, replay: list[Path], record: Path | N
             start_forkserver(EXTRACTION)
         except OSError:  # only a head start: the pool starts its fork server itself if need be
             pass
-    from flows.ingest import IngestOptions, run_ingest  # Prefect is imported only when a flow runs
-    from flows.watch import DeliveryOptions
+    with _flow_imports():
+        from flows.ingest import IngestOptions, run_ingest  # Prefect is imported only when a flow runs
+        from flows.watch import DeliveryOptions
 
     watchlists = cfg.watchlists_file
     options = IngestOptions(**runner, batch_size=cfg.batch_size, taxonomy=cfg.taxonomy, access=cfg.access,
@@ -676,8 +677,9 @@ def reclassify(
     started = time.monotonic()
     cfg = _resolved(db=db)
     with _api_with(cfg, lambda: _preflight(cfg)) as api:  # Prefect's API comes up while the checks and imports run
-        from flows.reclassify import ReclassifyOptions, run_reclassify
-        from flows.watch import DeliveryOptions
+        with _flow_imports():
+            from flows.reclassify import ReclassifyOptions, run_reclassify
+            from flows.watch import DeliveryOptions
 
         options = ReclassifyOptions(everything=everything, taxonomy=cfg.taxonomy, access=cfg.access,
                                     delivery=DeliveryOptions(**cfg.delivery))
@@ -950,6 +952,16 @@ def watch_remove(name: Annotated[str, typer.Argument(help="The watchlist.")], db
 
 
 _OWN_PROCESS = False  # set by main: the command has the process to itself (not a test's CliRunner)
+
+
+def _flow_imports() -> contextlib.AbstractContextManager[None]:
+    """Where a flow's modules are imported: in a process of its own, without the collector
+    walking what they make (flows/heap.py)."""
+    if _OWN_PROCESS:
+        from flows.heap import importing
+
+        return importing()
+    return contextlib.nullcontext()
 
 
 def _settle_heap() -> None:

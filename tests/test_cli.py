@@ -120,3 +120,19 @@ def test_a_command_with_a_process_of_its_own_freezes_what_its_imports_made_and_o
     assert done.returncode == 0, done.stderr
     frozen, first, walked = map(int, done.stdout.split())
     assert frozen > 100_000 and walked < 1_000 and first == FIRST_GENERATION
+
+
+def test_a_command_with_a_process_of_its_own_imports_its_flow_without_the_collector_and_turns_it_on_again():
+    import gc
+
+    from flows import cli
+
+    with cli._flow_imports():
+        assert gc.isenabled()  # a test's process: untouched
+    code = ("import gc, flows.cli as cli; cli._OWN_PROCESS = True\n"
+            "with cli._flow_imports(): during = gc.isenabled()\n"
+            "try:\n    with cli._flow_imports(): raise ImportError('no such module')\nexcept ImportError: pass\n"
+            "print(during, gc.isenabled())")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]

@@ -6,10 +6,8 @@ Pure and CPU-bound: the flow runs it in a process pool, a batch of pages per cal
 from __future__ import annotations
 
 import codecs
-import hashlib
 import json
 import re
-import unicodedata
 from urllib.parse import urlsplit
 
 import trafilatura
@@ -21,8 +19,9 @@ from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import load_html
 
 from schemas.codes import language_code
-from schemas.records import MAX_TITLE, Article, FeedEntry, Fetched, Source, Status
+from schemas.records import Article, FeedEntry, Fetched, Source, Status
 from transforms.dates import first_plausible, parse_iso
+from transforms.documents import content_hash, document_article, fitted_title, normalise_text  # noqa: F401 (also read from here)
 from transforms.errors import ParseError
 from transforms.urls import article_id, canonical_url, url_host
 
@@ -38,8 +37,6 @@ _LEGACY_CHARSET = {
     "ja": "shift_jis", "zh": "gb18030", "ko": "euc-kr",
 }
 _HTML_LANG = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?", re.IGNORECASE)
-_BLANK_LINES = re.compile(r"\n{3,}")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _cp1252_for_stray_bytes(error: UnicodeDecodeError) -> tuple[str, int]:
@@ -176,44 +173,6 @@ def page_language(body: bytes) -> str | None:
     language without a two-letter code ("fil" is not "fi")."""
     match = _HTML_LANG.search(body[:4096])
     return language_code(match.group(1).decode("ascii")) if match else None
-
-
-def normalise_text(text: str) -> str:
-    text = _SURROGATE.sub("\ufffd", text)  # a JSON "\ud800" is no character, and could not be stored
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    lines = (line.strip() for line in text.split("\n"))
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
-
-
-def fitted_title(title: str) -> tuple[str, str | None]:
-    """The title, cut at a word before MAX_TITLE characters where it is longer (a page's
-    <title> stuffed with keywords), and a note saying so: a long title costs its tail, never
-    the article."""
-    if len(title) <= MAX_TITLE:
-        return title, None
-    cut = title[: MAX_TITLE - 1].rsplit(" ", 1)[0] or title[: MAX_TITLE - 1]
-    return cut + "…", f"title of {len(title)} characters cut to {len(cut) + 1}"
-
-
-def content_hash(title: str, text: str) -> str:
-    """What makes a version: the title and text as extracted (normalised), nothing else."""
-    return hashlib.sha256(f"{title}\n\n{text}".encode("utf-8")).hexdigest()
-
-
-def document_article(url: str, source: Source, entry: FeedEntry | None, *, title: str, text: str, language: str,
-                     published, organisations: tuple[str, ...], site_name: str, **fields) -> Article:
-    """An Article from a structured document (an API's item): its own date first, else the
-    feed's; its first organisation as publisher, else the source's title, else the site's name."""
-    feed_date = entry.published_at if entry else None
-    chosen, notes = first_plausible((("document", published), ("feed", feed_date)))
-    title, cut = fitted_title(title)
-    notes += [cut] if cut else []
-    return Article(
-        article_id=article_id(url), url=url, source=source.name,
-        publisher=(organisations[0] if organisations else None) or source.title or site_name,
-        title=title, text=text, language=language, content_hash=content_hash(title, text),
-        published_at=chosen, feed_published_at=feed_date, source_published_at=published,
-        site_name=site_name, organisations=organisations, notes=tuple(notes), **fields)
 
 
 def page_identity(fetched: Fetched, declared: str | None, source: Source) -> str:

@@ -14,7 +14,7 @@ from schemas.codes import language_code
 from schemas.records import Article, FeedEntry, Source, Status
 from transforms.dates import parse_iso
 from transforms.errors import ParseError
-from transforms.extract import document_article, normalise_text
+from transforms.documents import document_article, normalise_text
 from transforms.html_text import html_to_text
 
 FORMAT = "govuk_content"

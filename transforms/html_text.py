@@ -6,7 +6,7 @@ import re
 
 import lxml.html
 
-from transforms.extract import normalise_text
+from transforms.documents import normalise_text
 
 BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "dt", "dd", "figcaption", "pre")
 SKIP = ("script", "style", "template", "noscript")

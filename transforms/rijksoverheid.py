@@ -16,7 +16,7 @@ from schemas.codes import language_code
 from schemas.records import Article, FeedEntry, Source, Status
 from transforms.dates import parse_iso
 from transforms.errors import ParseError
-from transforms.extract import document_article, normalise_text
+from transforms.documents import document_article, normalise_text
 from transforms.html_text import html_to_text
 from transforms.urls import canonical_url
 

@@ -41,7 +41,6 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-from trafilatura.deduplication import sample_tokens
 
 from warehouse.db import register
 
@@ -190,7 +189,11 @@ _SPREADS = _Spread()
 def simhash(text: str) -> int:
     """trafilatura's 64-bit SimHash of `text` (the same value as its `Simhash(text).hash`:
     its tokens, each hashed with BLAKE2b; a bit is set where at least half the tokens have it),
-    counted a few times faster: the tokens' hashes, spread into lanes, are summed as integers."""
+    counted a few times faster: the tokens' hashes, spread into lanes, are summed as integers.
+    trafilatura is imported here, by the first changed text: a run that changes nothing does
+    not import it into the command's process (its pages are read in the extraction pool)."""
+    from trafilatura.deduplication import sample_tokens
+
     tokens = sample_tokens(text or "", 64)
     counts = [0] * 64
     spread = _SPREADS.__getitem__

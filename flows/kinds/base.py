@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, TypeVar
 
 from schemas.records import Article, FeedEntry, Fetched, Source, Status
 from transforms.errors import ParseError, internal_error
-from transforms.extract import extract_article
 
 if TYPE_CHECKING:  # annotations only: the extraction workers import the kinds, not httpx
     from flows.http import Fetcher
@@ -16,7 +15,18 @@ if TYPE_CHECKING:  # annotations only: the extraction workers import the kinds, 
 T = TypeVar("T")
 # Reads a fetched body into an Article (raising ParseError where it holds none).
 Extractor = Callable[[Fetched, FeedEntry | None, Source], Article]
-HTML: Mapping[str, Extractor] = {"html": extract_article}  # every kind reads pages; some also their documents
+
+
+def extract_html(fetched: Fetched, entry: FeedEntry | None, source: Source) -> Article:
+    """A page, read by trafilatura. Imported on the first page: the command that runs a flow
+    checks its sources (and so imports the kinds) before the flow, and it extracts nothing
+    itself when the extraction pool does (its fork server imports trafilatura)."""
+    from transforms.extract import extract_article
+
+    return extract_article(fetched, entry, source)
+
+
+HTML: Mapping[str, Extractor] = {"html": extract_html}  # every kind reads pages; some also their documents
 
 
 @dataclass(frozen=True)
