@@ -15,9 +15,10 @@ until its flow began (the run's `started_at` in the warehouse), then the kept se
 - `api_keep_s=600, uv run`: the same, each command typed as the README shows it
   (`uv run socwatch run ...`): uv's check of the environment comes on top.
 
-The home's first server migrates Prefect's database (a few seconds, once per home): both ways
-pay it in their first command. The kept server is stopped at the end (SIGTERM to the process
-its record names).
+The home's first server migrates Prefect's database (a few seconds, once per home): every way
+pays it in its first command. `--keep-only` leaves out the first row; the `uv run` row needs
+uv on the PATH, as `uv run python bench/startup.py` has it. The kept server is stopped at the
+end (SIGTERM to the process its record names).
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     n = int(args[0]) if args else 400
     reruns = next((int(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--reruns=")), 2)
+    if reruns < 1:
+        sys.exit("--reruns=K needs K >= 1")
     if not CORPUS.exists():
         sys.exit(f"needs {CORPUS}")
     httpd, base = site(n)

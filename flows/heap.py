@@ -28,8 +28,9 @@ FIRST_GENERATION = 20_000  # allocations between collections of the youngest obj
 
 
 def settle() -> None:
-    import prefect.flow_engine  # noqa: F401  what a flow imports as it starts, frozen with the rest
-    import prefect.task_engine  # noqa: F401
+    with importing():
+        import prefect.flow_engine  # noqa: F401  what a flow imports as it starts, frozen with the rest
+        import prefect.task_engine  # noqa: F401
 
     gc.collect()  # nothing unreachable is frozen
     gc.freeze()

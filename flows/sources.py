@@ -86,7 +86,8 @@ def _parse_entry(entry: dict, label: str) -> Source:
     if not _NAME.match(name):
         raise fail("name", f"{name!r} must match [a-z0-9-]+")
     # Imported here: the CLI reads this module before it starts Prefect's API, and the kinds
-    # bring in httpx and trafilatura (a second of imports the API's start would wait for).
+    # bring in their parsers of feeds, sitemaps and API documents (not trafilatura: pages are
+    # read by flows.kinds.base.extract_html, which imports it on the first page).
     from flows.kinds import KINDS
 
     if kind not in KINDS:
