@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 
 import duckdb
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import SyncClientContext
 from prefect.runtime import flow_run
@@ -33,6 +33,7 @@ from flows import failpoints, progress
 from flows.progress import stage_done
 from flows.distributed import dask_pipeline, dask_task_runner
 from flows.http import Fetcher, FetchSettings
+from flows.json_flow import json_flow
 from flows.kinds import KINDS, Discovery
 from flows.pool import EXTRACTION, map_batch, start_pool
 from flows.process import process_pages
@@ -142,7 +143,7 @@ def _chunks(items: Sequence, size: int) -> list[Sequence]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-@flow(name="ingest", log_prints=False)
+@json_flow(name="ingest", log_prints=False)
 async def ingest(sources_file: str, db: str, replay: list[str] | None = None, record: str | None = None,
                  options: IngestOptions | None = None, select: str | None = None) -> dict:
     """Crawl the sources of `sources_file` (or replay WARC archives) into the warehouse `db`.

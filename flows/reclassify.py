@@ -15,12 +15,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote  # the batch's texts, not walked by Prefect for futures
 
 from flows import progress
+from flows.json_flow import json_flow
 from flows.progress import stage_done
 from flows.pool import map_batch, start_pool
 from flows.validate import tag_frames
@@ -57,7 +58,7 @@ async def classify_batch(rows: list[tuple], workers: int, taxonomy: str | None) 
     return results
 
 
-@flow(name="reclassify", log_prints=False)
+@json_flow(name="reclassify", log_prints=False)
 async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
     options = options or ReclassifyOptions()
     logger = get_run_logger()
