@@ -42,7 +42,7 @@ ROUNDS = 3
 def articles() -> list[tuple]:
     """(Article, publisher country) of the corpus texts with a URL and a date, oldest first."""
     from schemas.records import Article
-    from transforms.extract import content_hash
+    from transforms.documents import content_hash
     from transforms.urls import article_id
 
     found, seen = [], set()

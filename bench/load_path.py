@@ -76,7 +76,7 @@ def distinct(processed, i: int):
     """The i-th document of the load: an extracted page under a URL, id and last line of its own."""
     from dataclasses import replace
 
-    from transforms.extract import content_hash
+    from transforms.documents import content_hash
     from transforms.urls import article_id
 
     url = f"https://bench.socwatch.example/news/{i:06d}"

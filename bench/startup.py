@@ -5,9 +5,9 @@
 N real news pages (../shared/corpus/benchmark/scrapinghub_aeb, as bench/crawl_politeness.py
 serves them, no latency) in one feed on 127.0.0.1. For each way of getting a Prefect API, a
 new Prefect home and warehouse, then commands one after the other: the first run
-(N new pages) and K unchanged re-runs (2 unless --reruns says more; with more than 2, their
-median and range are printed). Prints each command's wall time and how long it took
-until its flow began (the run's `started_at` in the warehouse), then the kept server's memory.
+(N new pages) and K unchanged re-runs (2 unless --reruns says otherwise). Prints the first
+command's wall time and the re-runs' median and range, each with how long it took until its
+flow began (the run's `started_at` in the warehouse), then the kept server's memory.
 
 - `api_keep_s=0`: each command starts Prefect's temporary API and stops it (socwatch before
   the kept API);
@@ -97,22 +97,19 @@ def main() -> None:
         sys.exit(f"needs {CORPUS}")
     httpd, base = site(n)
     print(f"{n} pages, whole `socwatch run` commands: seconds (of which before the flow began)")
-    columns = ["re-run"] * reruns if reruns <= 2 else ["re-runs, median", "re-runs, range"]
-    print(f"{'Prefect API':<26}{'first run':>16}" + "".join(f"{c:>24}" for c in columns) + f"{'first/re-run':>14}{'server RSS MB':>15}")
+    print(f"{'Prefect API':<26}{'first run':>16}{'re-runs, median':>24}{'re-runs, range':>24}{'first/re-run':>14}{'server RSS MB':>15}")
     ways = [(600.0, False), (600.0, True)] if "--keep-only" in sys.argv else [(0.0, False), (600.0, False), (600.0, True)]
     with tempfile.TemporaryDirectory() as tmp:
         for keep_s, via_uv in ways:
             times, memory = commands(base, keep_s, Path(tmp), via_uv, reruns)
-            first, again = times[0], times[1:]
-            if reruns <= 2:
-                cells = [f"{wall:.2f} ({began:.2f})" for wall, began in again]
-            else:
-                walls, begans = sorted(w for w, _ in again), sorted(b for _, b in again)
-                cells = [f"{statistics.median(walls):.2f} ({statistics.median(begans):.2f})",
-                         f"{walls[0]:.2f}-{walls[-1]:.2f} ({begans[0]:.2f}-{begans[-1]:.2f})"]
+            (first_wall, first_began), again = times[0], times[1:]
+            walls, begans = sorted(w for w, _ in again), sorted(b for _, b in again)
+            median = statistics.median(walls)
             label = f"api_keep_s={keep_s:g}{', uv run' if via_uv else ''}"
-            print(f"{label:<26}{f'{first[0]:.2f} ({first[1]:.2f})':>16}" + "".join(f"{c:>24}" for c in cells)
-                  + f"{first[0] / statistics.median(w for w, _ in again):>13.1f}x{(f'{memory:.0f}' if memory else '-'):>15}")
+            print(f"{label:<26}{f'{first_wall:.2f} ({first_began:.2f})':>16}"
+                  f"{f'{median:.2f} ({statistics.median(begans):.2f})':>24}"
+                  f"{f'{walls[0]:.2f}-{walls[-1]:.2f} ({begans[0]:.2f}-{begans[-1]:.2f})':>24}"
+                  f"{first_wall / median:>13.1f}x{(f'{memory:.0f}' if memory else '-'):>15}")
     httpd.shutdown()
 
 

@@ -23,7 +23,7 @@ from schemas import tables
 from schemas.records import Article, Fetched, Processed, Status, Tags, ThemeScore
 from schemas.tables import frame, record_json, validate
 from transforms import classify
-from transforms.extract import content_hash
+from transforms.documents import content_hash
 from transforms.urls import article_id
 from transforms.vocabulary import CUES_FILE, TAXONOMY_FILE, vocabulary
 from warehouse import db as wdb

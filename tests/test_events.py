@@ -105,7 +105,7 @@ def test_a_loads_profiles_from_its_frames_equal_those_read_back(tmp_path):
     from flows.validate import build_batch
     from schemas.records import Article, Fetched, Processed, Status
     from transforms.classify import score_bounds, tag
-    from transforms.extract import content_hash
+    from transforms.documents import content_hash
     from transforms.urls import article_id
     from transforms.vocabulary import vocabulary
     from warehouse.db import connect

@@ -11,7 +11,8 @@ from flows.process import process_pages
 from schemas.records import FeedEntry, Fetched, Source, Status
 from transforms.evaluate import token_f1
 from transforms.errors import ParseError
-from transforms.extract import CRUDE_JSON_MAX, _CONTROL, _LATIN_LETTER, content_hash, decode_html, extract_article, page_metadata
+from transforms.documents import content_hash
+from transforms.extract import CRUDE_JSON_MAX, _CONTROL, _LATIN_LETTER, decode_html, extract_article, page_metadata
 
 SOURCE = Source("src", "feed", "https://e.org/feed", "GB", "en", ("e.org",), title="Example publisher")
 

@@ -170,7 +170,7 @@ def test_a_title_too_long_for_the_table_is_cut_not_the_article_lost():
     """An API item's title of 11,199 characters (keywords stuffed into it) is cut at a word,
     with a note; the articles check (1 to MAX_TITLE characters) would have set the article aside."""
     from schemas.records import MAX_TITLE, Source
-    from transforms.extract import document_article
+    from transforms.documents import document_article
 
     stuffed = " ".join(["cocaine seizure police news"] * 400)
     article = document_article("https://e.org/a", Source("s", "feed", "https://e.org/f", "GB", "en", ("e.org",)), None,

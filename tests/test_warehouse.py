@@ -9,7 +9,7 @@ import pytest
 from flows.validate import build_batch
 from schemas.records import Article, Fetched, Processed, Status, Tags, ThemeScore
 from transforms.classify import score_bounds
-from transforms.extract import content_hash
+from transforms.documents import content_hash
 from transforms.urls import article_id
 from warehouse import db as wdb
 from warehouse.ledger import finish_run, start_run

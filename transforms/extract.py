@@ -21,7 +21,7 @@ from trafilatura.utils import load_html
 from schemas.codes import language_code
 from schemas.records import Article, FeedEntry, Fetched, Source, Status
 from transforms.dates import first_plausible, parse_iso
-from transforms.documents import content_hash, document_article, fitted_title, normalise_text  # noqa: F401 (also read from here)
+from transforms.documents import content_hash, fitted_title, normalise_text
 from transforms.errors import ParseError
 from transforms.urls import article_id, canonical_url, url_host
 
