@@ -78,6 +78,15 @@ def test_an_appeal_to_the_public_is_no_evidence_of_the_theme():
     assert "human_trafficking" in themes(classify("a", "Man aangehouden na ruzie", stated, publisher_country="NL"))
 
 
+def test_the_sentences_between_two_that_ask_the_public_are_the_same_appeal():
+    body = ("Agenten hielden zaterdag een 30-jarige man aan op de markt na een ruzie. Melden helpt! "
+            "Denk aan mensenhandel en uitbuiting in de wijk. Maar ook corruptie kunt u melden. Bel 0800-7000.")
+    assert themes(classify("a", "Man aangehouden na ruzie", body, publisher_country="NL")) == set()
+    # Far from any sentence that asks, the same words are the announcement's.
+    apart = body.replace("Melden helpt! ", "").replace(" Bel 0800-7000.", " De man zit vast. Hij is 30. Meer volgt later.")
+    assert "human_trafficking" in themes(classify("a", "Man aangehouden na ruzie", apart, publisher_country="NL"))
+
+
 def test_links_to_other_announcements_at_the_page_tail_are_not_read():
     body = ("The county council approved the new budget for road repairs on Tuesday after a short debate.\n"
             "Related posts\n"
@@ -380,3 +389,59 @@ def test_a_long_documents_type_is_read_from_its_title_and_lead_more_than_its_bod
     title = "Annual lecture by the Attorney General"
     assert classify("a", title, short, publisher_country="GB").announcement_type == "policy_legislation"
     assert classify("a", title, long, publisher_country="GB").announcement_type == "statement"
+
+
+def test_two_spaces_after_an_abbreviation_end_the_sentence():
+    text = ("The Deputy Secretary met with the Irish Foreign Minister today in Washington, D.C.  Deputy Secretary "
+            "Sherman condemned Moscow's war of choice.")
+    tags = classify("a", "Deputy Secretary's meeting", text, publisher_country="US")
+    assert tags.countries == ("IE", "US") and tags.dyads == (("IE", "US"),)
+    assert [text[s:e] for _, _, s, e in tags.dyad_evidence] == [text[: text.index("  ")]]
+    # One space after the initials: the sentence goes on ("the U.S. Attorney ...").
+    one_space = text.replace(".  Deputy", ". Deputy")
+    assert [one_space[s:e] for _, _, s, e in classify("a", "x", one_space, publisher_country="US").dyad_evidence] == [one_space]
+
+
+def test_the_country_an_office_deals_with_is_no_actor():
+    text = "The Special Representative for the DPRK will travel to Seoul to meet with senior officials."
+    tags = classify("a", "Special Envoy travels", text, publisher_country="US")
+    assert tags.countries == ("KR", "US") and tags.dyads == (("KR", "US"),)
+    assert "KP" in classify("a", "x", "The DPRK government detained two men.", publisher_country="US").countries
+
+
+def test_the_democratic_peoples_republic_of_korea_is_not_the_republic_of_korea():
+    tags = classify("a", "x", "The police of the Democratic People's Republic of Korea arrested him.", publisher_country="US")
+    assert tags.countries == ("KP", "US")
+
+
+def test_a_meeting_links_countries_only_where_officials_are_met():
+    official = classify("a", "Travel to Thailand", "In Bangkok, the envoy will meet with government officials.",
+                        publisher_country="US")
+    assert official.dyads == (("TH", "US"),)
+    suspects = classify("a", "Man sentenced", "He arranged for a co-conspirator to travel to China to meet with "
+                        "representatives of a company.", publisher_country="US")
+    assert not suspects.bilateral
+
+
+def test_a_visit_to_several_countries_pairs_the_visitor_with_each_host():
+    tags = classify("a", "Special Envoy's Visit to Egypt, Oman, and Iraq", "The envoy returns next week.",
+                    publisher_country="US")
+    assert tags.dyads == (("EG", "US"), ("IQ", "US"), ("OM", "US"))
+    two = classify("a", "Special Envoy's Visit to Egypt and Oman", "The envoy returns next week.", publisher_country="US")
+    assert two.dyads == (("EG", "US"), ("OM", "US"))
+    # Without a visit two countries named together are each other's partners.
+    joint = classify("a", "Egypt and Oman sign an agreement", "The ministers signed it.", publisher_country="US")
+    assert joint.dyads == (("EG", "OM"),)
+
+
+def test_places_spoken_of_beside_a_cue_are_no_parties():
+    text = "The envoy will meet with Emirati government officials to discuss ending the war in Yemen and Syria."
+    tags = classify("a", "Envoy's travel", text, publisher_country="US")
+    assert tags.countries == ("AE", "US") and tags.dyads == (("AE", "US"),)
+    assert {"FR", "ES"} <= set(classify("a", "x", "France and Spain signed an extradition treaty.",
+                                        publisher_country="US").countries)
+
+
+def test_capitals_stand_for_their_countries():
+    tags = classify("a", "x", "He was arrested in Bamako and extradited from Addis Ababa.", publisher_country="US")
+    assert {"ML", "ET"} <= set(tags.countries)

@@ -209,6 +209,19 @@ def test_two_calls_with_one_partner_days_apart_are_two_events():
     assert not linked(first, again)[0] and "another day: FR-US dialogue_meeting" in evidence(first, again)[1]
 
 
+def test_a_trips_notices_days_apart_are_one_event_but_not_weeks_apart():
+    kw = dict(countries=("TH", "US"), dyads=("TH-US",), kind="dialogue_meeting")
+    notice = _p("a", 0, title="Secretary's Travel to Bali and Bangkok", **kw)
+    update = _p("b", 5, title="Secretary's Travel to Bali, Bangkok, and Tokyo", **kw)
+    ok, _, why = linked(notice, update)
+    assert ok and "dyad and type: TH-US dialogue_meeting" in why and not any(w.startswith("another day") for w in why)
+    next_trip = _p("c", 12, title="Secretary's Travel to Bangkok", **kw)
+    assert "another day: TH-US dialogue_meeting" in evidence(notice, next_trip)[1]
+    # Calls five days apart are still two calls.
+    calls = [_p(i, d, title="Secretary's Call with the Thai Foreign Minister", **kw) for i, d in (("d", 0), ("e", 5))]
+    assert "another day: TH-US dialogue_meeting" in evidence(*calls)[1]
+
+
 def test_a_bill_and_a_seizure_are_two_events_even_with_rare_words_in_common():
     words = "Vuurwapens 3D-geprinte Almere"
     bill = _p("a", 0, title=words, kind="policy_legislation", themes=("firearms",))

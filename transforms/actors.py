@@ -11,12 +11,17 @@ A country *acts* in an announcement when a mention of it has a role:
   Netherlands held their dialogue").
 
 A mention with none of these (a suspect's nationality, the origin of goods, a country talked
-about) is no actor. The publisher's country acts in its own announcement.
+about, the remit of an office: "the Special Representative for the DPRK", the target of
+pressure: "sanctions on the Kremlin") is no actor. The publisher's country acts in its own
+announcement.
 
 A *partnership* (a dyad) is a pair of acting countries linked by a relation in one sentence:
 a judicial, operational or diplomatic cooperation cue, or an action abroad (an arrest or an
 extradition in another country is a request between two states). A document whose relations
-link more than `max_partners` countries is multilateral: no dyads. Each dyad keeps its
+link more than `max_partners` countries is multilateral: no dyads. A meeting cue links only
+where officials are met ("met with the Japanese Foreign Minister", not a case's suspects who
+"met with" one another); a visit to several countries pairs the publisher's visitor with each
+host, not the hosts with one another. Each dyad keeps its
 evidence: the cue and the sentence (character offsets in the title or the text).
 
 Pure: words and matches in, actors and dyads out. The vocabulary is in cues.toml ([roles],
@@ -88,6 +93,12 @@ class Roles:
     conjunctions: WordSet = NOTHING  # "and", "en": joins parties
     of_words: WordSet = NOTHING  # "of", "van": "Prime Minister Trudeau of Canada"
     not_acting_before: WordSet = NOTHING  # "former", "bribing": the authority is no actor ("bribing Iraqi officials")
+    # "Special Envoy for", "Coordinator for" (by their last word): the country after is an
+    # office's remit, not whose office it is ("the U.S. Special Representative for the DPRK")
+    remit_before: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    meetings: frozenset[str] = frozenset()  # cooperation cues (as written) that link only where officials are met ...
+    meeting_window: int = 0  # ... an authority word within this many words after the cue
+    visits: frozenset[str] = frozenset()  # cooperation cues (as written in cues.toml) that tell a visit
     ambiguous: frozenset[str] = frozenset()  # folded country words that count only when the country is also named otherwise
     max_partners: int = 4  # more linked countries than this is a multilateral action
 
@@ -128,8 +139,9 @@ def sentences(title: str, lines: Sequence[str], title_len: int) -> list[Sentence
 
 
 def _no_end(line: str, end: int, after: int) -> bool:
-    """Whether the punctuation before `end` ends no sentence: an abbreviation's period, or
-    one the next word goes on from in lower case ("approx. five", "ca. twee")."""
+    """Whether the punctuation before `end` ends no sentence: an abbreviation's period (unless
+    two spaces follow it), or one the next word goes on from in lower case ("approx. five",
+    "ca. twee")."""
     if after < len(line) and line[after].islower():
         return True
     if line[end - 1] != ".":
@@ -137,6 +149,8 @@ def _no_end(line: str, end: int, after: int) -> bool:
     lo = max(0, end - 8)
     if _TITLE.search(line, lo, end):
         return True
+    if after - end >= 2 and line[end:after].startswith("  "):
+        return False  # two spaces, the typist's sentence break: "in Washington, D.C.  Deputy Secretary ..."
     if _BEFORE_NUMBER.search(line, lo, end):
         return after < len(line) and line[after].isdigit()
     if _INITIAL.search(line, lo, end):
@@ -195,17 +209,42 @@ def _authority_before(roles: Roles, original: Sequence[str], folded: Sequence[st
     return False
 
 
-def _in_place(roles: Roles, folded: Sequence[str], start: int, lo: int) -> bool:
-    """Whether a place preposition stands before the mention (fillers between), not one
-    telling where a mission sits ("the U.S. Embassy in London")."""
+def _phrase_before(phrases: dict[str, tuple[tuple[str, ...], ...]], folded: Sequence[str], start: int, lo: int) -> bool:
+    """Whether one of `phrases` (by their last word) ends right before word `start`, or
+    before an article between ("Envoy for the Northern Triangle")."""
+    at = start - 1 if start - 1 >= lo and folded[start - 1] in ("the", "de", "het") else start
+    for cue in phrases.get(folded[at - 1], ()) if at - 1 >= lo else ():
+        n = len(cue)
+        if at - n >= lo and tuple(folded[at - n : at]) == cue:
+            return True
+    return False
+
+
+def _officials_met(roles: Roles, folded: Sequence[str], end: int, last: int) -> bool:
+    """Whether a meeting cue ending at `end` meets officials: an authority word within
+    `meeting_window` words ("met with Japanese Foreign Minister Hayashi", "will meet with
+    counterparts"), not "traveled to meet with co-conspirators"."""
+    return any(folded[i] in roles.authority_after for i in range(end, min(last, end + roles.meeting_window)))
+
+
+def _preposition_before(roles: Roles, folded: Sequence[str], start: int, lo: int) -> int | None:
+    """The index of a place preposition right before word `start`, fillers between ("in the
+    port of"), else None."""
     i = start - 1
     while i >= lo and start - i <= 4:
         if folded[i] in roles.place_before:
-            return not (i > lo and folded[i - 1] in roles.seats_before)
+            return i
         if folded[i] not in roles.place_fillers:
-            return False
+            return None
         i -= 1
-    return False
+    return None
+
+
+def _in_place(roles: Roles, folded: Sequence[str], start: int, lo: int) -> bool:
+    """Whether a place preposition stands before the mention (fillers between), not one
+    telling where a mission sits ("the U.S. Embassy in London")."""
+    i = _preposition_before(roles, folded, start, lo)
+    return i is not None and not (i > lo and folded[i - 1] in roles.seats_before)
 
 
 def _action_near(roles: Roles, folded: Sequence[str], start: int, end: int, sentence: Sentence,
@@ -279,12 +318,14 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
         _, code, kind = m.key
         s = spans[sentence_of[m.start]]
         role = None
-        if kind == "agencies":
+        if any(w in roles.not_acting_before for w in folded[max(s.first, m.start - 3) : m.start]):
+            role = None  # "five former Venezuelan government officials", "bribing Iraqi officials", "pressure on the Kremlin"
+        elif _phrase_before(roles.remit_before, folded, m.start, s.first):
+            role = None
+        elif kind == "agencies":
             role = "agency"
         elif kind in ("names", "adjectives", "cities"):
-            if any(w in roles.not_acting_before for w in folded[max(s.first, m.start - 3) : m.start]):
-                role = None  # "five former Venezuelan government officials", "bribing Iraqi officials"
-            elif _authority_after(roles, original, folded, m.end, last_of(m.start)) or (
+            if _authority_after(roles, original, folded, m.end, last_of(m.start)) or (
                     kind != "adjectives" and _authority_before(roles, original, folded, m.start, s.first)):
                 # Its authorities doing something of a case ("the Spanish police arrested") act;
                 # its officials only spoken of ("the Turkish President says") act only where a
@@ -309,7 +350,7 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
     # sentence with a cooperation cue.
     cue_sentences: dict[int, list[Match]] = defaultdict(list)
     for c in cues:
-        if c.start not in quiet:
+        if c.start not in quiet and (c.key[1] not in roles.meetings or _officials_met(roles, folded, c.end, last_of(c.start))):
             cue_sentences[sentence_of[c.start]].append(c)
     blocked = {sentence_of[c.start] for c in negative}
     parties: set[int] = set()  # indexes in mentions
@@ -320,7 +361,9 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
         in_list = (k > 0 and _joined(roles, folded, mentions[k - 1], a)) or (
             k + 2 < len(mentions) and _joined(roles, folded, b, mentions[k + 2]))
         n = sentence_of[a.start]
-        if _joined(roles, folded, a, b) and not in_list and n in cue_sentences and n not in blocked:
+        # "ending the war in Yemen and Syria": places spoken of, not parties.
+        spoken_of = _preposition_before(roles, folded, a.start, spans[n].first) is not None
+        if _joined(roles, folded, a, b) and not in_list and not spoken_of and n in cue_sentences and n not in blocked:
             parties.update((k, k + 1))
     mentions = [replace(mt, role="party") if k in parties and mt.role is None else mt for k, mt in enumerate(mentions)]
 
@@ -344,9 +387,10 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
         if n in blocked:
             continue
         s = spans[n]
-        relation = None
+        relation, cue_at = None, s.last
         if cue_sentences.get(n):
-            relation = min(cue_sentences[n], key=lambda c: c.start).key[1]
+            cue = min(cue_sentences[n], key=lambda c: c.start)
+            relation, cue_at = cue.key[1], cue.start
         elif any(mt.role in ACTING_ROLES and mt.code != publisher for mt in here):
             word = next((folded[i] for i in range(s.first, min(s.last, len(folded))) if folded[i] in roles.abroad_actions), None)
             if word:
@@ -362,6 +406,10 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
         if foreign and (publisher in linked or len(foreign) == 1 or own_abroad):
             # The publisher's relation with each foreign party: named ("the FBI thanks the Thai
             # and the Spanish police"), or the foreign places of its own story. Not one between them.
+            pairs = [tuple(sorted((publisher, c))) for c in foreign]
+        elif foreign and relation in roles.visits and all(mt.start > cue_at for mt in here):
+            # A visit to the countries named after it ("Envoy Kerry's visit to the UAE, Saudi
+            # Arabia and Egypt"): the publisher's visitor and each host, not the hosts one another.
             pairs = [tuple(sorted((publisher, c))) for c in foreign]
         else:  # the publisher not in it: "France and Spain signed an extradition treaty"
             pairs = list(combinations(sorted(linked), 2))

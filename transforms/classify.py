@@ -21,6 +21,7 @@ from transforms.vocabulary import Vocabulary, vocabulary
 LEAD_WORDS = 60  # the first words of the text weigh as the lead
 MENU_LINE_WORDS = 4  # a shorter line without sentence punctuation reads as navigation ...
 MENU_WEIGHT = 0.2  # ... and its matches count this much, as do those in appeals to the public
+APPEAL_GAP = 3  # two sentences that ask the public this close hold one appeal between them
 REPEAT_DECAY = 0.5  # the n-th occurrence of one term counts DECAY**(n-1) of the first
 # A transcript (press briefing, interview, press availability) gives its speakers' turns as
 # lines that open with "QUESTION:", "MR PRICE:", "SECRETARY BLINKEN:"; this many make one.
@@ -74,9 +75,12 @@ def _appeals(matches: list[Match], spans: list[Sentence], sentence_of: list[int]
     "meld het anoniem"): the stock paragraph asking readers to report crime names crimes in
     general, not what the announcement is about."""
     quiet: set[int] = set()
-    for n in {sentence_of[m.start] for m in matches}:
-        if spans[n].where == "text":
-            quiet.update(range(spans[n].first, spans[n].last))
+    asking = sorted(n for n in {sentence_of[m.start] for m in matches} if spans[n].where == "text")
+    for n, after in zip(asking, [*asking[1:], None]):
+        # The sentences between two that ask are the same stock paragraph ("... Denk aan
+        # drugs, wapen- of mensenhandel. ... Dat kan via 0800-7000.").
+        last = after if after is not None and after - n <= APPEAL_GAP else n
+        quiet.update(range(spans[n].first, spans[last].last))
     return frozenset(quiet)
 
 

@@ -319,6 +319,10 @@ def _roles(path: Path, table: dict, ambiguous: list[str], max_partners: int) -> 
         conjunctions=wordset("conjunctions"),
         of_words=wordset("of_words"),
         not_acting_before=wordset("not_acting_before"),
+        meetings=frozenset(_get(path, table, "roles", "meetings", "strings", [])),
+        meeting_window=_get(path, table, "roles", "meeting_window", "whole", 6),
+        visits=frozenset(_get(path, table, "roles", "visits", "strings", [])),
+        remit_before=_by_last_word(_get(path, table, "roles", "remit_before", "strings", [])),
         ambiguous=frozenset(" ".join(fold(w) for w in words(a)) for a in ambiguous),
         max_partners=max_partners,
     )

@@ -49,6 +49,10 @@ LINK_SCORE = 4.0
 NEAR_DUPLICATE = 0.95  # SimHash similarity (shared bits of 64) of a copy: templated releases share 0.85-0.9
 LIKE_TITLES = 0.5  # weighted Jaccard of the headlines' words, each weighing its rarity in the block
 POINT_DAYS = 2  # a call or a meeting is one day's event: two of them further apart are two
+# ... save a trip, which its headlines announce days before and during it ("Travel to Bali
+# and Bangkok" on the 5th, "Travel to Bali, Bangkok, and Tokyo" on the 10th): TRIP_DAYS apart.
+TRIP_DAYS = 7
+TRIP_WORDS = frozenset({"travel", "travels", "trip", "visit", "visits", "reis", "bezoek", "werkbezoek", "staatsbezoek"})
 RARE_DF = 2  # a headline word in at most this many headlines of the block is a name of the event ("Kuip", "Drents")
 MAX_NAMES = 2  # rare words shared by both headlines counted at most this many times
 MIN_AMOUNT = 1000  # smaller sums (fees, fines of a few hundred) are too common to tell two releases apart
@@ -485,7 +489,9 @@ def evidence(a: Profile, b: Profile, rarity: Rarity | None = None, links_only: b
     shared_dyads = a.dyads & b.dyads if a.dyads and b.dyads else None
     if shared_dyads:
         pair = ", ".join(sorted(shared_dyads))
-        same_day = a.type != "dialogue_meeting" or abs(a.published - b.published) <= timedelta(days=POINT_DAYS)
+        trip = not (TRIP_WORDS.isdisjoint(a.title_words) or TRIP_WORDS.isdisjoint(b.title_words))
+        same_day = a.type != "dialogue_meeting" or abs(a.published - b.published) <= timedelta(
+            days=TRIP_DAYS if trip else POINT_DAYS)
         if a.type == b.type and a.type != "other" and same_day:
             found.append(("one meeting" if a.type == "dialogue_meeting" else "dyad and type", f"dyad and type: {pair} {a.type}"))
         else:
