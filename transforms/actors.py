@@ -36,10 +36,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import combinations
 
-from transforms.matcher import Match, fold, words
+from transforms.matcher import Match, count_words, fold, words
 
 ACTING_ROLES = frozenset({"agency", "authority", "place", "party"})
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE_END = re.compile(r"[.!?](\s+)")
 # A period that ends an abbreviation or an initial ends no sentence: "the U.S. Attorney",
 # "U.K. Serious Fraud Office", "Jan. 8", "John F. Kennedy", "Mr. Smith", "o.a. de politie".
 # Three kinds, told apart by what may follow:
@@ -112,28 +112,29 @@ class Sentence:
     last: int
 
 
-def sentences(title: str, lines: Sequence[str], title_len: int) -> list[Sentence]:
+def sentences(title: str, lines: Sequence[str], title_len: int, counts: Sequence[int] | None = None) -> list[Sentence]:
     """The title as sentence 0, then the text's sentences (cut at sentence punctuation and
-    line ends) over the lines the classifier read, with their character offsets in the text."""
+    line ends) over the lines the classifier read, with their character offsets in the text;
+    `counts` are the lines' numbers of words, where the caller has them."""
     out = [Sentence("title", 0, len(title), 0, title_len)]
     index, offset = title_len, 0
-    for line in lines:
-        # (end of a sentence, start of the next) at each run of whitespace after . ! ?
-        cuts = [m.span() for m in _SENTENCE_END.finditer(line) if not _no_end(line, m.start(), m.end())] \
-            if ("." in line or "!" in line or "?" in line) else ()
-        if not cuts:
-            n = len(words(line))
-            if n:
-                out.append(Sentence("text", offset, offset + len(line), index, index + n))
-                index += n
-        else:
+    for k, line in enumerate(lines):
+        in_line = counts[k] if counts is not None else len(words(line))
+        if in_line:
+            # (end of a sentence, start of the next) at each run of whitespace after . ! ?
+            cuts = [m.span(1) for m in _SENTENCE_END.finditer(line) if not _no_end(line, m.start(1), m.end(1))] \
+                if ("." in line or "!" in line or "?" in line) else ()
             cut = 0
-            for piece, after in (*cuts, (len(line), len(line))):
-                n = len(words(line[cut:piece]))
+            for piece, after in cuts:
+                n = count_words(line, cut, piece)
                 if n:
                     out.append(Sentence("text", offset + cut, offset + piece, index, index + n))
                     index += n
+                    in_line -= n
                 cut = after
+            if in_line:  # the rest of the line
+                out.append(Sentence("text", offset + cut, offset + len(line), index, index + in_line))
+                index += in_line
         offset += len(line) + 1
     return out
 

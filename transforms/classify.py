@@ -45,16 +45,18 @@ def _position_weight(vocab: Vocabulary, index: int, title_len: int, menu: frozen
     return 1.0
 
 
-def _body_words(text: str, offset: int, tail: frozenset[tuple[str, ...]] = frozenset()) -> tuple[list[str], frozenset[int], list[str]]:
+def _body_words(text: str, offset: int, tail: frozenset[tuple[str, ...]] = frozenset()
+                ) -> tuple[list[str], frozenset[int], list[str], list[int]]:
     """The words of the text up to a line that opens a page's tail ("Related posts", "Lees
     ook": links to other announcements, not this one's content) in the second half of the
     text (earlier, such a line is more likely a box inside the article); the indexes of those on
     menu-like lines, short lines with no sentence punctuation as page navigation leaves in
     scraped text ("Human Trafficking Unit" in a prosecutor's menu is no evidence of what the
-    announcement is about); and the lines read."""
+    announcement is about); the lines read, and their numbers of words."""
     out: list[str] = []
     menu: set[int] = set()
     lines: list[str] = []
+    counts: list[int] = []
     tail_len = max(map(len, tail), default=0)
     half, read = len(text) / 2, 0
     for line in text.split("\n"):
@@ -67,7 +69,8 @@ def _body_words(text: str, offset: int, tail: frozenset[tuple[str, ...]] = froze
                 menu.update(range(offset + len(out), offset + len(out) + len(line_words)))
         out.extend(line_words)
         lines.append(line)
-    return out, frozenset(menu), lines
+        counts.append(len(line_words))
+    return out, frozenset(menu), lines, counts
 
 
 def _appeals(matches: list[Match], spans: list[Sentence], sentence_of: list[int]) -> frozenset[int]:
@@ -109,13 +112,13 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     vocab = vocab or vocabulary()
     title_words = words(title)
     title_len = len(title_words)
-    body, menu, lines = _body_words(text, title_len, vocab.tail_headings)
+    body, menu, lines, counts = _body_words(text, title_len, vocab.tail_headings)
     original = title_words + body
     folded = list(map(fold, original))
     found: dict[str, list[Match]] = defaultdict(list)
     for m in vocab.matcher.find(original, folded):
         found[m.key[0]].append(m)
-    spans = sentences(title, lines, title_len)
+    spans = sentences(title, lines, title_len, counts)
     sentence_of = sentence_index(spans, len(original))
     if found["appeal"]:
         menu = menu | _appeals(found["appeal"], spans, sentence_of)
@@ -185,8 +188,14 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     country_words = frozenset(i for m in named for i in range(m.start, m.end))  # for _is_origin
     coop = [m for m in found["coop"] if m.key[2] > 0]
     multilateral = [m for m in found["coop"] if m.key[2] < 0]
-    countries, links = find_actors(vocab.roles, original, folded, named,
-                                   lambda a, b: _is_origin(vocab, folded, a, b, country_words),
+    origins: dict[tuple[int, int], bool] = {}  # find_actors asks of a mention several times
+
+    def is_origin(start: int, end: int) -> bool:
+        if (start, end) not in origins:
+            origins[start, end] = _is_origin(vocab, folded, start, end, country_words)
+        return origins[start, end]
+
+    countries, links = find_actors(vocab.roles, original, folded, named, is_origin,
                                    coop, multilateral, spans, sentence_of, publisher_country, menu,
                                    _is_transcript(lines), found["worldwide"])
     dyads = tuple((d.country_a, d.country_b) for d in links)
@@ -252,9 +261,8 @@ def _longest(matches: list[Match]) -> list[Match]:
 
 
 def _is_origin(vocab: Vocabulary, folded: list[str], start: int, end: int, country_words: frozenset[int] = frozenset()) -> bool:
-    for cue in vocab.origin_before:
-        n = len(cue)
-        if start >= n and tuple(folded[start - n : start]) == cue:
+    for n in vocab.origin_lengths:
+        if start >= n and tuple(folded[start - n : start]) in vocab.origin_before:
             return True
     if end < len(folded) and folded[end] in vocab.origin_after:
         return True

@@ -39,6 +39,11 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def count_words(text: str, start: int, end: int) -> int:
+    """How many words text[start:end] has, when both ends lie between words (no copy made)."""
+    return len(_WORD.findall(text, start, end))
+
+
 @dataclass(frozen=True, slots=True)
 class Piece:
     kind: str  # exact | prefix | suffix | infix

@@ -66,6 +66,7 @@ class Vocabulary:
     matcher: Matcher
     type_threshold: float
     origin_before: frozenset[tuple[str, ...]]
+    origin_lengths: tuple[int, ...]  # the lengths of origin_before's cues
     origin_after: frozenset[str]
     nationality: frozenset[str]
     nationality_window: int
@@ -267,6 +268,7 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
     facts_digest = facts_vocabulary().digest
     digest = hashlib.sha256(json.dumps([tax, ctr, cue, facts_digest, rules_digest()], sort_keys=True, ensure_ascii=False,
                                        default=str).encode()).hexdigest()
+    origin_before = frozenset(tuple(fold(w) for w in words(p)) for p in _get(cues, actors, "actors", "origin_before", "strings", []))
     return Vocabulary(
         version=f"tx-{digest[:12]}",
         themes=themes,
@@ -276,7 +278,8 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
         type_threshold=float(_get(cues, types, "types", "threshold", "number", 2.0)),
         type_negations=frozenset(fold(w) for w in _get(cues, types, "types", "negations", "strings", [])),
         negation_window=_get(cues, types, "types", "negation_window", "whole", 0),
-        origin_before=frozenset(tuple(fold(w) for w in words(p)) for p in _get(cues, actors, "actors", "origin_before", "strings", [])),
+        origin_before=origin_before,
+        origin_lengths=tuple(sorted({len(cue) for cue in origin_before if cue})),
         origin_after=frozenset(folded("origin_after")),
         nationality=frozenset(folded("nationality")),
         nationality_window=_get(cues, actors, "actors", "nationality_window", "whole", 0),
