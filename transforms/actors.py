@@ -70,6 +70,11 @@ class WordSet:
     def __contains__(self, word: str) -> bool:
         return word in self.exact or word.startswith(self.prefixes)  # startswith(()) is False
 
+    def first_in(self, some: Sequence[str]) -> str | None:
+        """The first of `some` words in the set, else None: one pass, no call per word."""
+        exact, prefixes = self.exact, self.prefixes
+        return next((w for w in some if w in exact or w.startswith(prefixes)), None)
+
 
 NOTHING = WordSet(frozenset(), ())
 
@@ -308,7 +313,7 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
     def acts(n: int) -> bool:  # whether sentence n tells an action of the case
         if n not in acts_in:
             s = spans[n]
-            acts_in[n] = any(w in roles.actions for w in folded[s.first : s.last])
+            acts_in[n] = roles.actions.first_in(folded[s.first : s.last]) is not None
         return acts_in[n]
 
     def last_of(i: int) -> int:  # the end of word i's sentence
@@ -319,7 +324,7 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
         _, code, kind = m.key
         s = spans[sentence_of[m.start]]
         role = None
-        if any(w in roles.not_acting_before for w in folded[max(s.first, m.start - 3) : m.start]):
+        if roles.not_acting_before.first_in(folded[max(s.first, m.start - 3) : m.start]) is not None:
             role = None  # "five former Venezuelan government officials", "bribing Iraqi officials", "pressure on the Kremlin"
         elif _phrase_before(roles.remit_before, folded, m.start, s.first):
             role = None
@@ -393,7 +398,7 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
             cue = min(cue_sentences[n], key=lambda c: c.start)
             relation, cue_at = cue.key[1], cue.start
         elif any(mt.role in ACTING_ROLES and mt.code != publisher for mt in here):
-            word = next((folded[i] for i in range(s.first, min(s.last, len(folded))) if folded[i] in roles.abroad_actions), None)
+            word = roles.abroad_actions.first_in(folded[s.first : min(s.last, len(folded))])
             if word:
                 relation = f"action abroad: {word}"
         if relation is None:
