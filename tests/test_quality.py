@@ -57,6 +57,11 @@ def test_scores_on_both_dev_gold_sets_do_not_fall_below_the_pins(gold_file, gold
     assert sum(p["documents"] for p in per.values()) == scores["documents"]
     assert {"politie.nl", "justice.gov", "state.gov", "gov.uk", "rijksoverheid.nl"} <= set(per)
     assert sum(p["bilateral_support"] for p in per.values()) == 7 + 45
+    # Each row's 90% intervals hold its own figures (bootstrap quantiles of a few hundred
+    # documents: the point figure lies inside them).
+    for host in ("politie.nl", "justice.gov", "state.gov"):
+        (m_lo, m_hi), (c_lo, c_hi) = per[host]["intervals"]["micro_f1"], per[host]["intervals"]["countries_f1"]
+        assert m_lo <= per[host]["micro_f1"] <= m_hi and c_lo <= per[host]["countries"]["f1"] <= c_hi, (host, per[host])
 
 
 @pytest.mark.corpus
@@ -98,6 +103,28 @@ def test_scoring_arithmetic():
     assert s["type_accuracy"] == 1.0
     assert [publisher_country(u) for u in ("https://www.gov.uk/x", "https://www.politie.nl/x", "https://ocda.gov/x",
                                           "https://www.europol.europa.eu/x", "https://example.org/x")] == ["GB", "NL", "US", "EU", None]
+
+
+def test_intervals_come_from_resampling_the_documents_and_repeat():
+    from schemas.records import Tags, ThemeScore
+    from transforms.evaluate import f1_intervals
+
+    def doc(themes, countries):
+        return {"themes": themes, "countries": countries, "bilateral": False}
+
+    def tags(themes, countries):
+        return Tags("a", "v", tuple(ThemeScore(t, 5, ()) for t in themes), tuple(countries), (), False, "other")
+
+    right = [doc(["drugs"], ["NL"])] * 10
+    assert f1_intervals(right, [tags(["drugs"], ["NL"])] * 10) == {"micro_f1": [1.0, 1.0], "countries_f1": [1.0, 1.0]}
+    # Half the documents wrong: the interval straddles the point figure, wider on fewer documents.
+    gold = [doc(["drugs"], ["NL"])] * 40
+    found = [tags(["drugs"], ["NL"]) if i % 2 else tags(["fraud"], ["NL"]) for i in range(40)]
+    wide, narrow = f1_intervals(gold[:8], found[:8])["micro_f1"], f1_intervals(gold, found)["micro_f1"]
+    assert wide[0] < narrow[0] <= 0.5 <= narrow[1] < wide[1]
+    assert f1_intervals(gold, found) == f1_intervals(gold, found)  # a fixed seed
+    # Documents with nothing to score (no theme expected nor found) give no interval.
+    assert f1_intervals([doc([], [])] * 3, [tags([], [])] * 3) == {"micro_f1": [0.0, 0.0], "countries_f1": [0.0, 0.0]}
 
 
 @pytest.mark.corpus

@@ -158,8 +158,42 @@ def publisher(url: str) -> str:
     return host.removeprefix("www.") or "(no url)"
 
 
+INTERVAL_ROUNDS = 1000  # resamples of a publisher's documents ...
+INTERVAL = (0.05, 0.95)  # ... and the quantiles of their F1 that make its 90% interval
+
+
+def _f1(tp: int, fp: int, fn: int) -> float | None:
+    """F1 of the counts; None where there is nothing to score (no label expected nor found)."""
+    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None
+
+
+def f1_intervals(gold: list[dict], predicted: list[Tags], seed: int = 0) -> dict[str, list[float]]:
+    """90% bootstrap intervals of micro-F1 (themes) and countries F1 over these documents: the
+    documents resampled with replacement INTERVAL_ROUNDS times (a fixed seed, so the figures
+    repeat); [0, 0] where no document has anything to score. A few dozen documents with a dozen labels give wide intervals: a publisher's gap
+    to the total means little where its interval reaches the total's figure."""
+    import random
+
+    counts = {"micro_f1": [], "countries_f1": []}
+    for g, p in zip(gold, predicted, strict=True):
+        for name, want, got in (("micro_f1", set(g["themes"]), {t.theme for t in p.themes}),
+                                ("countries_f1", set(g["countries"]), set(p.countries))):
+            counts[name].append((len(want & got), len(got - want), len(want - got)))
+    rng = random.Random(seed)
+    n = len(gold)
+    samples = [rng.choices(range(n), k=n) for _ in range(INTERVAL_ROUNDS)] if n else []
+    out = {}
+    for name, per_doc in counts.items():
+        # A resample with nothing to score (only documents without labels, none found) is left out.
+        f1s = sorted(f for f in (_f1(*(sum(per_doc[i][k] for i in sample) for k in range(3))) for sample in samples)
+                     if f is not None)
+        out[name] = [round(f1s[int(q * (len(f1s) - 1))], 3) for q in INTERVAL] if f1s else [0.0, 0.0]
+    return out
+
+
 def by_publisher(gold: list[dict], predicted: list[Tags], themes: Iterable[str]) -> dict[str, dict]:
-    """`score` per publisher, largest first; each also with its number of bilateral documents."""
+    """`score` per publisher, largest first; each also with its number of bilateral documents
+    and the 90% intervals of its micro-F1 and countries F1 (`f1_intervals`)."""
     groups: dict[str, list[int]] = {}
     for i, g in enumerate(gold):
         groups.setdefault(publisher(g.get("url") or ""), []).append(i)
@@ -170,6 +204,7 @@ def by_publisher(gold: list[dict], predicted: list[Tags], themes: Iterable[str])
         s.pop("per_theme")
         s["bilateral_support"] = sum(1 for i in idx if gold[i]["bilateral"])
         s["bilateral_found"] = sum(1 for i in idx if predicted[i].bilateral)
+        s["intervals"] = f1_intervals([gold[i] for i in idx], [predicted[i] for i in idx])
         out[host] = s
     return out
 
