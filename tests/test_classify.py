@@ -415,12 +415,28 @@ def test_the_democratic_peoples_republic_of_korea_is_not_the_republic_of_korea()
 
 
 def test_a_meeting_links_countries_only_where_officials_are_met():
-    official = classify("a", "Travel to Thailand", "In Bangkok, the envoy will meet with government officials.",
+    official = classify("a", "Special Envoy's Travel to Thailand", "In Bangkok, the envoy will meet with government officials.",
                         publisher_country="US")
     assert official.dyads == (("TH", "US"),)
     suspects = classify("a", "Man sentenced", "He arranged for a co-conspirator to travel to China to meet with "
                         "representatives of a company.", publisher_country="US")
     assert not suspects.bilateral
+
+
+def test_a_journey_takes_place_where_it_goes_only_for_an_official():
+    trip = classify("a", "x", "The Secretary will travel to Bali, Indonesia, for talks.", publisher_country="US")
+    assert "ID" in trip.countries
+    suspect = classify("a", "Man charged", "He was arrested at the airport while attempting to travel to Syria to join "
+                       "the group, assisted by two friends.", publisher_country="US")
+    assert suspect.countries == ("US",) and not suspect.bilateral
+    # A case's action still takes place where it happened.
+    assert "ES" in classify("a", "x", "He was arrested in Spain.", publisher_country="US").countries
+
+
+def test_two_leaders_before_their_meeting_are_partners():
+    tags = classify("a", "Secretary Blinken and Moldovan Foreign Minister Popescu Before Their Meeting",
+                    "SECRETARY BLINKEN: Good morning.", publisher_country="US")
+    assert tags.dyads == (("MD", "US"),)
 
 
 def test_a_visit_to_several_countries_pairs_the_visitor_with_each_host():

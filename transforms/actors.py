@@ -92,6 +92,9 @@ class Roles:
     place_fillers: WordSet = NOTHING  # words between the preposition and the place ("in the port of")
     seats_before: WordSet = NOTHING  # "embassy", "ambassade": "the Embassy in London" is a mission's seat, no place of action
     actions: WordSet = NOTHING  # what happens in a place ("arrested", "aangehouden", "extradited")
+    toward: WordSet = NOTHING  # place prepositions of a direction ("to", "naar"): there only a transfer or a journey
+    journeys: WordSet = NOTHING  # an official's journey takes place where it goes ("travel", "werkbezoek") ...
+    travellers: WordSet = NOTHING  # ... where the sentence names one of these ("Secretary", "minister")
     abroad_actions: WordSet = NOTHING  # actions that, abroad, are a request between two states (arrest, extradition)
     transfers: WordSet = NOTHING  # actions that happen in a country named as an origin: "extradited from Thailand"
     action_window: int = 0  # words between a place and its action
@@ -246,6 +249,12 @@ def _preposition_before(roles: Roles, folded: Sequence[str], start: int, lo: int
     return None
 
 
+def _toward(roles: Roles, folded: Sequence[str], start: int, lo: int) -> bool:
+    """Whether the place preposition before the mention tells a direction ("to", "naar")."""
+    i = _preposition_before(roles, folded, start, lo)
+    return i is not None and folded[i] in roles.toward
+
+
 def _in_place(roles: Roles, folded: Sequence[str], start: int, lo: int) -> bool:
     """Whether a place preposition stands before the mention (fillers between), not one
     telling where a mission sits ("the U.S. Embassy in London")."""
@@ -313,7 +322,8 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
     def acts(n: int) -> bool:  # whether sentence n tells an action of the case
         if n not in acts_in:
             s = spans[n]
-            acts_in[n] = roles.actions.first_in(folded[s.first : s.last]) is not None
+            here = folded[s.first : s.last]
+            acts_in[n] = roles.actions.first_in(here) is not None or roles.journeys.first_in(here) is not None
         return acts_in[n]
 
     def last_of(i: int) -> int:  # the end of word i's sentence
@@ -338,10 +348,16 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
                 # relation links them to another party.
                 role = "authority" if acts(sentence_of[m.start]) else "official"
             elif kind != "adjectives" and _in_place(roles, folded, m.start, s.first) and _action_near(
-                    roles, folded, m.start, m.end, s, roles.transfers if is_origin(m.start, m.end) else roles.actions):
-                # "arrested in Spain"; after "from" only a transfer: "extradited from Thailand",
-                # not "a man from Albania was arrested", "cocaine shipped from Colombia seized".
+                    roles, folded, m.start, m.end, s, roles.transfers if is_origin(m.start, m.end)
+                    or _toward(roles, folded, m.start, s.first) else roles.actions):
+                # "arrested in Spain"; after "from" or "to" only a transfer: "extradited from
+                # Thailand", "deported to Albania", not "a man from Albania was arrested",
+                # "cocaine shipped from Colombia seized", "arrested while trying to travel to Syria".
                 role = "place"
+            elif kind != "adjectives" and not is_origin(m.start, m.end) and _in_place(roles, folded, m.start, s.first) \
+                    and _action_near(roles, folded, m.start, m.end, s, roles.journeys) \
+                    and roles.travellers.first_in(folded[s.first : s.last]) is not None:
+                role = "place"  # "the Secretary will travel to Bali"
         mentions.append(Mention(code, kind, m.start, m.end, role))
 
     # "the governments of France and Germany", "leaders from France, Germany and the UK": a
