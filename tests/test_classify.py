@@ -82,6 +82,10 @@ def test_the_sentences_between_two_that_ask_the_public_are_the_same_appeal():
     body = ("Agenten hielden zaterdag een 30-jarige man aan op de markt na een ruzie. Melden helpt! "
             "Denk aan mensenhandel en uitbuiting in de wijk. Maar ook corruptie kunt u melden. Bel 0800-7000.")
     assert themes(classify("a", "Man aangehouden na ruzie", body, publisher_country="NL")) == set()
+    # A cooperation said between them still counts.
+    joint = classify("a", "x", "Agenten hielden een man aan. Heeft u informatie? Het onderzoek gebeurt samen met de "
+                     "Belgische politie. Bel 0800-7000.", publisher_country="NL")
+    assert joint.dyads == (("BE", "NL"),)
     # Far from any sentence that asks, the same words are the announcement's.
     apart = body.replace("Melden helpt! ", "").replace(" Bel 0800-7000.", " De man zit vast. Hij is 30. Meer volgt later.")
     assert "human_trafficking" in themes(classify("a", "Man aangehouden na ruzie", apart, publisher_country="NL"))
@@ -391,15 +395,18 @@ def test_a_long_documents_type_is_read_from_its_title_and_lead_more_than_its_bod
     assert classify("a", title, long, publisher_country="GB").announcement_type == "statement"
 
 
-def test_two_spaces_after_an_abbreviation_end_the_sentence():
+def test_two_spaces_after_an_abbreviation_end_the_sentence_where_the_typist_ends_sentences_so():
     text = ("The Deputy Secretary met with the Irish Foreign Minister today in Washington, D.C.  Deputy Secretary "
-            "Sherman condemned Moscow's war of choice.")
+            "Sherman condemned Moscow's war of choice.  They spoke of trade.  They spoke of the region.  They spoke "
+            "of energy.")
     tags = classify("a", "Deputy Secretary's meeting", text, publisher_country="US")
     assert tags.countries == ("IE", "US") and tags.dyads == (("IE", "US"),)
     assert [text[s:e] for _, _, s, e in tags.dyad_evidence] == [text[: text.index("  ")]]
-    # One space after the initials: the sentence goes on ("the U.S. Attorney ...").
-    one_space = text.replace(".  Deputy", ". Deputy")
-    assert [one_space[s:e] for _, _, s, e in classify("a", "x", one_space, publisher_country="US").dyad_evidence] == [one_space]
+    # Where two spaces come and go ("the U.S.  Attorney", "on Nov.  9"), they end no sentence.
+    haphazard = ("The Colombian National Police arrested him on Nov.  9 at the request of the Spanish authorities. "
+                 "The Spanish National Police and the U.S.  Drug Enforcement Administration conducted a joint investigation. "
+                 "He was held. He was charged.  He was extradited.")
+    assert classify("a", "x", haphazard, publisher_country="GB").dyads == (("CO", "ES"), ("ES", "US"))
 
 
 def test_the_country_an_office_deals_with_is_no_actor():
@@ -407,6 +414,22 @@ def test_the_country_an_office_deals_with_is_no_actor():
     tags = classify("a", "Special Envoy travels", text, publisher_country="US")
     assert tags.countries == ("KR", "US") and tags.dyads == (("KR", "US"),)
     assert "KP" in classify("a", "x", "The DPRK government detained two men.", publisher_country="US").countries
+    # The abbreviation after the name is the same mention, in its role.
+    named = classify("a", "x", "The Special Representative for the Democratic People's Republic of Korea (DPRK) "
+                     "Ambassador Sung Kim will travel to Seoul.", publisher_country="US")
+    assert named.countries == ("KR", "US")
+    # A representative for an authority speaks for it.
+    spokesman = classify("a", "x", "A representative for the Spanish police said the extradition was agreed with the "
+                         "Colombian authorities.", publisher_country="GB")
+    assert spokesman.dyads == (("CO", "ES"),)
+
+
+def test_the_target_of_pressure_is_no_actor_but_a_passive_agent_is():
+    assert classify("a", "x", "They discussed more pressure on the Kremlin and the Russian government.",
+                    publisher_country="US").countries == ("US",)
+    said = classify("a", "x", "The charges against him, the FBI said, followed a joint investigation with the Dutch "
+                    "police.", publisher_country="NL")
+    assert said.dyads == (("NL", "US"),)
 
 
 def test_the_democratic_peoples_republic_of_korea_is_not_the_republic_of_korea():
@@ -445,6 +468,11 @@ def test_a_visit_to_several_countries_pairs_the_visitor_with_each_host():
     assert tags.dyads == (("EG", "US"), ("IQ", "US"), ("OM", "US"))
     two = classify("a", "Special Envoy's Visit to Egypt and Oman", "The envoy returns next week.", publisher_country="US")
     assert two.dyads == (("EG", "US"), ("OM", "US"))
+    # A visitor named after the cue is a party, not a host; a "visitatie" (a body search) is no visit.
+    assert classify("a", "x", "Het bezoek van de Belgische minister aan Marokko.", publisher_country="NL").dyads == (("BE", "MA"),)
+    search = classify("a", "x", "Bij een visitatie van bezoekers vonden de Duitse politie en de Belgische politie drugs.",
+                      publisher_country="NL")
+    assert not search.bilateral
     # Without a visit two countries named together are each other's partners.
     joint = classify("a", "Egypt and Oman sign an agreement", "The ministers signed it.", publisher_country="US")
     assert joint.dyads == (("EG", "OM"),)
@@ -456,6 +484,12 @@ def test_places_spoken_of_beside_a_cue_are_no_parties():
     assert tags.countries == ("AE", "US") and tags.dyads == (("AE", "US"),)
     assert {"FR", "ES"} <= set(classify("a", "x", "France and Spain signed an extradition treaty.",
                                         publisher_country="US").countries)
+    # Thanks go to parties; an authority's seat is its country.
+    assert {"ES", "PT"} <= set(classify("a", "x", "Special thanks to Spain and Portugal for their cooperation.",
+                                        publisher_country="GB").countries)
+    seat = classify("a", "x", "The case was investigated with the assistance of the High Tech Crime Unit in the "
+                    "Netherlands and the Spanish National Police.", publisher_country="US")
+    assert {"ES", "NL"} <= set(seat.countries)
 
 
 def test_capitals_stand_for_their_countries():

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from conftest import REPO, need_shared, rows
 from flows.cli import app
 from flows.demo_archive import DEMO_DIR
-from warehouse.events import LINK_RULES, LINK_SCORE, WINDOW_DAYS, _text_lists, evidence, linked, profile, simhash
+from warehouse.events import LINK_RULES, LINK_SCORE, WINDOW_DAYS, Rarity, _text_lists, evidence, linked, profile, simhash
 
 runner = CliRunner()
 
@@ -213,12 +213,19 @@ def test_a_trips_notices_days_apart_are_one_event_but_not_weeks_apart():
     kw = dict(countries=("TH", "US"), dyads=("TH-US",), kind="dialogue_meeting")
     notice = _p("a", 0, title="Secretary's Travel to Bali and Bangkok", **kw)
     update = _p("b", 5, title="Secretary's Travel to Bali, Bangkok, and Tokyo", **kw)
-    ok, _, why = linked(notice, update)
+    # A block of a publisher's headlines, where "secretary" and "travel" are its template words.
+    others = [_p(f"o{i}", 1, title=f"Secretary's Travel to {place}", **kw) for i, place in enumerate(("Paris", "Rome", "Lima"))]
+    rarity = Rarity([notice, update, *others])
+    ok, _, why = linked(notice, update, rarity)
     assert ok and "dyad and type: TH-US dialogue_meeting" in why and not any(w.startswith("another day") for w in why)
-    next_trip = _p("c", 12, title="Secretary's Travel to Bangkok", **kw)
-    assert "another day: TH-US dialogue_meeting" in evidence(notice, next_trip)[1]
+    next_trip = _p("c", 12, title="Secretary's Travel to Bali and Bangkok", **kw)
+    assert "another day: TH-US dialogue_meeting" in evidence(notice, next_trip, rarity)[1]
+    # Two officials' travels to one country a few days apart: one rare word (the country) is no trip.
+    sherman = _p("d", 5, title="Deputy Secretary Sherman's Travel to Thailand", **kw)
+    blinken = _p("e", 0, title="Secretary Blinken's Travel to Thailand", **kw)
+    assert "another day: TH-US dialogue_meeting" in evidence(blinken, sherman, Rarity([blinken, sherman, *others]))[1]
     # Calls five days apart are still two calls.
-    calls = [_p(i, d, title="Secretary's Call with the Thai Foreign Minister", **kw) for i, d in (("d", 0), ("e", 5))]
+    calls = [_p(i, d, title="Secretary's Call with the Thai Foreign Minister", **kw) for i, d in (("f", 0), ("g", 5))]
     assert "another day: TH-US dialogue_meeting" in evidence(*calls)[1]
 
 

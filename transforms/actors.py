@@ -104,6 +104,10 @@ class Roles:
     # "Special Envoy for", "Coordinator for" (by their last word): the country after is an
     # office's remit, not whose office it is ("the U.S. Special Representative for the DPRK")
     remit_before: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    spoken_of_before: WordSet = NOTHING  # "in", "at": two countries side by side after one are places spoken of ...
+    thanks: WordSet = NOTHING  # ... save after one of these ("thanks to Spain and Portugal")
+    # "pressure on", "sanctions on" (by their last word): the country or agency after is a target
+    target_before: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     meetings: frozenset[str] = frozenset()  # cooperation cues (as written) that link only where officials are met ...
     meeting_window: int = 0  # ... an authority word within this many words after the cue
     visits: frozenset[str] = frozenset()  # cooperation cues (as written in cues.toml) that tell a visit
@@ -126,11 +130,12 @@ def sentences(title: str, lines: Sequence[str], title_len: int, counts: Sequence
     `counts` are the lines' numbers of words, where the caller has them."""
     out = [Sentence("title", 0, len(title), 0, title_len)]
     index, offset = title_len, 0
+    two_spaces = _TypistEnds(lines)
     for k, line in enumerate(lines):
         in_line = counts[k] if counts is not None else len(words(line))
         if in_line:
             # (end of a sentence, start of the next) at each run of whitespace after . ! ?
-            cuts = [m.span(1) for m in _SENTENCE_END.finditer(line) if not _no_end(line, m.start(1), m.end(1))] \
+            cuts = [m.span(1) for m in _SENTENCE_END.finditer(line) if not _no_end(line, m.start(1), m.end(1), two_spaces)] \
                 if ("." in line or "!" in line or "?" in line) else ()
             cut = 0
             for piece, after in cuts:
@@ -147,10 +152,31 @@ def sentences(title: str, lines: Sequence[str], title_len: int, counts: Sequence
     return out
 
 
-def _no_end(line: str, end: int, after: int) -> bool:
+# A plain word's sentence end, and the spaces after it: how the typist ends sentences.
+_PLAIN_END = re.compile(r"[a-z]{3}[.!?]( +)[A-Z]")
+
+
+class _TypistEnds:
+    """Whether the text's typist ends sentences with two spaces: four in five of the plain
+    sentence ends ("today.  The") and at least three. Then two spaces after an initial end
+    the sentence too ("in Washington, D.C.  Deputy Secretary"); where two spaces come and go
+    ("the U.S.  Attorney"), they tell nothing. Looked at once, when first asked."""
+
+    def __init__(self, lines: Sequence[str]):
+        self.lines, self.known = lines, None
+
+    def __bool__(self) -> bool:
+        if self.known is None:
+            gaps = [len(m.group(1)) for line in self.lines for m in _PLAIN_END.finditer(line)]
+            double = sum(1 for g in gaps if g >= 2)
+            self.known = double >= 3 and double >= 0.8 * len(gaps)
+        return self.known
+
+
+def _no_end(line: str, end: int, after: int, two_spaces: object = False) -> bool:
     """Whether the punctuation before `end` ends no sentence: an abbreviation's period (unless
-    two spaces follow it), or one the next word goes on from in lower case ("approx. five",
-    "ca. twee")."""
+    the typist ends sentences with two spaces and two follow it), or one the next word goes on
+    from in lower case ("approx. five", "ca. twee")."""
     if after < len(line) and line[after].islower():
         return True
     if line[end - 1] != ".":
@@ -158,10 +184,10 @@ def _no_end(line: str, end: int, after: int) -> bool:
     lo = max(0, end - 8)
     if _TITLE.search(line, lo, end):
         return True
-    if after - end >= 2 and line[end:after].startswith("  "):
-        return False  # two spaces, the typist's sentence break: "in Washington, D.C.  Deputy Secretary ..."
     if _BEFORE_NUMBER.search(line, lo, end):
         return after < len(line) and line[after].isdigit()
+    if after - end >= 2 and two_spaces:
+        return False  # "in Washington, D.C.  Deputy Secretary ..."
     if _INITIAL.search(line, lo, end):
         next_word = line[after:].split(None, 1)[0] if after < len(line) else ""
         return next_word.rstrip(",;:") not in _SENTENCE_OPENERS
@@ -189,8 +215,13 @@ class DyadEvidence:
 
 def _authority_after(roles: Roles, original: Sequence[str], folded: Sequence[str], end: int, last: int) -> bool:
     """Within the sentence (words before `last`): "Spain. Police said ..." is no Spanish police."""
+    return _followed_by(roles, roles.authority_after, original, folded, end, last)
+
+
+def _followed_by(roles: Roles, wanted: WordSet, original: Sequence[str], folded: Sequence[str], end: int, last: int) -> bool:
+    """Whether one of `wanted` follows word `end` within `authority_window` words of the sentence."""
     for i in range(end, min(last, end + roles.authority_window)):
-        if folded[i] in roles.authority_after:
+        if folded[i] in wanted:
             return True
         # Only title-case words or modifiers between: "Spanish National Police", not "Spanish cocaine police".
         if not (folded[i] in roles.authority_modifiers or original[i][:1].isupper()):
@@ -334,14 +365,21 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
         _, code, kind = m.key
         s = spans[sentence_of[m.start]]
         role = None
-        if roles.not_acting_before.first_in(folded[max(s.first, m.start - 3) : m.start]) is not None:
-            role = None  # "five former Venezuelan government officials", "bribing Iraqi officials", "pressure on the Kremlin"
-        elif _phrase_before(roles.remit_before, folded, m.start, s.first):
-            role = None
+        if _phrase_before(roles.target_before, folded, m.start, s.first):
+            role = None  # "more pressure on the Kremlin", "sanctions on the Russian government"
         elif kind == "agencies":
-            role = "agency"
+            # "against the Kremlin": a not-acting word right before; not "charges against him, the FBI said"
+            before = m.start - 2 if m.start - 2 >= s.first and folded[m.start - 1] in ("the", "de", "het") else m.start - 1
+            role = None if before >= s.first and folded[before] in roles.not_acting_before else "agency"
         elif kind in ("names", "adjectives", "cities"):
-            if _authority_after(roles, original, folded, m.end, last_of(m.start)) or (
+            if roles.not_acting_before.first_in(folded[max(s.first, m.start - 3) : m.start]) is not None:
+                role = None  # "five former Venezuelan government officials", "bribing Iraqi officials"
+            elif _phrase_before(roles.remit_before, folded, m.start, s.first) and not (
+                    kind == "adjectives" and _authority_after(roles, original, folded, m.end, last_of(m.start))):
+                # "the Special Representative for the DPRK (Ambassador Sung Kim)", not "a
+                # representative for the Spanish police"
+                role = None
+            elif _authority_after(roles, original, folded, m.end, last_of(m.start)) or (
                     kind != "adjectives" and _authority_before(roles, original, folded, m.start, s.first)):
                 # Its authorities doing something of a case ("the Spanish police arrested") act;
                 # its officials only spoken of ("the Turkish President says") act only where a
@@ -359,6 +397,13 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
                     and roles.travellers.first_in(folded[s.first : s.last]) is not None:
                 role = "place"  # "the Secretary will travel to Bali"
         mentions.append(Mention(code, kind, m.start, m.end, role))
+
+    # "the Democratic People's Republic of Korea (DPRK)": the abbreviation right after a name is
+    # the same mention, in the same role.
+    for k in range(1, len(mentions)):
+        prev, here = mentions[k - 1], mentions[k]
+        if here.code == prev.code and here.start == prev.end and here.kind == prev.kind == "names":
+            mentions[k] = replace(mentions[k], role=mentions[k - 1].role)
 
     # "the governments of France and Germany", "leaders from France, Germany and the UK": a
     # role said before a list of names holds for each name of the list.
@@ -383,8 +428,11 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
         in_list = (k > 0 and _joined(roles, folded, mentions[k - 1], a)) or (
             k + 2 < len(mentions) and _joined(roles, folded, b, mentions[k + 2]))
         n = sentence_of[a.start]
-        # "ending the war in Yemen and Syria": places spoken of, not parties.
-        spoken_of = _preposition_before(roles, folded, a.start, spans[n].first) is not None
+        # "ending the war in Yemen and Syria": places spoken of, not parties; but an authority's
+        # seat is its country ("the High Tech Crime Unit in the Netherlands and the Spanish police").
+        at = _preposition_before(roles, folded, a.start, spans[n].first)
+        spoken_of = at is not None and folded[at] in roles.spoken_of_before and not (
+            at > spans[n].first and (folded[at - 1] in roles.authority_after or folded[at - 1] in roles.thanks))
         if _joined(roles, folded, a, b) and not in_list and not spoken_of and n in cue_sentences and n not in blocked:
             parties.update((k, k + 1))
     mentions = [replace(mt, role="party") if k in parties and mt.role is None else mt for k, mt in enumerate(mentions)]
@@ -429,7 +477,8 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
             # The publisher's relation with each foreign party: named ("the FBI thanks the Thai
             # and the Spanish police"), or the foreign places of its own story. Not one between them.
             pairs = [tuple(sorted((publisher, c))) for c in foreign]
-        elif foreign and relation in roles.visits and all(mt.start > cue_at for mt in here):
+        elif foreign and relation in roles.visits and all(
+                mt.start > cue_at and not _followed_by(roles, roles.travellers, original, folded, mt.end, s.last) for mt in here):
             # A visit to the countries named after it ("Envoy Kerry's visit to the UAE, Saudi
             # Arabia and Egypt"): the publisher's visitor and each host, not the hosts one another.
             pairs = [tuple(sorted((publisher, c))) for c in foreign]

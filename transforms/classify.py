@@ -73,18 +73,21 @@ def _body_words(text: str, offset: int, tail: frozenset[tuple[str, ...]] = froze
     return out, frozenset(menu), lines, counts
 
 
-def _appeals(matches: list[Match], spans: list[Sentence], sentence_of: list[int]) -> frozenset[int]:
+def _appeals(matches: list[Match], spans: list[Sentence], sentence_of: list[int]) -> tuple[frozenset[int], frozenset[int]]:
     """The indexes of the words in the text's sentences that appeal to the public ("call 101",
     "meld het anoniem"): the stock paragraph asking readers to report crime names crimes in
-    general, not what the announcement is about."""
-    quiet: set[int] = set()
-    asking = sorted(n for n in {sentence_of[m.start] for m in matches} if spans[n].where == "text")
-    for n, after in zip(asking, [*asking[1:], None]):
-        # The sentences between two that ask are the same stock paragraph ("... Denk aan
-        # drugs, wapen- of mensenhandel. ... Dat kan via 0800-7000.").
-        last = after if after is not None and after - n <= APPEAL_GAP else n
-        quiet.update(range(spans[n].first, spans[last].last))
-    return frozenset(quiet)
+    general, not what the announcement is about; and those of the sentences between two that
+    ask, at most APPEAL_GAP apart: the same paragraph ("... Denk aan drugs, wapen- of
+    mensenhandel. ... Dat kan via 0800-7000."), whose theme words weigh as little (a cooperation
+    said there still counts: "Het onderzoek gebeurt samen met de Belgische politie.")."""
+    asking: set[int] = set()
+    between: set[int] = set()
+    ask = sorted(n for n in {sentence_of[m.start] for m in matches} if spans[n].where == "text")
+    for n, after in zip(ask, [*ask[1:], None]):
+        asking.update(range(spans[n].first, spans[n].last))
+        if after is not None and 1 < after - n <= APPEAL_GAP:
+            between.update(range(spans[n + 1].first, spans[after - 1].last))
+    return frozenset(asking), frozenset(between)
 
 
 def _decayed(weights_by_term: dict[object, list[float]]) -> float:
@@ -120,8 +123,11 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
         found[m.key[0]].append(m)
     spans = sentences(title, lines, title_len, counts)
     sentence_of = sentence_index(spans, len(original))
+    theme_menu = menu  # where theme words weigh as a menu's: also the sentences between two appeals
     if found["appeal"]:
-        menu = menu | _appeals(found["appeal"], spans, sentence_of)
+        asking, between = _appeals(found["appeal"], spans, sentence_of)
+        menu = menu | asking
+        theme_menu = menu | between
 
     # Themes: weighted, position-aware, repeats decay, negatives cancel.
     # A word is evidence once per theme: where two of its terms match the same words ("fraude"
@@ -150,7 +156,7 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
             if m.start in taken or (m.end - m.start > 1 and not taken.isdisjoint(range(m.start, m.end))):
                 continue
             taken.update(range(m.start, m.end))
-        at = weight * _position_weight(vocab, m.start, title_len, menu)
+        at = weight * _position_weight(vocab, m.start, title_len, theme_menu)
         if weight > 0 and m.end < len(original) and original[m.end] in _UNIT_WORDS:
             at *= MENU_WEIGHT
         if listing:

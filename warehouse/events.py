@@ -50,7 +50,8 @@ NEAR_DUPLICATE = 0.95  # SimHash similarity (shared bits of 64) of a copy: templ
 LIKE_TITLES = 0.5  # weighted Jaccard of the headlines' words, each weighing its rarity in the block
 POINT_DAYS = 2  # a call or a meeting is one day's event: two of them further apart are two
 # ... save a trip, which its headlines announce days before and during it ("Travel to Bali
-# and Bangkok" on the 5th, "Travel to Bali, Bangkok, and Tokyo" on the 10th): TRIP_DAYS apart.
+# and Bangkok" on the 5th, "Travel to Bali, Bangkok, and Tokyo" on the 10th): TRIP_DAYS apart,
+# where the headlines share two rare words (not two officials' travels to one country).
 TRIP_DAYS = 7
 TRIP_WORDS = frozenset({"travel", "travels", "trip", "visit", "visits", "reis", "bezoek", "werkbezoek", "staatsbezoek"})
 RARE_DF = 2  # a headline word in at most this many headlines of the block is a name of the event ("Kuip", "Drents")
@@ -489,7 +490,8 @@ def evidence(a: Profile, b: Profile, rarity: Rarity | None = None, links_only: b
     shared_dyads = a.dyads & b.dyads if a.dyads and b.dyads else None
     if shared_dyads:
         pair = ", ".join(sorted(shared_dyads))
-        trip = not (TRIP_WORDS.isdisjoint(a.title_words) or TRIP_WORDS.isdisjoint(b.title_words))
+        # Two trips' headlines name their traveller or places beyond the country: two rare words.
+        trip = len(rare) > 1 and not (TRIP_WORDS.isdisjoint(a.title_words) or TRIP_WORDS.isdisjoint(b.title_words))
         same_day = a.type != "dialogue_meeting" or abs(a.published - b.published) <= timedelta(
             days=TRIP_DAYS if trip else POINT_DAYS)
         if a.type == b.type and a.type != "other" and same_day:
