@@ -456,6 +456,14 @@ def test_a_journey_takes_place_where_it_goes_only_for_an_official():
     assert "ES" in classify("a", "x", "He was arrested in Spain.", publisher_country="US").countries
 
 
+def test_dutch_journeys_and_consultations_with_officials():
+    trip = classify("a", "x", "De staatssecretaris reist naar Colombia voor overleg met de Colombiaanse autoriteiten.",
+                    publisher_country="NL")
+    assert trip.dyads == (("CO", "NL"),)
+    suspect = classify("a", "x", "De verdachte reisde naar Spanje en werd op Schiphol aangehouden.", publisher_country="NL")
+    assert suspect.countries == ("NL",)
+
+
 def test_two_leaders_before_their_meeting_are_partners():
     tags = classify("a", "Secretary Blinken and Moldovan Foreign Minister Popescu Before Their Meeting",
                     "SECRETARY BLINKEN: Good morning.", publisher_country="US")
