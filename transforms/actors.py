@@ -249,10 +249,18 @@ def _authority_before(roles: Roles, original: Sequence[str], folded: Sequence[st
     return False
 
 
+_ARTICLES = frozenset({"the", "de", "het"})
+
+
+def _past_article(folded: Sequence[str], start: int, lo: int) -> int:
+    """Where what stands before word `start` ends: `start`, or before an article there."""
+    return start - 1 if start - 1 >= lo and folded[start - 1] in _ARTICLES else start
+
+
 def _phrase_before(phrases: dict[str, tuple[tuple[str, ...], ...]], folded: Sequence[str], start: int, lo: int) -> bool:
     """Whether one of `phrases` (by their last word) ends right before word `start`, or
     before an article between ("Envoy for the Northern Triangle")."""
-    at = start - 1 if start - 1 >= lo and folded[start - 1] in ("the", "de", "het") else start
+    at = _past_article(folded, start, lo)
     for cue in phrases.get(folded[at - 1], ()) if at - 1 >= lo else ():
         n = len(cue)
         if at - n >= lo and tuple(folded[at - n : at]) == cue:
@@ -264,7 +272,7 @@ def _officials_met(roles: Roles, folded: Sequence[str], end: int, last: int) -> 
     """Whether a meeting cue ending at `end` meets officials: an authority word within
     `meeting_window` words ("met with Japanese Foreign Minister Hayashi", "will meet with
     counterparts"), not "traveled to meet with co-conspirators"."""
-    return any(folded[i] in roles.authority_after for i in range(end, min(last, end + roles.meeting_window)))
+    return roles.authority_after.first_in(folded[end : min(last, end + roles.meeting_window)]) is not None
 
 
 def _preposition_before(roles: Roles, folded: Sequence[str], start: int, lo: int) -> int | None:
@@ -280,17 +288,11 @@ def _preposition_before(roles: Roles, folded: Sequence[str], start: int, lo: int
     return None
 
 
-def _toward(roles: Roles, folded: Sequence[str], start: int, lo: int) -> bool:
-    """Whether the place preposition before the mention tells a direction ("to", "naar")."""
+def _place_preposition(roles: Roles, folded: Sequence[str], start: int, lo: int) -> int | None:
+    """The index of the place preposition before the mention (fillers between), unless it
+    tells where a mission sits ("the U.S. Embassy in London")."""
     i = _preposition_before(roles, folded, start, lo)
-    return i is not None and folded[i] in roles.toward
-
-
-def _in_place(roles: Roles, folded: Sequence[str], start: int, lo: int) -> bool:
-    """Whether a place preposition stands before the mention (fillers between), not one
-    telling where a mission sits ("the U.S. Embassy in London")."""
-    i = _preposition_before(roles, folded, start, lo)
-    return i is not None and not (i > lo and folded[i - 1] in roles.seats_before)
+    return None if i is None or (i > lo and folded[i - 1] in roles.seats_before) else i
 
 
 def _action_near(roles: Roles, folded: Sequence[str], start: int, end: int, sentence: Sentence,
@@ -369,7 +371,7 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
             role = None  # "more pressure on the Kremlin", "sanctions on the Russian government"
         elif kind == "agencies":
             # "against the Kremlin": a not-acting word right before; not "charges against him, the FBI said"
-            before = m.start - 2 if m.start - 2 >= s.first and folded[m.start - 1] in ("the", "de", "het") else m.start - 1
+            before = _past_article(folded, m.start, s.first) - 1
             role = None if before >= s.first and folded[before] in roles.not_acting_before else "agency"
         elif kind in ("names", "adjectives", "cities"):
             if roles.not_acting_before.first_in(folded[max(s.first, m.start - 3) : m.start]) is not None:
@@ -385,17 +387,17 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
                 # its officials only spoken of ("the Turkish President says") act only where a
                 # relation links them to another party.
                 role = "authority" if acts(sentence_of[m.start]) else "official"
-            elif kind != "adjectives" and _in_place(roles, folded, m.start, s.first) and _action_near(
-                    roles, folded, m.start, m.end, s, roles.transfers if is_origin(m.start, m.end)
-                    or _toward(roles, folded, m.start, s.first) else roles.actions):
-                # "arrested in Spain"; after "from" or "to" only a transfer: "extradited from
-                # Thailand", "deported to Albania", not "a man from Albania was arrested",
-                # "cocaine shipped from Colombia seized", "arrested while trying to travel to Syria".
-                role = "place"
-            elif kind != "adjectives" and not is_origin(m.start, m.end) and _in_place(roles, folded, m.start, s.first) \
-                    and _action_near(roles, folded, m.start, m.end, s, roles.journeys) \
-                    and roles.travellers.first_in(folded[s.first : s.last]) is not None:
-                role = "place"  # "the Secretary will travel to Bali"
+            elif kind != "adjectives" and (at := _place_preposition(roles, folded, m.start, s.first)) is not None:
+                origin = is_origin(m.start, m.end)
+                if _action_near(roles, folded, m.start, m.end, s,
+                                roles.transfers if origin or folded[at] in roles.toward else roles.actions):
+                    # "arrested in Spain"; after "from" or "to" only a transfer: "extradited from
+                    # Thailand", "deported to Albania", not "a man from Albania was arrested",
+                    # "cocaine shipped from Colombia seized", "arrested while trying to travel to Syria".
+                    role = "place"
+                elif not origin and _action_near(roles, folded, m.start, m.end, s, roles.journeys) \
+                        and roles.travellers.first_in(folded[s.first : s.last]) is not None:
+                    role = "place"  # "the Secretary will travel to Bali"
         mentions.append(Mention(code, kind, m.start, m.end, role))
 
     # "the Democratic People's Republic of Korea (DPRK)": the abbreviation right after a name is
@@ -403,7 +405,7 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
     for k in range(1, len(mentions)):
         prev, here = mentions[k - 1], mentions[k]
         if here.code == prev.code and here.start == prev.end and here.kind == prev.kind == "names":
-            mentions[k] = replace(mentions[k], role=mentions[k - 1].role)
+            mentions[k] = replace(here, role=prev.role)
 
     # "the governments of France and Germany", "leaders from France, Germany and the UK": a
     # role said before a list of names holds for each name of the list.

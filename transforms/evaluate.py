@@ -5,6 +5,7 @@ themes, countries, bilateral, type). Pure: gold records and predictions in, scor
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -170,10 +171,9 @@ def _f1(tp: int, fp: int, fn: int) -> float | None:
 def f1_intervals(gold: list[dict], predicted: list[Tags], seed: int = 0) -> dict[str, list[float]]:
     """90% bootstrap intervals of micro-F1 (themes) and countries F1 over these documents: the
     documents resampled with replacement INTERVAL_ROUNDS times (a fixed seed, so the figures
-    repeat); [0, 0] where no document has anything to score. A few dozen documents with a dozen labels give wide intervals: a publisher's gap
-    to the total means little where its interval reaches the total's figure."""
-    import random
-
+    repeat); [0, 0] where no document has anything to score. A few dozen documents with a
+    dozen labels give wide intervals: a publisher's gap to the total means little where its
+    interval reaches the total's figure."""
     counts = {"micro_f1": [], "countries_f1": []}
     for g, p in zip(gold, predicted, strict=True):
         for name, want, got in (("micro_f1", set(g["themes"]), {t.theme for t in p.themes}),
