@@ -130,6 +130,47 @@ def test_matcher_patterns():
         compile_pattern("drug(s)?", "x")
 
 
+def test_the_matchers_memo_starts_afresh_when_full_and_finds_the_same(monkeypatch):
+    import transforms.matcher as matcher
+
+    patterns = [compile_pattern("witwas*", "w"), compile_pattern("in samenwerking met", "coop"),
+                compile_pattern("drug* traffick*", "t"), compile_pattern("US", "us", case_sensitive=True)]
+    texts = ["Witwassen in samenwerking met de politie", "drugs-trafficking by the US, not us", "in de haven, in samenwerking met"]
+    expected = [Matcher(patterns).find(words(t)) for t in texts]
+    monkeypatch.setattr(matcher, "MEMO_WORDS", 4)
+    monkeypatch.setattr(matcher, "FOLDED_WORDS", 3)
+    small = Matcher(patterns)
+    assert [small.find(words(t)) for t in texts * 3] == expected * 3
+    assert len(small._plans) <= 4 + max(len(set(words(t))) for t in texts)
+    assert matcher.fold_all(["Cocaïne", "CAFÉ", "Cocaïne", "x"]) == ["cocaine", "cafe", "cocaine", "x"]
+
+
+def test_each_sentence_holds_the_words_counted_for_it_on_real_texts():
+    """The words of each sentence's characters are the sentence's words: the pieces the body
+    reader counts once (actors.line_words) add up, as tokenising each sentence again would."""
+    import json
+
+    from transforms.actors import sentences
+    from transforms.classify import _body_words
+
+    texts = need_shared("corpus", "texts")
+    checked = 0
+    for path in sorted(texts.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines()[:40]:
+            doc = json.loads(line)
+            title_len = len(words(doc["title"]))
+            body, _, lines, pieces = _body_words(doc["text"], title_len)
+            spans = sentences(doc["title"], lines, title_len, pieces)
+            assert spans == sentences(doc["title"], lines, title_len)
+            all_words = words(doc["title"]) + body
+            for s in spans:
+                source = doc["title"] if s.where == "title" else doc["text"]
+                assert words(source[s.start : s.end]) == all_words[s.first : s.last]
+            assert spans[-1].last == len(all_words) or not body
+            checked += 1
+    assert checked > 200
+
+
 def test_a_malformed_taxonomy_names_the_file_and_the_place(tmp_path):
     bad = tmp_path / "taxonomy.toml"
     bad.write_text('[meta]\nthreshold = 3\n\n[themes.drugs]\nlabel = "Drugs"\nterms = { "cocaine" = }\n')

@@ -35,8 +35,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import combinations
+from typing import NamedTuple
 
-from transforms.matcher import Match, count_words, fold, words
+from transforms.matcher import Match, fold, words
 
 ACTING_ROLES = frozenset({"agency", "authority", "place", "party"})
 _SENTENCE_END = re.compile(r"[.!?](\s+)")
@@ -115,8 +116,7 @@ class Roles:
     max_partners: int = 4  # more linked countries than this is a multilateral action
 
 
-@dataclass(frozen=True, slots=True)
-class Sentence:
+class Sentence(NamedTuple):
     where: str  # "title" or "text"
     start: int  # character offsets in the title or the text
     end: int
@@ -124,30 +124,52 @@ class Sentence:
     last: int
 
 
-def sentences(title: str, lines: Sequence[str], title_len: int, counts: Sequence[int] | None = None) -> list[Sentence]:
+# A line's pieces: cut at each run of whitespace after . ! ? (a sentence end, unless the
+# punctuation ends an abbreviation), as (words in the piece, where it ends, where the next
+# begins); the last piece, the rest of the line, has -1 for the next.
+Pieces = tuple[tuple[int, int, int], ...]
+
+
+def line_words(line: str) -> tuple[list[str], Pieces]:
+    """The words of a line, and its pieces between the places a sentence may end: tokenised
+    once, for the classifier's words and the sentences' word counts alike (no word spans a cut,
+    which lies in whitespace)."""
+    if "." not in line and "!" not in line and "?" not in line:
+        found = words(line)
+        return found, ((len(found), len(line), -1),)
+    out: list[str] = []
+    pieces = []
+    cut = 0
+    for m in _SENTENCE_END.finditer(line):
+        end, after = m.span(1)
+        found = words(line, cut, end)
+        out += found
+        pieces.append((len(found), end, after))
+        cut = after
+    found = words(line, cut)
+    out += found
+    pieces.append((len(found), len(line), -1))
+    return out, tuple(pieces)
+
+
+def sentences(title: str, lines: Sequence[str], title_len: int, pieces: Sequence[Pieces] | None = None) -> list[Sentence]:
     """The title as sentence 0, then the text's sentences (cut at sentence punctuation and
     line ends) over the lines the classifier read, with their character offsets in the text;
-    `counts` are the lines' numbers of words, where the caller has them."""
+    `pieces` are the lines' pieces (line_words), where the caller has them."""
     out = [Sentence("title", 0, len(title), 0, title_len)]
     index, offset = title_len, 0
     two_spaces = _TypistEnds(lines)
     for k, line in enumerate(lines):
-        in_line = counts[k] if counts is not None else len(words(line))
-        if in_line:
-            # (end of a sentence, start of the next) at each run of whitespace after . ! ?
-            cuts = [m.span(1) for m in _SENTENCE_END.finditer(line) if not _no_end(line, m.start(1), m.end(1), two_spaces)] \
-                if ("." in line or "!" in line or "?" in line) else ()
-            cut = 0
-            for piece, after in cuts:
-                n = count_words(line, cut, piece)
-                if n:
-                    out.append(Sentence("text", offset + cut, offset + piece, index, index + n))
-                    index += n
-                    in_line -= n
-                cut = after
-            if in_line:  # the rest of the line
-                out.append(Sentence("text", offset + cut, offset + len(line), index, index + in_line))
-                index += in_line
+        cut = n = 0
+        for in_piece, end, after in (pieces[k] if pieces is not None else line_words(line)[1]):
+            n += in_piece
+            if after >= 0 and _no_end(line, end, after, two_spaces):
+                continue
+            if n:
+                out.append(Sentence("text", offset + cut, offset + end, index, index + n))
+                index += n
+                n = 0
+            cut = after
         offset += len(line) + 1
     return out
 

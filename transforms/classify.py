@@ -12,10 +12,10 @@ from collections import defaultdict
 from dataclasses import replace
 
 from schemas.records import Tags, ThemeScore
-from transforms.actors import Sentence, find_actors, sentence_index, sentences
+from transforms.actors import Pieces, Sentence, find_actors, line_words, sentence_index, sentences
 from transforms.errors import internal_error
 from transforms.facts import extract_facts
-from transforms.matcher import Match, fold, words
+from transforms.matcher import Match, fold, fold_all, words
 from transforms.vocabulary import Vocabulary, vocabulary
 
 LEAD_WORDS = 60  # the first words of the text weigh as the lead
@@ -46,31 +46,32 @@ def _position_weight(vocab: Vocabulary, index: int, title_len: int, menu: frozen
 
 
 def _body_words(text: str, offset: int, tail: frozenset[tuple[str, ...]] = frozenset()
-                ) -> tuple[list[str], frozenset[int], list[str], list[int]]:
+                ) -> tuple[list[str], frozenset[int], list[str], list[Pieces]]:
     """The words of the text up to a line that opens a page's tail ("Related posts", "Lees
     ook": links to other announcements, not this one's content) in the second half of the
     text (earlier, such a line is more likely a box inside the article); the indexes of those on
     menu-like lines, short lines with no sentence punctuation as page navigation leaves in
     scraped text ("Human Trafficking Unit" in a prosecutor's menu is no evidence of what the
-    announcement is about); the lines read, and their numbers of words."""
+    announcement is about); the lines read, and their pieces (actors.line_words: the
+    sentences' word counts)."""
     out: list[str] = []
     menu: set[int] = set()
     lines: list[str] = []
-    counts: list[int] = []
-    tail_len = max(map(len, tail), default=0)
+    pieces: list[Pieces] = []
+    max_short = max(MENU_LINE_WORDS, max(map(len, tail), default=0))
     half, read = len(text) / 2, 0
     for line in text.split("\n"):
-        line_words = words(line)
+        found, cuts = line_words(line)
         read += len(line) + 1
-        if len(line_words) <= max(MENU_LINE_WORDS, tail_len):
-            if read > half and tail and tuple(fold(w) for w in line_words) in tail:
+        if len(found) <= max_short:
+            if read > half and tail and tuple(fold(w) for w in found) in tail:
                 break
-            if len(line_words) <= MENU_LINE_WORDS and not line.rstrip().endswith((".", "!", "?", ":", ";")):
-                menu.update(range(offset + len(out), offset + len(out) + len(line_words)))
-        out.extend(line_words)
+            if len(found) <= MENU_LINE_WORDS and not line.rstrip().endswith((".", "!", "?", ":", ";")):
+                menu.update(range(offset + len(out), offset + len(out) + len(found)))
+        out += found
         lines.append(line)
-        counts.append(len(line_words))
-    return out, frozenset(menu), lines, counts
+        pieces.append(cuts)
+    return out, frozenset(menu), lines, pieces
 
 
 def _appeals(matches: list[Match], spans: list[Sentence], sentence_of: list[int]) -> tuple[frozenset[int], frozenset[int]]:
@@ -115,13 +116,13 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     vocab = vocab or vocabulary()
     title_words = words(title)
     title_len = len(title_words)
-    body, menu, lines, counts = _body_words(text, title_len, vocab.tail_headings)
+    body, menu, lines, pieces = _body_words(text, title_len, vocab.tail_headings)
     original = title_words + body
-    folded = list(map(fold, original))
+    folded = fold_all(original)
     found: dict[str, list[Match]] = defaultdict(list)
     for m in vocab.matcher.find(original, folded):
         found[m.key[0]].append(m)
-    spans = sentences(title, lines, title_len, counts)
+    spans = sentences(title, lines, title_len, pieces)
     sentence_of = sentence_index(spans, len(original))
     theme_menu = menu  # where theme words weigh as a menu's: also the sentences between two appeals
     if found["appeal"]:

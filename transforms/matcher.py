@@ -14,10 +14,13 @@ document costs about one dictionary look-up per word, whatever the size of the v
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
+from typing import NamedTuple
 
 _WORD = re.compile(r"\w+")
 _PATTERN_WORD = re.compile(r"^\*?\w+\*?$")
@@ -34,14 +37,26 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def words(text: str) -> list[str]:
-    """The words of `text` in their original case."""
-    return _WORD.findall(text)
+_FOLDED: dict[str, str] = {}  # fold's results for fold_all, kept to FOLDED_WORDS words
+FOLDED_WORDS = 500_000
 
 
-def count_words(text: str, start: int, end: int) -> int:
-    """How many words text[start:end] has, when both ends lie between words (no copy made)."""
-    return len(_WORD.findall(text, start, end))
+def fold_all(some: Sequence[str]) -> list[str]:
+    """fold of each word: a document's words, looked up at C speed where folded before."""
+    out = list(map(_FOLDED.get, some))
+    if None in out:
+        if len(_FOLDED) > FOLDED_WORDS:
+            _FOLDED.clear()
+        for i, word in enumerate(out):
+            if word is None:
+                out[i] = _FOLDED[some[i]] = fold(some[i])
+    return out
+
+
+def words(text: str, start: int = 0, end: int = sys.maxsize) -> list[str]:
+    """The words of `text` (of text[start:end], where both ends lie between words; no copy
+    made) in their original case."""
+    return _WORD.findall(text, start, end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +98,13 @@ def compile_pattern(text: str, key: object, case_sensitive: bool = False) -> Pat
     return Pattern(key=key, text=text.strip(), pieces=tuple(pieces), case_sensitive=case_sensitive)
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     key: object
     start: int  # index of the first matched word
     end: int  # index after the last matched word
+
+
+MEMO_WORDS = 500_000  # distinct words whose plans are kept; past it the memo starts afresh
 
 
 class Matcher:
@@ -115,13 +132,14 @@ class Matcher:
         self._prefix_lengths = sorted({len(k) for k in self._prefix})
         self._suffix_lengths = sorted({len(k) for k in self._suffix})
         self._pair_firsts = frozenset(first for first, _ in self._pairs)
-        self._memo: dict[str, tuple[Pattern, ...]] = {}
+        # Each word seen, folded, with its plan: per candidate pattern in order, its key and
+        # what is left to check (None where the first word was all there was to match).
+        self._plans: dict[str, tuple[tuple[object, Pattern | None], ...]] = {}
+        # The words worth a look: those with a plan, and the first words of pairs.
+        self._live: set[str] = set(self._pair_firsts)
 
     def _candidates(self, word: str) -> tuple[Pattern, ...]:
         """Patterns whose first piece matches `word` (folded; case checked later)."""
-        found = self._memo.get(word)
-        if found is not None:
-            return found
         hits: list[Pattern] = list(self._exact.get(word, ()))
         n = len(word)
         for length in self._prefix_lengths:
@@ -133,36 +151,56 @@ class Matcher:
                 break
             hits.extend(self._suffix.get(word[n - length :], ()))
         hits.extend(p for p in self._infix if fold(p.pieces[0].literal) in word)
-        found = tuple(hits)
-        if len(self._memo) < 500_000:
-            self._memo[word] = found
-        return found
+        return tuple(hits)
+
+    def _learn(self, new_words: Iterable[str]) -> None:
+        """Plan the words not seen before: a pattern of one word, not case-sensitive, matches
+        wherever its word is (the look-up matched it); any other is checked in place."""
+        for word in new_words:
+            plan = tuple((p.key, None if len(p.pieces) == 1 and not p.case_sensitive else p)
+                         for p in self._candidates(word))
+            self._plans[word] = plan
+            if plan:
+                self._live.add(word)
 
     def find(self, original: Sequence[str], folded: Sequence[str] | None = None) -> list[Match]:
-        """All matches in a text given as words (`folded` = their folded forms, if at hand)."""
+        """All matches in a text given as words (`folded` = their folded forms, if at hand),
+        by position, and at one position in the vocabulary's order."""
         if folded is None:
-            folded = [fold(w) for w in original]
+            folded = fold_all(original)
+        plans, live = self._plans, self._live
+        new_words = set(folded).difference(plans)
+        if new_words:
+            if len(plans) + len(new_words) > MEMO_WORDS:  # a bounded memo: start afresh
+                plans.clear()
+                live.intersection_update(self._pair_firsts)
+                new_words = set(folded)
+            self._learn(new_words)
         out: list[Match] = []
         n = len(folded)
-        pairs, pair_firsts, memo = self._pairs, self._pair_firsts, self._memo
-        for i, word in enumerate(folded):
-            candidates = memo.get(word)
-            if candidates is None:
-                candidates = self._candidates(word)
+        pairs, pair_firsts = self._pairs, self._pair_firsts
+        # Only the words with a plan are looked at, found at C speed: most words have none.
+        for i in compress(range(n), map(live.__contains__, folded)):
+            word = folded[i]
+            plan = plans[word]
             if word in pair_firsts and i + 1 < n:
                 paired = pairs.get((word, folded[i + 1]))
                 if paired:
-                    candidates = (*candidates, *paired)
-            if not candidates:
-                continue
-            for pattern in candidates:
+                    plan = (*plan, *((p.key, p) for p in paired))
+            for key, pattern in plan:
+                if pattern is None:
+                    out.append(Match(key, i, i + 1))
+                    continue
                 pieces = pattern.pieces
                 end = i + len(pieces)
                 if end > n:
                     continue
-                source = original if pattern.case_sensitive else folded
-                if pattern.case_sensitive and not pieces[0].matches(original[i]):
-                    continue
+                if pattern.case_sensitive:
+                    if not pieces[0].matches(original[i]):
+                        continue
+                    source = original
+                else:
+                    source = folded
                 if all(pieces[k].matches(source[i + k]) for k in range(1, len(pieces))):
-                    out.append(Match(pattern.key, i, end))
+                    out.append(Match(key, i, end))
         return out
