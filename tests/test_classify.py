@@ -544,3 +544,21 @@ def test_places_spoken_of_beside_a_cue_are_no_parties():
 def test_capitals_stand_for_their_countries():
     tags = classify("a", "x", "He was arrested in Bamako and extradited from Addis Ababa.", publisher_country="US")
     assert {"ML", "ET"} <= set(tags.countries)
+
+
+def test_the_country_of_a_headers_dateline_acts_without_a_relation():
+    """A transcript or a speech says where it was made ("San Jose, Costa Rica"): the place of
+    the event, so its country acts; but a dateline links no one."""
+    def tagged(header: str, title: str = "Secretary at a Press Availability", body: str = ""):
+        text = (f"Antony J. Blinken, Secretary of State\n{header}\nChief of Mission Residence\n"
+                f"SECRETARY BLINKEN: Good morning. We talked about the economy and our partnership.\n{body}")
+        return classify("a", title, text, publisher_country="US")
+
+    made_there = tagged("San Jose, Costa Rica")
+    assert made_there.countries == ("CR", "US") and made_there.dyads == ()
+    assert tagged("Berlin, Germany", "Secretary With Rene Pfister of Der Spiegel").countries == ("DE", "US")
+    assert tagged("Atlanta, Georgia").countries == ("US",)  # an ambiguous name is no dateline country
+    assert tagged("Washington, D.C.").countries == ("US",)
+    # Only the header's lines: a city and a country after the first sentence are no dateline.
+    late = classify("a", "Statement", "We talked about the economy today.\nSan Jose, Costa Rica\n", publisher_country="US")
+    assert late.countries == ("US",)

@@ -363,6 +363,7 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
                 is_origin: Callable[[int, int], bool], cues: Sequence[Match], negative: Sequence[Match],
                 spans: Sequence[Sentence], sentence_of: Sequence[int], publisher: str | None,
                 quiet: frozenset[int] = frozenset(), transcript: bool = False, worldwide: Sequence[Match] = (),
+                datelines: frozenset[tuple[int, int]] = frozenset(),
                 ) -> tuple[tuple[str, ...], tuple[DyadEvidence, ...]]:
     """(countries acting, sorted; the evidence of each dyad, one per pair). `country_matches`
     are leftmost-longest country matches keyed ("country", code, kind), in text order;
@@ -371,7 +372,10 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
     sentences and `sentence_of` each word's; words in `quiet` (menus, appeals) bear no cue.
     In a `transcript` (a press briefing, an interview) the questions range over the day's news:
     a country acts there only when the title names it (the subject) or a relation links it;
-    `worldwide` are the matches of words that call an operation worldwide."""
+    `worldwide` are the matches of words that call an operation worldwide; `datelines` the word
+    ranges of the countries the text's header says it was made in ("San Jose, Costa Rica"):
+    they act, the place of the event, but a dateline is no relation (a visit links only where
+    a cue says so)."""
     acts_in: dict[int, bool] = {}
 
     def acts(n: int) -> bool:  # whether sentence n tells an action of the case
@@ -515,6 +519,9 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
     # Countries linked by a relation act, also in a multilateral action (which has no dyads).
     partners = {c for pair in evidence for c in pair}
     acting |= partners
+    # Where it was made ("San Jose, Costa Rica"), unless the name is ambiguous ("Atlanta, Georgia").
+    acting |= {mt.code for mt in mentions if (mt.start, mt.end) in datelines and mt.kind == "names"
+               and " ".join(folded[mt.start:mt.end]) not in roles.ambiguous}
     # An operation its title calls worldwide ("Opnieuw wereldwijde politieacties", "Global
     # takedown of ...") is multilateral too, however few countries the text names. In the
     # body such words are too often about the suspects' reach.

@@ -30,6 +30,9 @@ _SPEAKER_TURN = re.compile(
     r"|(?:MR|MRS|MS|DR|SECRETARY|MINISTER|AMBASSADOR|PRESIDENT|SENATOR|GENERAL|ADMIRAL|DIRECTOR|COMMISSIONER|SPOKESPERSON)"
     r"\.?(?: [A-Z][A-Z'-]+){1,2}):")
 TRANSCRIPT_TURNS = 5
+HEADER_LINES, HEADER_WORDS = 6, 8  # a header is at most this many lines of at most this many words
+# A dateline: a place, a comma and its country or state ("San Jose, Costa Rica", "Washington, D.C.")
+_DATELINE = re.compile(r"\s*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}, ([A-Z][\w'’-]*(?: [A-Z][\w'’-]*){0,3})\.?\s*$")
 # A theme word in the name of the office that prosecutes ("the Fraud Section", "the Human
 # Trafficking Unit") tells who handles the case, hardly what it is about: it weighs as a menu's.
 _UNIT_WORDS = frozenset({"Section", "Unit", "Division", "Squad", "Office", "Bureau", "Branch", "Team", "Taskforce"})
@@ -202,9 +205,10 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
             origins[start, end] = _is_origin(vocab, folded, start, end, country_words)
         return origins[start, end]
 
+    datelines = _datelines(lines, pieces, title_len)
     countries, links = find_actors(vocab.roles, original, folded, named, is_origin,
                                    coop, multilateral, spans, sentence_of, publisher_country, menu,
-                                   _is_transcript(lines), found["worldwide"])
+                                   _is_transcript(lines), found["worldwide"], datelines)
     dyads = tuple((d.country_a, d.country_b) for d in links)
     bilateral = bool(dyads)
 
@@ -226,6 +230,26 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     return Tags(article_id=article_id, taxonomy_version=vocab.version, themes=tuple(themes), countries=countries,
                 dyads=dyads, bilateral=bilateral, announcement_type=announcement_type,
                 dyad_evidence=tuple((d.relation, d.where, d.start, d.end) for d in links))
+
+
+def _datelines(lines: list[str], pieces: list[Pieces], title_len: int) -> frozenset[tuple[int, int]]:
+    """The word ranges of what follows the comma in the datelines of the text's header ("San
+    Jose, Costa Rica": where the announcement was made). The header is the short lines before
+    the first sentence or speaker's turn that say who speaks and where ("Antony J. Blinken,
+    Secretary of State", "San Jose, Costa Rica", "Chief of Mission Residence")."""
+    index = title_len
+    found = set()
+    for line, cuts in zip(lines[:HEADER_LINES], pieces):
+        n = sum(c[0] for c in cuts)
+        dateline = _DATELINE.match(line)
+        if n > HEADER_WORDS or _SPEAKER_TURN.match(line) or (
+                dateline is None and line.rstrip().endswith((".", "!", "?", ":", ";"))):
+            break
+        if dateline is not None:
+            after = len(words(dateline.group(1)))
+            found.add((index + n - after, index + n))
+        index += n
+    return frozenset(found)
 
 
 def _is_transcript(lines: list[str]) -> bool:
