@@ -562,3 +562,18 @@ def test_the_country_of_a_headers_dateline_acts_without_a_relation():
     # Only the header's lines: a city and a country after the first sentence are no dateline.
     late = classify("a", "Statement", "We talked about the economy today.\nSan Jose, Costa Rica\n", publisher_country="US")
     assert late.countries == ("US",)
+
+
+def test_one_official_answering_questions_under_a_title_that_names_no_event_is_a_statement():
+    """An interview or a briefing (one speaker answering questions) talks of meetings and visits;
+    it is a statement, unless its title names the kind of event (an upcoming trip)."""
+    answers = "\n".join(
+        "QUESTION: What did you discuss?\nSECRETARY BLINKEN: We held a bilateral meeting and a dialogue, "
+        "and we signed an agreement during the visit." for _ in range(3))
+    interview = classify("a", "Secretary Blinken with Chris Wallace of Fox News Sunday", answers, publisher_country="US")
+    assert interview.announcement_type == "statement"
+    trip = classify("a", "Briefing on the Secretary's Upcoming Travel to Indonesia", answers, publisher_country="US")
+    assert trip.announcement_type == "dialogue_meeting"
+    joint = answers + "\nMINISTER JAISHANKAR: We held a bilateral meeting.\nQUESTION: And next?\nMINISTER JAISHANKAR: A dialogue."
+    assert classify("a", "Secretary Blinken and Minister Jaishankar", joint, publisher_country="US").announcement_type \
+        != "statement"

@@ -30,6 +30,8 @@ _SPEAKER_TURN = re.compile(
     r"|(?:MR|MRS|MS|DR|SECRETARY|MINISTER|AMBASSADOR|PRESIDENT|SENATOR|GENERAL|ADMIRAL|DIRECTOR|COMMISSIONER|SPOKESPERSON)"
     r"\.?(?: [A-Z][A-Z'-]+){1,2}):")
 TRANSCRIPT_TURNS = 5
+# Who asks in a transcript; one other speaker answering them all is a briefing or an interview.
+_ASKING = frozenset({"QUESTION", "Q", "MODERATOR", "OPERATOR", "PARTICIPANT", "INTERVIEWER"})
 HEADER_LINES, HEADER_WORDS = 6, 8  # a header is at most this many lines of at most this many words
 # A dateline: a place, a comma and its country or state ("San Jose, Costa Rica", "Washington, D.C.")
 _DATELINE = re.compile(r"\s*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}, ([A-Z][\w'’-]*(?: [A-Z][\w'’-]*){0,3})\.?\s*$")
@@ -206,9 +208,11 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
         return origins[start, end]
 
     datelines = _datelines(lines, pieces, title_len)
+    speakers = _speakers(lines)
+    transcript = len(speakers) >= TRANSCRIPT_TURNS
     countries, links = find_actors(vocab.roles, original, folded, named, is_origin,
                                    coop, multilateral, spans, sentence_of, publisher_country, menu,
-                                   _is_transcript(lines), found["worldwide"], datelines)
+                                   transcript, found["worldwide"], datelines)
     dyads = tuple((d.country_a, d.country_b) for d in links)
     bilateral = bool(dyads)
 
@@ -226,6 +230,11 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     scored = {kind: _decayed(terms) for kind, terms in per_type.items()}
     best = max(scored, key=lambda k: (scored[k], k), default=None)
     announcement_type = best if best is not None and scored[best] >= vocab.type_threshold else "other"
+    if transcript and len(set(speakers) - _ASKING) <= 1 and not any(m.start < title_len for m in found["type"]):
+        # One official answering questions, and a title that names no kind of event ("Secretary
+        # Blinken with Chris Wallace of Fox News Sunday"): an interview or a briefing, a
+        # statement; not the meetings and visits its answers talk about.
+        announcement_type = "statement"
 
     return Tags(article_id=article_id, taxonomy_version=vocab.version, themes=tuple(themes), countries=countries,
                 dyads=dyads, bilateral=bilateral, announcement_type=announcement_type,
@@ -252,14 +261,9 @@ def _datelines(lines: list[str], pieces: list[Pieces], title_len: int) -> frozen
     return frozenset(found)
 
 
-def _is_transcript(lines: list[str]) -> bool:
-    turns = 0
-    for line in lines:
-        if line[:1].isupper() and _SPEAKER_TURN.match(line):
-            turns += 1
-            if turns == TRANSCRIPT_TURNS:
-                return True
-    return False
+def _speakers(lines: list[str]) -> list[str]:
+    """The speakers of the text's turns, in order ("QUESTION", "MR PRICE", ...)."""
+    return [m.group(0)[:-1] for line in lines if line[:1].isupper() and (m := _SPEAKER_TURN.match(line))]
 
 
 def _covered_by_other_theme(matches: list[Match]) -> set[Match]:
