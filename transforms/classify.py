@@ -250,9 +250,10 @@ def _datelines(lines: list[str], pieces: list[Pieces], title_len: int) -> frozen
     found = set()
     for line, cuts in zip(lines[:HEADER_LINES], pieces):
         n = sum(c[0] for c in cuts)
+        if n > HEADER_WORDS or _SPEAKER_TURN.match(line):
+            break
         dateline = _DATELINE.match(line)
-        if n > HEADER_WORDS or _SPEAKER_TURN.match(line) or (
-                dateline is None and line.rstrip().endswith((".", "!", "?", ":", ";"))):
+        if dateline is None and line.rstrip().endswith((".", "!", "?", ":", ";")):
             break
         if dateline is not None:
             after = len(words(dateline.group(1)))
