@@ -145,6 +145,45 @@ def test_the_matchers_memo_starts_afresh_when_full_and_finds_the_same(monkeypatc
     assert matcher.fold_all(["Cocaïne", "CAFÉ", "Cocaïne", "x"]) == ["cocaine", "cafe", "cocaine", "x"]
 
 
+def test_the_matchers_memo_starting_afresh_leaves_another_threads_call_whole(monkeypatch):
+    """Classification runs in threads where there is no process pool: one thread's reset of
+    the full memo must not take the words from under another's scan."""
+    import random
+    import sys
+    import threading
+
+    import transforms.matcher as matcher
+
+    patterns = [compile_pattern("in samenwerking met", "coop"), compile_pattern("witwas*", "w"),
+                compile_pattern("drug* traffick*", "t")]
+    rng = random.Random(7)
+    texts = [[*(f"w{rng.randrange(10_000)}" for _ in range(300)), "in", "samenwerking", "met", "witwassen", "in"]
+             for _ in range(60)]
+    expected = [Matcher(patterns).find(t) for t in texts]
+    monkeypatch.setattr(matcher, "MEMO_WORDS", 700)
+    shared, wrong = Matcher(patterns), []
+
+    def work(order):
+        for k in order:
+            try:
+                if shared.find(texts[k]) != expected[k]:
+                    wrong.append(k)
+            except KeyError as exc:
+                wrong.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(rng.sample(range(60), 60) * 3,)) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert wrong == []
+
+
 def test_each_sentence_holds_the_words_counted_for_it_on_real_texts():
     """The words of each sentence's characters are the sentence's words: the pieces the body
     reader counts once (actors.line_words) add up, as tokenising each sentence again would."""
@@ -559,6 +598,11 @@ def test_the_country_of_a_headers_dateline_acts_without_a_relation():
     assert tagged("Berlin, Germany", "Secretary With Rene Pfister of Der Spiegel").countries == ("DE", "US")
     assert tagged("Atlanta, Georgia").countries == ("US",)  # an ambiguous name is no dateline country
     assert tagged("Washington, D.C.").countries == ("US",)
+    assert tagged("Washington, D.C.\nSan Jose, Costa Rica").countries == ("CR", "US")
+    assert tagged("Port of Spain, Trinidad and Tobago").countries == ("TT", "US")
+    assert tagged("Mexico, Colombia").countries == ("US",)  # a list of countries, no dateline
+    # The first line is the speaker's, not a dateline: "Home, Mexico" is a menu.
+    assert classify("a", "Statement", "Home, Mexico\nThe police arrested two men.", publisher_country="US").countries == ("US",)
     # Only the header's lines: a city and a country after the first sentence are no dateline.
     late = classify("a", "Statement", "We talked about the economy today.\nSan Jose, Costa Rica\n", publisher_country="US")
     assert late.countries == ("US",)
@@ -577,3 +621,7 @@ def test_one_official_answering_questions_under_a_title_that_names_no_event_is_a
     joint = answers + "\nMINISTER JAISHANKAR: We held a bilateral meeting.\nQUESTION: And next?\nMINISTER JAISHANKAR: A dialogue."
     assert classify("a", "Secretary Blinken and Minister Jaishankar", joint, publisher_country="US").announcement_type \
         != "statement"
+    # A second speaker whose title the transcript rule does not list still answers.
+    borrell = answers + "\nHIGH REPRESENTATIVE BORRELL: We signed an agreement.\nQUESTION: And next?"
+    assert classify("a", "Secretary Blinken and High Representative Borrell at a Joint Press Availability", borrell,
+                    publisher_country="US").announcement_type != "statement"

@@ -41,6 +41,7 @@ from transforms.matcher import Match, fold, words
 
 ACTING_ROLES = frozenset({"agency", "authority", "place", "party"})
 _SENTENCE_END = re.compile(r"[.!?](\s+)")
+_A_WORD = re.compile(r"\w")
 # A period that ends an abbreviation or an initial ends no sentence: "the U.S. Attorney",
 # "U.K. Serious Fraud Office", "Jan. 8", "John F. Kennedy", "Mr. Smith", "o.a. de politie".
 # Three kinds, told apart by what may follow:
@@ -134,7 +135,7 @@ def line_words(line: str) -> tuple[list[str], Pieces]:
     """The words of a line, and its pieces between the places a sentence may end: tokenised
     once, for the classifier's words and the sentences' word counts alike (no word spans a cut,
     which lies in whitespace)."""
-    if "." not in line and "!" not in line and "?" not in line:
+    if "." not in line and "!" not in line and "?" not in line or _A_WORD.search(line) is None:
         found = words(line)
         return found, ((len(found), len(line), -1),)
     out: list[str] = []
@@ -520,8 +521,10 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
     partners = {c for pair in evidence for c in pair}
     acting |= partners
     # Where it was made ("San Jose, Costa Rica"), unless the name is ambiguous ("Atlanta, Georgia").
-    acting |= {mt.code for mt in mentions if (mt.start, mt.end) in datelines and mt.kind == "names"
-               and " ".join(folded[mt.start:mt.end]) not in roles.ambiguous}
+    # Not where the place is a country too ("Mexico, Colombia": a list).
+    acting |= {mt.code for k, mt in enumerate(mentions) if (mt.start, mt.end) in datelines and mt.kind == "names"
+               and " ".join(folded[mt.start:mt.end]) not in roles.ambiguous
+               and not (k and mentions[k - 1].kind == "names" and sentence_of[mentions[k - 1].start] == sentence_of[mt.start])}
     # An operation its title calls worldwide ("Opnieuw wereldwijde politieacties", "Global
     # takedown of ...") is multilateral too, however few countries the text names. In the
     # body such words are too often about the suspects' reach.

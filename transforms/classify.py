@@ -31,10 +31,15 @@ _SPEAKER_TURN = re.compile(
     r"\.?(?: [A-Z][A-Z'-]+){1,2}):")
 TRANSCRIPT_TURNS = 5
 # Who asks in a transcript; one other speaker answering them all is a briefing or an interview.
+# Any line that opens with a name in capitals and a colon gives a turn ("HIGH REPRESENTATIVE
+# BORRELL:", "SENIOR STATE DEPARTMENT OFFICIAL:"), whatever the title.
 _ASKING = frozenset({"QUESTION", "Q", "MODERATOR", "OPERATOR", "PARTICIPANT", "INTERVIEWER"})
+_ANY_TURN = re.compile(r"[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,5}:")
 HEADER_LINES, HEADER_WORDS = 6, 8  # a header is at most this many lines of at most this many words
-# A dateline: a place, a comma and its country or state ("San Jose, Costa Rica", "Washington, D.C.")
-_DATELINE = re.compile(r"\s*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}, ([A-Z][\w'’-]*(?: [A-Z][\w'’-]*){0,3})\.?\s*$")
+# A dateline: a place, a comma and its country or state ("San Jose, Costa Rica", "Washington,
+# D.C.", "Port of Spain, Trinidad and Tobago"); in a header it follows the line of who speaks.
+_PLACE = r"[A-Z][\w.'’-]*(?: (?:[A-Z]|of |and |the |de |d['’])[\w.'’-]*){0,3}"
+_DATELINE = re.compile(rf"\s*{_PLACE}, ({_PLACE})\s*$")
 # A theme word in the name of the office that prosecutes ("the Fraud Section", "the Human
 # Trafficking Unit") tells who handles the case, hardly what it is about: it weighs as a menu's.
 _UNIT_WORDS = frozenset({"Section", "Unit", "Division", "Squad", "Office", "Bureau", "Branch", "Team", "Taskforce"})
@@ -208,8 +213,8 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
         return origins[start, end]
 
     datelines = _datelines(lines, pieces, title_len)
-    speakers = _speakers(lines)
-    transcript = len(speakers) >= TRANSCRIPT_TURNS
+    turns, speakers = _speakers(lines)
+    transcript = turns >= TRANSCRIPT_TURNS
     countries, links = find_actors(vocab.roles, original, folded, named, is_origin,
                                    coop, multilateral, spans, sentence_of, publisher_country, menu,
                                    transcript, found["worldwide"], datelines)
@@ -230,7 +235,7 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     scored = {kind: _decayed(terms) for kind, terms in per_type.items()}
     best = max(scored, key=lambda k: (scored[k], k), default=None)
     announcement_type = best if best is not None and scored[best] >= vocab.type_threshold else "other"
-    if transcript and len(set(speakers) - _ASKING) <= 1 and not any(m.start < title_len for m in found["type"]):
+    if transcript and len(speakers - _ASKING) == 1 and not any(m.start < title_len for m in found["type"]):
         # One official answering questions, and a title that names no kind of event ("Secretary
         # Blinken with Chris Wallace of Fox News Sunday"): an interview or a briefing, a
         # statement; not the meetings and visits its answers talk about.
@@ -245,7 +250,8 @@ def _datelines(lines: list[str], pieces: list[Pieces], title_len: int) -> frozen
     """The word ranges of what follows the comma in the datelines of the text's header ("San
     Jose, Costa Rica": where the announcement was made). The header is the short lines before
     the first sentence or speaker's turn that say who speaks and where ("Antony J. Blinken,
-    Secretary of State", "San Jose, Costa Rica", "Chief of Mission Residence")."""
+    Secretary of State", "San Jose, Costa Rica", "Chief of Mission Residence"); a dateline
+    follows the first of them."""
     index = title_len
     found = set()
     for line, cuts in zip(lines[:HEADER_LINES], pieces):
@@ -255,16 +261,22 @@ def _datelines(lines: list[str], pieces: list[Pieces], title_len: int) -> frozen
         dateline = _DATELINE.match(line)
         if dateline is None and line.rstrip().endswith((".", "!", "?", ":", ";")):
             break
-        if dateline is not None:
+        if dateline is not None and index > title_len:  # not the first line: "Home, Mexico" is a menu
             after = len(words(dateline.group(1)))
             found.add((index + n - after, index + n))
         index += n
     return frozenset(found)
 
 
-def _speakers(lines: list[str]) -> list[str]:
-    """The speakers of the text's turns, in order ("QUESTION", "MR PRICE", ...)."""
-    return [m.group(0)[:-1] for line in lines if line[:1].isupper() and (m := _SPEAKER_TURN.match(line))]
+def _speakers(lines: list[str]) -> tuple[int, frozenset[str]]:
+    """How many of the text's lines open with a speaker's turn of the known kinds ("QUESTION:",
+    "MR PRICE:"), and who speaks in any turn ("QUESTION", "MR PRICE", "FOREIGN MINISTER WANG")."""
+    turns, who = 0, set()
+    for line in lines:
+        if line[:1].isupper() and (m := _ANY_TURN.match(line)):
+            who.add(m.group(0)[:-1])
+            turns += _SPEAKER_TURN.match(line) is not None
+    return turns, frozenset(who)
 
 
 def _covered_by_other_theme(matches: list[Match]) -> set[Match]:

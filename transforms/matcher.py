@@ -153,15 +153,15 @@ class Matcher:
         hits.extend(p for p in self._infix if fold(p.pieces[0].literal) in word)
         return tuple(hits)
 
-    def _learn(self, new_words: Iterable[str]) -> None:
+    def _learn(self, new_words: Iterable[str], plans: dict, live: set[str]) -> None:
         """Plan the words not seen before: a pattern of one word, not case-sensitive, matches
         wherever its word is (the look-up matched it); any other is checked in place."""
         for word in new_words:
             plan = tuple((p.key, None if len(p.pieces) == 1 and not p.case_sensitive else p)
                          for p in self._candidates(word))
-            self._plans[word] = plan
+            plans[word] = plan
             if plan:
-                self._live.add(word)
+                live.add(word)
 
     def find(self, original: Sequence[str], folded: Sequence[str] | None = None) -> list[Match]:
         """All matches in a text given as words (`folded` = their folded forms, if at hand),
@@ -171,11 +171,13 @@ class Matcher:
         plans, live = self._plans, self._live
         new_words = set(folded).difference(plans)
         if new_words:
-            if len(plans) + len(new_words) > MEMO_WORDS:  # a bounded memo: start afresh
-                plans.clear()
-                live.intersection_update(self._pair_firsts)
+            if len(plans) + len(new_words) > MEMO_WORDS:
+                # A bounded memo: start afresh, with new objects, so that a call in another
+                # thread goes on with the ones it holds (which only ever grow).
+                plans, live = {}, set(self._pair_firsts)
+                self._plans, self._live = plans, live
                 new_words = set(folded)
-            self._learn(new_words)
+            self._learn(new_words, plans, live)
         out: list[Match] = []
         n = len(folded)
         pairs, pair_firsts = self._pairs, self._pair_firsts
