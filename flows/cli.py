@@ -307,7 +307,10 @@ DEMO_QUERIES = (
 def demo(db: DbOption = DEFAULT_DB) -> None:
     """Build the warehouse offline from the bundled sample archive (invented sample data)."""
     started = time.monotonic()
-    summary = _ingest(_resolved(db=db, sources=DEMO_DIR / "sources.toml"), [DEMO_DIR / "sample.warc.gz"], None)
+    cfg = _resolved(db=db, sources=DEMO_DIR / "sources.toml")
+    with _config_checks():
+        _only_demo_sources(cfg)
+    summary = _ingest(cfg, [DEMO_DIR / "sample.warc.gz"], None)
     console.print(_summary_table(summary, time.monotonic() - started))
     console.print(f"Warehouse: [bold]{db}[/] (sample data: every demo article is invented)")
     if summary.get("snapshot"):
@@ -321,6 +324,25 @@ def demo(db: DbOption = DEFAULT_DB) -> None:
     finally:
         con.close()
     raise typer.Exit(_exit_code(summary["status"]))
+
+
+def _only_demo_sources(cfg: settings.Settings) -> None:
+    """The demo's articles are invented: never into a warehouse that holds other sources."""
+    db = Path(cfg.db)
+    if not db.exists():
+        return
+    _writable(db)
+    ours = {s.name for s in load_sources(DEMO_DIR / "sources.toml")}
+    con = connect(db, access=cfg.access)
+    try:
+        others = [name for (name,) in con.execute("SELECT source FROM sources ORDER BY source").fetchall() if name not in ours]
+    finally:
+        con.close()
+    if others:
+        listed = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise ConfigError(f"{db} holds articles of real sources ({listed}): the demo's invented ones would mix "
+                          "with them, in searches, reports and watchlists. Give the demo a file of its own: "
+                          "socwatch demo --db demo.duckdb")
 
 
 def _query(con, query: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:
@@ -406,6 +428,9 @@ def search(
     from warehouse.search import has_index
     from warehouse.search import search as run_search
 
+    if not query.strip():
+        raise _fail("give the words to look for: socwatch search \"cocaine port\"", EXIT_CONFIG)
+    country = _country_code(country)
     if theme is not None:
         try:
             themes = vocabulary(_resolved(db=db).taxonomy).themes
@@ -416,7 +441,7 @@ def search(
     with _reading(db) as con:
         if not has_index(con):
             raise _fail(f"{db} has no search index yet: run `socwatch run` (or `socwatch demo`) once", EXIT_CONFIG)
-        hits = run_search(con, query, limit=limit, theme=theme, country=country.upper() if country else None,
+        hits = run_search(con, query, limit=limit, theme=theme, country=country,
                           since=since.date() if since else None)
     for hit in hits:
         day = hit.published_at.date().isoformat() if hit.published_at else "----------"
@@ -426,6 +451,17 @@ def search(
 
 
 _PAIR = re.compile(r"^([A-Za-z]{2})-([A-Za-z]{2})$")
+
+
+def _country_code(country: str | None) -> str | None:
+    """A --country option as the warehouse stores it ("nl" -> "NL"), or exit 2 naming it."""
+    if country is None:
+        return None
+    from schemas.codes import ACTOR_CODES
+
+    if (code := country.strip().upper()) not in ACTOR_CODES:
+        raise _fail(f"--country: {country!r} is not a country code (ISO alpha-2, or EU)", EXIT_CONFIG)
+    return code
 
 
 @app.command()
@@ -447,10 +483,9 @@ def events(
         if not m or m.group(1).upper() == m.group(2).upper():
             raise _fail(f"--partners: {partners!r} is not a pair of two country codes as A-B (for example GB-NL)", EXIT_CONFIG)
         pair = "-".join(sorted((m.group(1).upper(), m.group(2).upper())))
-    if country is not None and not re.fullmatch(r"[A-Za-z]{2}", country.strip()):
-        raise _fail(f"--country: {country!r} is not a country code (ISO alpha-2, or EU)", EXIT_CONFIG)
+    country = _country_code(country)
     with _reading(db) as con:
-        rows = event_rows(con, country.strip().upper() if country else None, pair, since.date() if since else None, linked, limit)
+        rows = event_rows(con, country, pair, since.date() if since else None, linked, limit)
     for _event_id, first, title, kind, pairs, countries, languages, articles in rows:
         day = first.date().isoformat() if first else "----------"
         who = ", ".join(pairs) or ", ".join(countries) or "-"
@@ -676,7 +711,14 @@ def reclassify(
     """Re-tag stored articles with the current taxonomy (nothing is fetched)."""
     started = time.monotonic()
     cfg = _resolved(db=db)
-    with _api_with(cfg, lambda: _preflight(cfg)) as api:  # Prefect's API comes up while the checks and imports run
+
+    def checks() -> None:
+        with _config_checks():
+            if not Path(cfg.db).exists():  # not a new, empty warehouse for a mistyped --db
+                raise WarehouseError(f"no warehouse at {cfg.db}: nothing to re-tag")
+        _preflight(cfg)
+
+    with _api_with(cfg, checks) as api:  # Prefect's API comes up while the checks and imports run
         with _flow_imports():
             from flows.reclassify import ReclassifyOptions, run_reclassify
             from flows.watch import DeliveryOptions
@@ -756,12 +798,20 @@ def evaluate(
                 doc = json.loads(line)
                 missing = {"title", "text", "themes", "countries", "bilateral"} - set(doc)
                 if missing:
-                    raise ConfigError(f"{path}: line {number} lacks {', '.join(sorted(missing))}")
+                    hint = "" if "source" not in doc or not {"title", "text"} & missing else (
+                        f": a label file, without its texts; join them first, e.g. "
+                        f"python3 ../shared/gold/build.py {path} > {path.stem}-texts.jsonl")
+                    raise ConfigError(f"{path}: line {number} lacks {', '.join(sorted(missing))}{hint}")
                 docs.append(doc)
+        if corpus is not None and not corpus.is_dir():
+            raise ConfigError(f"--corpus {corpus}: no such folder")
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, ConfigError, TaxonomyError) as exc:
         raise _fail(f"cannot evaluate on {', '.join(map(str, gold))}: {exc}", EXIT_CONFIG) from None
     if corpus is None and Path("../shared").is_dir():
         corpus = Path("../shared")
+    if corpus is None and any(str(d.get("source") or "").endswith(".json") for d in docs):
+        err.print("note: no corpus folder (../shared here, or --corpus): GOV.UK translations are tagged from their "
+                  "own text, not from their English originals", highlight=False)
     originals = stored_originals(docs, corpus) if corpus is not None else {}
     predicted = []
     for i, d in enumerate(docs):

@@ -95,6 +95,39 @@ def test_sql_errors_and_missing_warehouses_exit_2_with_a_message(tmp_path):
     assert nothing.exit_code == 2 and nothing.output.count("error:") == 1 and "no result set" in nothing.output
 
 
+def test_the_demo_reclassify_and_readers_refuse_a_warehouse_they_should_not_touch(tmp_path):
+    from warehouse.db import connect
+
+    # The demo's invented articles never go into a warehouse of real sources.
+    real = tmp_path / "real.duckdb"
+    con = connect(real)
+    con.execute("INSERT INTO sources (source, kind, url, country, language, title, first_seen_at, last_seen_at) "
+                "VALUES ('nca-news', 'feed', 'https://www.nationalcrimeagency.gov.uk/news', 'GB', 'en', NULL, now(), now())")
+    con.close()
+    demo = runner.invoke(app, ["demo", "--db", str(real)])
+    assert demo.exit_code == 2 and "nca-news" in demo.output and "demo --db" in demo.output
+    con = connect(real, read_only=True)
+    assert con.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+    con.close()
+    # reclassify does not make a new, empty warehouse of a mistyped --db.
+    typo = tmp_path / "typo.duckdb"
+    result = runner.invoke(app, ["reclassify", "--db", str(typo)])
+    assert result.exit_code == 2 and "no warehouse at" in result.output and not typo.exists()
+    # A file that is no DuckDB database is named as such, by readers and writers alike.
+    parquet = tmp_path / "announcements.parquet"
+    parquet.write_bytes(b"PAR1" + bytes(60))
+    for args in (["sql", "SELECT 1"], ["reclassify"], ["search", "cocaine"]):
+        refused = runner.invoke(app, [*args, "--db", str(parquet)])
+        assert refused.exit_code == 2 and "is not a DuckDB database file" in refused.output, (args, refused.output)
+    # A search's filters and words are checked as a watchlist's are.
+    for args in (["search", "cocaine", "--country", "Netherlands"], ["search", "cocaine", "--country", "XX"],
+                 ["events", "--country", "XX"]):
+        refused = runner.invoke(app, [*args, "--db", str(real)])
+        assert refused.exit_code == 2 and "is not a country code" in refused.output, (args, refused.output)
+    empty = runner.invoke(app, ["search", "  ", "--db", str(real)])
+    assert empty.exit_code == 2 and "words to look for" in empty.output
+
+
 def test_the_db_defaults_to_socwatch_db_from_the_environment(tmp_path):
     db = tmp_path / "env.duckdb"
     from warehouse.db import connect

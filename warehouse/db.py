@@ -82,7 +82,8 @@ def _open(path: Path | str, read_only: bool, wait_s: float) -> duckdb.DuckDBPyCo
                 who = f"process {holder.group(1)}" if holder else "another process"
                 raise WarehouseLocked(
                     f"the warehouse {path} is locked by {who} (another socwatch run, or a tool holding it "
-                    f"open for writing); waited {wait_s:.0f} s. Try again when it has finished."
+                    f"open: a writer keeps out every other process, a reader keeps out writers); waited "
+                    f"{wait_s:.0f} s. Try again when it has finished, or point the tool at the snapshot."
                 ) from None
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
@@ -135,6 +136,8 @@ def connect(path: Path | str, *, read_only: bool = False, access: Access = Acces
         memory = re.sub(r"\s+", "", access.memory)
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path}: run `socwatch run` or `socwatch demo` first")
+    if not is_duckdb_file(path):  # DuckDB would open a Parquet or CSV file as a view over it
+        raise WarehouseError(f"{path} is not a DuckDB database file: point --db at the warehouse (socwatch.duckdb)")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = _open(path, read_only, wait_s)
@@ -151,6 +154,21 @@ def connect(path: Path | str, *, read_only: bool = False, access: Access = Acces
         con.close()
         raise
     return con
+
+
+DUCKDB_MAGIC = b"DUCK"  # a DuckDB database file has it at bytes 8-12 (after the header's checksum)
+
+
+def is_duckdb_file(path: Path) -> bool:
+    """Whether `path` is a DuckDB database file, or nothing yet (no file, or an empty one)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except FileNotFoundError:
+        return True
+    except IsADirectoryError:
+        return False
+    return not head or head[8:12] == DUCKDB_MAGIC
 
 
 def quote_name(identifier: str) -> str:
