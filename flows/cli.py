@@ -697,6 +697,10 @@ def quarantine(
         from warehouse.queries import QUARANTINE
 
         names, rows = _query(con, QUARANTINE, {"run": run_id, "all": everything})
+        known = run_id is None or con.execute("SELECT count(*) FROM runs WHERE starts_with(run_id, ?)", [run_id]).fetchone()[0]
+    if not known:
+        raise _fail(f"--run {run_id}: no run of this warehouse has an id that begins so (they are in the runs table: "
+                    "socwatch sql \"SELECT run_id, command, started_at FROM runs ORDER BY started_at DESC\")", EXIT_CONFIG)
     if rows:
         console.print(_rich_table(names, rows))
     else:
@@ -733,7 +737,7 @@ def reclassify(
             raise _fail(str(exc), EXIT_FAILED) from None
     console.print(f"reclassify {summary['status']}: {summary['reclassified']} article(s) re-tagged with taxonomy "
                   f"{summary['taxonomy_version']} in {time.monotonic() - started:.1f} s"
-                  + (f"; {summary['relinked']} article(s) linked again under new linking rules" if summary["relinked"] else "")
+                  + (f"; {summary['relinked']} article(s) linked into events again (those re-tagged, and any under older linking rules)" if summary["relinked"] else "")
                   + (f"; {summary['quarantined']} tag row(s) quarantined" if summary["quarantined"] else ""), highlight=False)
     raise typer.Exit(_exit_code(summary["status"]))
 

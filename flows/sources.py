@@ -95,6 +95,8 @@ def _parse_entry(entry: dict, label: str) -> Source:
     host = url_host(url)
     if not url.lower().startswith(("http://", "https://")) or not host:
         raise fail("url", f"{url!r} is not an http(s) URL with a host")
+    if any(c.isspace() for c in url):
+        raise fail("url", f"{url!r} has a space in it (write a space in a path as %20)")
     try:
         parts = urlsplit(url)
         _port = parts.port  # raises for a port out of range

@@ -126,6 +126,8 @@ def test_the_demo_reclassify_and_readers_refuse_a_warehouse_they_should_not_touc
         assert refused.exit_code == 2 and "is not a country code" in refused.output, (args, refused.output)
     empty = runner.invoke(app, ["search", "  ", "--db", str(real)])
     assert empty.exit_code == 2 and "words to look for" in empty.output
+    unknown = runner.invoke(app, ["quarantine", "--run", "nope", "--db", str(real)])
+    assert unknown.exit_code == 2 and "no run of this warehouse" in unknown.output
 
 
 def test_the_db_defaults_to_socwatch_db_from_the_environment(tmp_path):

@@ -57,6 +57,8 @@ def test_defaults_are_polite_and_allow_only_the_feed_host(tmp_path):
     (('country = "GB"', 'country = "UK"'), "the United Kingdom is GB"),
     (('country = "GB"', 'country = "XX"'), "key 'country'"),
     (('url = "https://www.gov.uk/', 'url = "https://www.gov.uk:99999/'), "key 'url'"),
+    (('url = "https://www.gov.uk/', 'url = "https://www.gov.uk /'), "key 'url'"),  # not under allowed_hosts
+    (('url = "https://www.gov.uk/', 'url = "https://www.gov.uk/my '), "key 'url'"),
     (('language = "en"', 'language = "en"\nallowed_hosts = ["www.gov.uk:443"]'), "key 'allowed_hosts'"),
 ])
 def test_a_bad_entry_is_named_with_its_key(tmp_path, change, culprit):
