@@ -625,3 +625,10 @@ def test_one_official_answering_questions_under_a_title_that_names_no_event_is_a
     borrell = answers + "\nHIGH REPRESENTATIVE BORRELL: We signed an agreement.\nQUESTION: And next?"
     assert classify("a", "Secretary Blinken and High Representative Borrell at a Joint Press Availability", borrell,
                     publisher_country="US").announcement_type != "statement"
+
+
+def test_dutch_compounds_of_a_drug_are_the_drug():
+    """Dutch writes a drug and what is done with it as one word: cocaïnesmokkel, heroïnehandel."""
+    for title in ("Werkplan tegen cocaïnesmokkel", "Onderzoek naar heroïnehandel", "Amfetaminelab opgerold"):
+        tags = classify("a", title, "Het kabinet en de politie werken samen.", publisher_country="NL")
+        assert "drugs" in [t.theme for t in tags.themes], title
