@@ -699,8 +699,9 @@ def quarantine(
         names, rows = _query(con, QUARANTINE, {"run": run_id, "all": everything})
         known = run_id is None or con.execute("SELECT count(*) FROM runs WHERE starts_with(run_id, ?)", [run_id]).fetchone()[0]
     if not known:
+        listing = 'socwatch sql "SELECT run_id, command, started_at FROM runs ORDER BY started_at DESC"'
         raise _fail(f"--run {run_id}: no run of this warehouse has an id that begins so (they are in the runs table: "
-                    "socwatch sql \"SELECT run_id, command, started_at FROM runs ORDER BY started_at DESC\")", EXIT_CONFIG)
+                    f"{listing})", EXIT_CONFIG)
     if rows:
         console.print(_rich_table(names, rows))
     else:
@@ -718,6 +719,7 @@ def reclassify(
 
     def checks() -> None:
         with _config_checks():
+            _writable(Path(cfg.db))
             if not Path(cfg.db).exists():  # not a new, empty warehouse for a mistyped --db
                 raise WarehouseError(f"no warehouse at {cfg.db}: nothing to re-tag")
         _preflight(cfg)
@@ -737,7 +739,7 @@ def reclassify(
             raise _fail(str(exc), EXIT_FAILED) from None
     console.print(f"reclassify {summary['status']}: {summary['reclassified']} article(s) re-tagged with taxonomy "
                   f"{summary['taxonomy_version']} in {time.monotonic() - started:.1f} s"
-                  + (f"; {summary['relinked']} article(s) linked into events again (those re-tagged, and any under older linking rules)" if summary["relinked"] else "")
+                  + (f"; {summary['relinked']} article(s) linked again into events (those re-tagged, and any under older linking rules)" if summary["relinked"] else "")
                   + (f"; {summary['quarantined']} tag row(s) quarantined" if summary["quarantined"] else ""), highlight=False)
     raise typer.Exit(_exit_code(summary["status"]))
 

@@ -77,6 +77,11 @@ def env(home: Path, keep_s: float = KEEP_S) -> dict[str, str]:
 
 
 def reclassify(home: Path, db: Path) -> subprocess.Popen:
+    """A command with a flow and nothing to fetch: reclassify over a warehouse (an empty one made first)."""
+    if not db.exists():
+        from warehouse.db import connect
+
+        connect(db).close()
     return subprocess.Popen([sys.executable, "-m", "flows.cli", "reclassify", "--db", str(db)], cwd=REPO, env=env(home),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
