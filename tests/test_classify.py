@@ -632,3 +632,15 @@ def test_dutch_compounds_of_a_drug_are_the_drug():
     for title in ("Werkplan tegen cocaïnesmokkel", "Onderzoek naar heroïnehandel", "Amfetaminelab opgerold"):
         tags = classify("a", title, "Het kabinet en de politie werken samen.", publisher_country="NL")
         assert "drugs" in [t.theme for t in tags.themes], title
+
+
+def test_an_agency_condemned_for_its_deeds_is_no_actor():
+    """"The Kremlin's unprovoked war", "Kremlin-backed forces": an agency condemned is talked
+    about, not acting; "the FBI's investigation" is the FBI acting."""
+    call = ("Secretary Blinken spoke with Turkish Foreign Minister Cavusoglu about the Kremlin's unprovoked war "
+            "against Ukraine. They spoke with each other about Kremlin-backed forces in Mali.")
+    tags = classify("a", "Secretary Blinken's Call with Turkish Foreign Minister Cavusoglu", call, publisher_country="US")
+    assert "RU" not in tags.countries and ("TR", "US") in tags.dyads
+    acting = classify("a", "Fraud ring charged", "The FBI's investigation found the scheme, the Kremlin said.",
+                      publisher_country="GB")
+    assert "US" in acting.countries

@@ -110,6 +110,9 @@ class Roles:
     thanks: WordSet = NOTHING  # ... save after one of these ("thanks to Spain and Portugal")
     # "pressure on", "sanctions on" (by their last word): the country or agency after is a target
     target_before: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    condemned_deeds: WordSet = NOTHING  # an agency's deed in the possessive that condemns it: "the Kremlin's war" ...
+    condemned_after: WordSet = NOTHING  # ... or a word right after it: "Kremlin-backed"
+    condemned_window: int = 0  # words between the possessive and the deed ("the Kremlin's unprovoked war")
     meetings: frozenset[str] = frozenset()  # cooperation cues (as written) that link only where officials are met ...
     meeting_window: int = 0  # ... an authority word within this many words after the cue
     visits: frozenset[str] = frozenset()  # cooperation cues (as written in cues.toml) that tell a visit
@@ -291,6 +294,17 @@ def _phrase_before(phrases: dict[str, tuple[tuple[str, ...], ...]], folded: Sequ
     return False
 
 
+def _condemned(roles: Roles, folded: Sequence[str], end: int, last: int) -> bool:
+    """Whether the agency ending at word `end` is condemned, not acting: its deed in the
+    possessive ("the Kremlin's unprovoked war": "kremlin", "s", ...), or a word right after it
+    ("Kremlin-backed")."""
+    if end < last and folded[end] in roles.condemned_after:
+        return True
+    if end + 1 < last and folded[end] == "s":
+        return roles.condemned_deeds.first_in(folded[end + 1 : min(last, end + 2 + roles.condemned_window)]) is not None
+    return False
+
+
 def _officials_met(roles: Roles, folded: Sequence[str], end: int, last: int) -> bool:
     """Whether a meeting cue ending at `end` meets officials: an authority word within
     `meeting_window` words ("met with Japanese Foreign Minister Hayashi", "will meet with
@@ -399,7 +413,8 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
         elif kind == "agencies":
             # "against the Kremlin": a not-acting word right before; not "charges against him, the FBI said"
             before = _past_article(folded, m.start, s.first) - 1
-            role = None if before >= s.first and folded[before] in roles.not_acting_before else "agency"
+            role = None if before >= s.first and folded[before] in roles.not_acting_before \
+                or _condemned(roles, folded, m.end, s.last) else "agency"
         elif kind in ("names", "adjectives", "cities"):
             if roles.not_acting_before.first_in(folded[max(s.first, m.start - 3) : m.start]) is not None:
                 role = None  # "five former Venezuelan government officials", "bribing Iraqi officials"
