@@ -638,7 +638,7 @@ def test_an_agency_condemned_for_its_deeds_is_no_actor():
     """"The Kremlin's unprovoked war", "Kremlin-backed forces": an agency condemned is talked
     about, not acting; "the FBI's investigation" is the FBI acting."""
     call = ("Secretary Blinken spoke with Turkish Foreign Minister Cavusoglu about the Kremlin's unprovoked war "
-            "against Ukraine. They spoke with each other about Kremlin-backed forces in Mali.")
+            "against Ukraine. They spoke with each other about the Kremlin's lies.")
     tags = classify("a", "Secretary Blinken's Call with Turkish Foreign Minister Cavusoglu", call, publisher_country="US")
     assert "RU" not in tags.countries and ("TR", "US") in tags.dyads
     acting = classify("a", "Fraud ring charged", "The FBI's investigation found the scheme, the Kremlin said.",

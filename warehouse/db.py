@@ -166,8 +166,8 @@ def is_duckdb_file(path: Path) -> bool:
             head = f.read(12)
     except FileNotFoundError:
         return True
-    except IsADirectoryError:
-        return False
+    except OSError as exc:  # unreadable, a folder, a file where a folder should be
+        raise WarehouseError(f"cannot open the warehouse {path}: {exc.strerror or exc}") from None
     return not head or head[8:12] == DUCKDB_MAGIC
 
 
