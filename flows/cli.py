@@ -340,7 +340,7 @@ def _only_demo_sources(cfg: settings.Settings) -> None:
         con.close()
     if others:
         listed = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
-        raise ConfigError(f"{db} holds articles of real sources ({listed}): the demo's invented ones would mix "
+        raise ConfigError(f"{db} is read from real sources ({listed}): the demo's invented articles would mix "
                           "with them, in searches, reports and watchlists. Give the demo a file of its own: "
                           "socwatch demo --db demo.duckdb")
 
