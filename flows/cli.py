@@ -319,11 +319,16 @@ def demo(db: DbOption = DEFAULT_DB) -> None:
     con = connect(db, read_only=True)
     try:
         for title, query in DEMO_QUERIES:
-            console.print(f"[bold]{title}[/]\n  socwatch sql \"{query}\"", highlight=False)
+            console.print(f"[bold]{title}[/]\n  {_socwatch(db, 'sql')} \"{query}\"", highlight=False)
             console.print(_rich_table(*_query(con, query)))
     finally:
         con.close()
     raise typer.Exit(_exit_code(summary["status"]))
+
+
+def _socwatch(db: Path, command: str) -> str:
+    """A command to suggest, for the warehouse `db` (`--db` named unless it is the default)."""
+    return f"socwatch {command}" + ("" if Path(db) == DEFAULT_DB else f" --db {db}")
 
 
 def _only_demo_sources(cfg: settings.Settings) -> None:
@@ -440,7 +445,8 @@ def search(
             raise _fail(f"unknown theme {theme!r}; themes: {', '.join(sorted(themes))}", EXIT_CONFIG)
     with _reading(db) as con:
         if not has_index(con):
-            raise _fail(f"{db} has no search index yet: run `socwatch run` (or `socwatch demo`) once", EXIT_CONFIG)
+            raise _fail(f"{db} has no search index yet: run `{_socwatch(db, 'run')}` (or `{_socwatch(db, 'demo')}`) once",
+                        EXIT_CONFIG)
         hits = run_search(con, query, limit=limit, theme=theme, country=country,
                           since=since.date() if since else None)
     for hit in hits:
@@ -457,10 +463,10 @@ def _country_code(country: str | None) -> str | None:
     """A --country option as the warehouse stores it ("nl" -> "NL"), or exit 2 naming it."""
     if country is None:
         return None
-    from schemas.codes import ACTOR_CODES
+    from schemas.codes import ACTOR_CODES, not_a_country
 
     if (code := country.strip().upper()) not in ACTOR_CODES:
-        raise _fail(f"--country: {country!r} is not a country code (ISO alpha-2, or EU)", EXIT_CONFIG)
+        raise _fail(f"--country: {country!r} is {not_a_country([code])}", EXIT_CONFIG)
     return code
 
 
@@ -482,6 +488,10 @@ def events(
         m = _PAIR.match(partners.strip())
         if not m or m.group(1).upper() == m.group(2).upper():
             raise _fail(f"--partners: {partners!r} is not a pair of two country codes as A-B (for example GB-NL)", EXIT_CONFIG)
+        from schemas.codes import ACTOR_CODES, not_a_country
+
+        if bad := [c for c in (m.group(1).upper(), m.group(2).upper()) if c not in ACTOR_CODES]:
+            raise _fail(f"--partners: {', '.join(map(repr, bad))} {not_a_country(bad)}", EXIT_CONFIG)
         pair = "-".join(sorted((m.group(1).upper(), m.group(2).upper())))
     country = _country_code(country)
     with _reading(db) as con:
@@ -629,12 +639,12 @@ def status(db: DbOption = DEFAULT_DB) -> None:
     if last:
         console.print(Text(f"last run: {last[0]} {last[1]} at {last[2]} UTC (run {last[3][:8]})"), highlight=False)
     if behind:  # after an upgrade or a taxonomy of one's own: runs tag only what they fetch
-        console.print(Text(f"{'; '.join(behind)}: `socwatch reclassify` brings them up to date"), highlight=False)
+        console.print(Text(f"{'; '.join(behind)}: `{_socwatch(db, 'reclassify')}` brings them up to date"), highlight=False)
     if left := stopped(db):
         console.print(Text(f"a compaction that was stopped left {len(left)} file(s) beside the warehouse "
-                           f"({', '.join(p.name for p in left)}): `socwatch compact` removes them"), highlight=False)
+                           f"({', '.join(p.name for p in left)}): `{_socwatch(db, 'compact')}` removes them"), highlight=False)
     if older:
-        console.print(Text(f"the warehouse file {' and '.join(older)}: `socwatch compact` rewrites it "
+        console.print(Text(f"the warehouse file {' and '.join(older)}: `{_socwatch(db, 'compact')}` rewrites it "
                            f"(storage format {STORAGE_VERSION}, articles without the index)"), highlight=False)
     for source, alert, reason in alerts:
         err.print(Text(f"{alert}: {source}: {reason}"), highlight=False)
@@ -699,7 +709,7 @@ def quarantine(
         names, rows = _query(con, QUARANTINE, {"run": run_id, "all": everything})
         known = run_id is None or con.execute("SELECT count(*) FROM runs WHERE starts_with(run_id, ?)", [run_id]).fetchone()[0]
     if not known:
-        listing = 'socwatch sql "SELECT run_id, command, started_at FROM runs ORDER BY started_at DESC"'
+        listing = f'{_socwatch(db, "sql")} "SELECT run_id, command, started_at FROM runs ORDER BY started_at DESC"'
         raise _fail(f"--run {run_id}: no run of this warehouse has an id that begins so (they are in the runs table: "
                     f"{listing})", EXIT_CONFIG)
     if rows:
@@ -973,7 +983,7 @@ def watch_list(db: DbOption = DEFAULT_DB) -> None:
         names, rows = _query(con, WATCHLISTS)
     console.print(_rich_table(names, rows))
     if not rows:
-        err.print("no watchlists: add one with `socwatch watch add NAME --theme drugs --partners GB-NL`", highlight=False)
+        err.print(f"no watchlists: add one with `{_socwatch(db, 'watch add NAME')} --theme drugs --partners GB-NL`", highlight=False)
 
 
 @watch_app.command("show")

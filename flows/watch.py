@@ -32,7 +32,7 @@ from prefect.events import emit_event
 
 from flows.http import USER_AGENT
 from flows.sources import ConfigError, read_toml
-from schemas.codes import ACTOR_CODES, ISO_639_1
+from schemas.codes import ACTOR_CODES, ISO_639_1, not_a_country
 from schemas.records import ANNOUNCEMENT_TYPES
 from warehouse import watch
 from warehouse.db import now, transaction
@@ -67,11 +67,13 @@ def make(name: str, *, themes: Sequence[str] = (), countries: Sequence[str] = ()
         raise ConfigError(f"{label('theme')}: unknown theme(s) {', '.join(map(repr, unknown))}; themes: {', '.join(sorted(known_themes))}")
     countries = tuple(c.strip().upper() for c in countries)
     if bad := [c for c in countries if c not in ACTOR_CODES]:
-        raise ConfigError(f"{label('country')}: {', '.join(map(repr, bad))} not a country code (ISO alpha-2, or EU)")
+        raise ConfigError(f"{label('country')}: {', '.join(map(repr, bad))} {not_a_country(bad)}")
     pairs = []
     for pair in partners:
         m = _PAIR.match(pair.strip().upper())
-        if not m or m.group(1) == m.group(2) or not {m.group(1), m.group(2)} <= ACTOR_CODES:
+        if m and (bad := [c for c in m.groups() if c not in ACTOR_CODES]):
+            raise ConfigError(f"{label('partners')}: {pair!r}: {', '.join(map(repr, bad))} {not_a_country(bad)}")
+        if not m or m.group(1) == m.group(2):
             raise ConfigError(f"{label('partners')}: {pair!r} is not a pair of two country codes as A-B (for example GB-NL)")
         pairs.append("-".join(sorted((m.group(1), m.group(2)))))
     if bad := [t for t in types if t not in ANNOUNCEMENT_TYPES]:

@@ -15,6 +15,15 @@ TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
 # Also accepted as actors: the European Union and its agencies (EU, exceptionally reserved in
 # ISO 3166-1), and Kosovo (XK, the user-assigned code in common use).
 ACTOR_CODES = ISO_COUNTRIES | {"EU", "XK"}
+# Codes people type for a country that ISO 3166-1 spells otherwise, and what to type instead.
+_MISTAKEN = {"UK": "the United Kingdom is GB", "EL": "Greece is GR", "USA": "the United States is US",
+             "GBR": "the United Kingdom is GB", "NLD": "the Netherlands is NL", "KS": "Kosovo is XK"}
+
+
+def not_a_country(codes: list[str]) -> str:
+    """The end of the message refusing `codes`: what they are not, and what was meant where that is known."""
+    hints = [_MISTAKEN[c] for c in codes if c in _MISTAKEN]
+    return "not a country code (ISO alpha-2, or EU)" + (f": {'; '.join(hints)}" if hints else "")
 
 # ISO 639-1: the 183 two-letter language codes in force (bh, sh and the like withdrawn). The
 # sources use en and nl; GOV.UK also publishes in cy, ar, ur, and feeds declare de, it, pt.

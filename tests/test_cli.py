@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import REPO
-from flows.cli import app
+from flows.cli import DEMO_QUERIES, app
 
 runner = CliRunner()
 
@@ -25,7 +25,9 @@ def test_demo_builds_the_promised_warehouse_and_a_second_demo_adds_nothing(tmp_p
     db = tmp_path / "demo.duckdb"
     first = runner.invoke(app, ["demo", "--db", str(db)])
     assert first.exit_code == 0, first.output
-    assert "Bilateral partnerships" in first.output and "socwatch sql" in first.output
+    assert "Bilateral partnerships" in first.output
+    # The queries it shows can be pasted as they are: they name the warehouse it built.
+    assert " ".join(first.output.split()).count(f"socwatch sql --db {db} ") == len(DEMO_QUERIES)
 
     def one(query):
         result = runner.invoke(app, ["sql", query, "--db", str(db), "--format", "json"])
@@ -124,6 +126,10 @@ def test_the_demo_reclassify_and_readers_refuse_a_warehouse_they_should_not_touc
                  ["events", "--country", "XX"]):
         refused = runner.invoke(app, [*args, "--db", str(real)])
         assert refused.exit_code == 2 and "is not a country code" in refused.output, (args, refused.output)
+    for args in (["search", "cocaine", "--country", "UK"], ["events", "--partners", "UK-NL"]):
+        uk = runner.invoke(app, [*args, "--db", str(real)])
+        said = " ".join(uk.output.split())
+        assert uk.exit_code == 2 and "not a country code" in said and "the United Kingdom is GB" in said, said
     empty = runner.invoke(app, ["search", "  ", "--db", str(real)])
     assert empty.exit_code == 2 and "words to look for" in empty.output
     unknown = runner.invoke(app, ["quarantine", "--run", "nope", "--db", str(real)])

@@ -1,6 +1,7 @@
 """The warehouse on a real DuckDB file: migrations, loads, idempotency, versions, quarantine."""
 
 import re
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -15,6 +16,7 @@ from warehouse import db as wdb
 from warehouse.ledger import finish_run, start_run
 from transforms.vocabulary import vocabulary
 from warehouse.load import load_batch
+from warehouse.snapshot import snapshot_path
 
 
 def make(url, title="Police seize cocaine", text=None, *, published=None, language="en"):
@@ -229,8 +231,17 @@ def test_a_locked_warehouse_fails_with_a_message_naming_the_holder(tmp_path):
     """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(wdb.WarehouseError, match=rf"locked by process {holder.pid}"):
+        with pytest.raises(wdb.WarehouseError, match=rf"locked by process {holder.pid}") as writing:
             wdb.connect(path, wait_s=0.5)
+        # A writer can only wait; a reader is told of the snapshot, once there is one.
+        assert "should open the snapshot (" in str(writing.value) and "--db" not in str(writing.value)
+        with pytest.raises(wdb.WarehouseError) as reading:
+            wdb.connect(path, read_only=True, wait_s=0.2)
+        assert "snapshot" not in str(reading.value)
+        shutil.copyfile(path, snapshot_path(path))
+        with pytest.raises(wdb.WarehouseError) as reading:
+            wdb.connect(path, read_only=True, wait_s=0.2)
+        assert str(reading.value).endswith(f"--db {snapshot_path(path)}")
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)

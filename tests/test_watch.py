@@ -120,6 +120,14 @@ def test_a_bad_filter_is_refused_with_exit_2_naming_the_field(tmp_path, args, fi
         assert rows(db, "SELECT count(*) FROM watchlists") == [(0,)]
 
 
+def test_a_code_people_mistake_for_a_country_code_is_refused_with_the_right_one(tmp_path):
+    for args in (["--country", "UK"], ["--partners", "uk-nl"], ["--country", "GB", "--country", "EL"]):
+        result = invoke("watch", "add", "mine", *args, "--db", str(tmp_path / "w.duckdb"))
+        assert result.exit_code == 2, result.output
+        said = " ".join(result.output.split())
+        assert "not a country code" in said and ("the United Kingdom is GB" in said or "Greece is GR" in said), said
+
+
 def test_a_bad_name_and_a_taken_name_are_refused(tmp_path):
     db = tmp_path / "w.duckdb"
     for bad in ("Not OK", "abc\n", "../etc", "-x"):

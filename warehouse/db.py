@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from warehouse.snapshot import is_snapshot, snapshot_path
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -83,12 +85,26 @@ def _open(path: Path | str, read_only: bool, wait_s: float) -> duckdb.DuckDBPyCo
                 raise WarehouseLocked(
                     f"the warehouse {path} is locked by {who} (another socwatch run, or a tool holding it "
                     f"open: a writer keeps out every other process, a reader keeps out writers); waited "
-                    f"{wait_s:.0f} s. Try again when it has finished, or point the tool at the snapshot."
+                    f"{wait_s:.0f} s. {_lock_advice(Path(path), read_only)}"
                 ) from None
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def _lock_advice(path: Path, read_only: bool) -> str:
+    """What to do about a lock: a reader can read the snapshot; a writer waits, and a tool that
+    only reads should be pointed at the snapshot so that it keeps out no run."""
+    if is_snapshot(path):
+        return "Try again when it has finished."
+    snapshot = snapshot_path(path)
+    if read_only:
+        if snapshot.exists():
+            return f"Try again when it has finished, or read the snapshot the last run published: --db {snapshot}"
+        return "Try again when it has finished."
+    return (f"Try again when it has finished. A BI tool or notebook that only reads should open the snapshot "
+            f"({snapshot}) instead of the warehouse, so that it keeps out no run.")
 
 
 DEFAULT_LOCK_WAIT_S = 30.0
