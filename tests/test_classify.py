@@ -644,3 +644,40 @@ def test_an_agency_condemned_for_its_deeds_is_no_actor():
     acting = classify("a", "Fraud ring charged", "The FBI's investigation found the scheme, the Kremlin said.",
                       publisher_country="GB")
     assert "US" in acting.countries
+
+
+def test_an_arrest_abroad_told_as_repression_links_no_one():
+    """An arrest abroad in a case is a request between two states; a state's detention of
+    journalists or protesters that the publisher condemns is none."""
+    case = classify("a", "Fugitive arrested", "The fugitive was arrested in Spain on March 3 and awaits extradition.",
+                    publisher_country="US")
+    assert ("ES", "US") in case.dyads
+    for text in ("Our citizen was unjustly detained in Iran for six years.",
+                 "We condemn the arrest of journalists and protesters in Belarus.",
+                 "Many have been killed, arrested or tortured in Myanmar since the coup."):
+        tags = classify("a", "On the anniversary", text, publisher_country="US")
+        assert tags.dyads == () and not tags.bilateral, text
+
+
+def test_the_action_of_a_body_of_many_states_is_multilateral():
+    """A title naming the G7, NATO or the OSCE tells that body's action: no dyads, save where
+    the title also names another country's officials."""
+    text = "The United States and Ukraine issued a joint statement on assistance."
+    assert ("UA", "US") in classify("a", "Foreign Ministers' Statement on the war", text, publisher_country="US").dyads
+    g7 = classify("a", "G7 Foreign Ministers' Statement on the war", text, publisher_country="US")
+    assert g7.dyads == () and not g7.bilateral and "UA" in g7.countries
+    call = classify("a", "Secretary Blinken's Call with Polish Foreign Minister and OSCE Chairman-in-Office Rau",
+                    "Secretary Blinken spoke with Polish Foreign Minister Rau about cooperation.", publisher_country="US")
+    assert ("PL", "US") in call.dyads
+
+
+def test_the_topic_of_a_statement_and_a_government_called_on_are_no_parties():
+    """"Joint Statement on Cuba", "we call on the Cuban government to release ...": the
+    country is spoken to or of, not a partner."""
+    tags = classify("a", "Joint Statement on Cuba",
+                    "We call on the Cuban government to release the prisoners and to end the arrests.",
+                    publisher_country="US")
+    assert tags.dyads == () and not tags.bilateral
+    with_ = classify("a", "Joint Statement of the United States and Cuba",
+                     "The two governments signed a memorandum of understanding.", publisher_country="US")
+    assert ("CU", "US") in with_.dyads

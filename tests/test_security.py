@@ -27,8 +27,9 @@ PACKAGES = ("flows", "transforms", "schemas", "warehouse")
 # never a value read from a feed, a page or a user. A new interpolation fails this test until
 # it is reviewed and listed here.
 REVIEWED_SQL = {
-    # The query `socwatch run` prints for the user to list failed URLs: the run id is our uuid4.
-    "flows/cli.py": {"summary['run_id']"},
+    # The query `socwatch run` prints for the user to list failed URLs: the run id is our uuid4;
+    # the command `socwatch quarantine --run` suggests for listing runs, printed, never run.
+    "flows/cli.py": {"summary['run_id']", "_socwatch(db, 'sql')"},
     # Relation names from DuckDB's catalog of our migrations, quoted; COPY takes no parameter
     # for its file, so the export path (the user's --out + our table name) and our schema JSON
     # are string literals with their quotes doubled.

@@ -97,7 +97,8 @@ class Roles:
     toward: WordSet = NOTHING  # place prepositions of a direction ("to", "naar"): there only a transfer or a journey
     journeys: WordSet = NOTHING  # an official's journey takes place where it goes ("travel", "werkbezoek") ...
     travellers: WordSet = NOTHING  # ... where the sentence names one of these ("Secretary", "minister")
-    abroad_actions: WordSet = NOTHING  # actions that, abroad, are a request between two states (arrest, extradition)
+    abroad_actions: WordSet = NOTHING  # actions that, abroad, are a request between two states (arrest, extradition) ...
+    repression: WordSet = NOTHING  # ... save in a sentence with one of these: "unjustly detained", "arrests of protesters"
     transfers: WordSet = NOTHING  # actions that happen in a country named as an origin: "extradited from Thailand"
     action_window: int = 0  # words between a place and its action
     conjunctions: WordSet = NOTHING  # "and", "en": joins parties
@@ -378,7 +379,7 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
                 is_origin: Callable[[int, int], bool], cues: Sequence[Match], negative: Sequence[Match],
                 spans: Sequence[Sentence], sentence_of: Sequence[int], publisher: str | None,
                 quiet: frozenset[int] = frozenset(), transcript: bool = False, worldwide: Sequence[Match] = (),
-                datelines: frozenset[tuple[int, int]] = frozenset(),
+                datelines: frozenset[tuple[int, int]] = frozenset(), forums: Sequence[Match] = (),
                 ) -> tuple[tuple[str, ...], tuple[DyadEvidence, ...]]:
     """(countries acting, sorted; the evidence of each dyad, one per pair). `country_matches`
     are leftmost-longest country matches keyed ("country", code, kind), in text order;
@@ -387,7 +388,8 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
     sentences and `sentence_of` each word's; words in `quiet` (menus, appeals) bear no cue.
     In a `transcript` (a press briefing, an interview) the questions range over the day's news:
     a country acts there only when the title names it (the subject) or a relation links it;
-    `worldwide` are the matches of words that call an operation worldwide; `datelines` the word
+    `worldwide` are the matches of words that call an operation worldwide, `forums` those of
+    bodies of many states ("G7", "OSCE"); `datelines` the word
     ranges of the countries the text's header says it was made in ("San Jose, Costa Rica"):
     they act, the place of the event, but a dateline is no relation (a visit links only where
     a cue says so)."""
@@ -409,7 +411,7 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
         s = spans[sentence_of[m.start]]
         role = None
         if _phrase_before(roles.target_before, folded, m.start, s.first):
-            role = None  # "more pressure on the Kremlin", "sanctions on the Russian government"
+            role = "target"  # "more pressure on the Kremlin", "sanctions on the Russian government"
         elif kind == "agencies":
             # "against the Kremlin": a not-acting word right before; not "charges against him, the FBI said"
             before = _past_article(folded, m.start, s.first) - 1
@@ -495,7 +497,7 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
     evidence: dict[tuple[str, str], DyadEvidence] = {}
     per_sentence: dict[int, list[Mention]] = defaultdict(list)
     for mt in mentions:
-        if mt.code != "EU" and (mt.role or (mt.code in acting and not is_origin(mt.start, mt.end))):
+        if mt.code != "EU" and mt.role != "target" and (mt.role or (mt.code in acting and not is_origin(mt.start, mt.end))):
             per_sentence[sentence_of[mt.start]].append(mt)
     for n, here in sorted(per_sentence.items()):
         if n in blocked:
@@ -506,8 +508,9 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
             cue = min(cue_sentences[n], key=lambda c: c.start)
             relation, cue_at = cue.key[1], cue.start
         elif any(mt.role in ACTING_ROLES and mt.code != publisher for mt in here):
-            word = roles.abroad_actions.first_in(folded[s.first : min(s.last, len(folded))])
-            if word:
+            sentence = folded[s.first : min(s.last, len(folded))]
+            word = roles.abroad_actions.first_in(sentence)
+            if word and roles.repression.first_in(sentence) is None:
                 relation = f"action abroad: {word}"
         if relation is None:
             continue
@@ -544,6 +547,11 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
     # takedown of ...") is multilateral too, however few countries the text names. In the
     # body such words are too often about the suspects' reach.
     worldwide_title = any(m.start < title_end for m in worldwide)
-    if len(partners) > roles.max_partners or worldwide_title:
+    # So is the action of a body of many states its title names ("G7 Foreign Ministers'
+    # Statement on ...", "Call with NATO Secretary General ..."), unless the title also names
+    # another country's officials ("Call with Polish Foreign Minister and OSCE Chairman-in-Office").
+    forum_title = any(m.start < title_end for m in forums) and not any(
+        mt.start < title_end and mt.code != publisher and mt.role in ("authority", "official", "agency") for mt in mentions)
+    if len(partners) > roles.max_partners or worldwide_title or forum_title:
         evidence = {}
     return tuple(sorted(acting)), tuple(evidence[k] for k in sorted(evidence))

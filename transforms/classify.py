@@ -217,7 +217,7 @@ def classify(article_id: str, title: str, text: str, publisher_country: str | No
     transcript = turns >= TRANSCRIPT_TURNS
     countries, links = find_actors(vocab.roles, original, folded, named, is_origin,
                                    coop, multilateral, spans, sentence_of, publisher_country, menu,
-                                   transcript, found["worldwide"], datelines)
+                                   transcript, found["worldwide"], datelines, found["forum"])
     dyads = tuple((d.country_a, d.country_b) for d in links)
     bilateral = bool(dyads)
 

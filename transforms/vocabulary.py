@@ -246,6 +246,8 @@ def load_vocabulary(taxonomy: Path = TAXONOMY_FILE, countries: Path = COUNTRIES_
     coop_patterns = [_compile(cues, "cooperation", t, ("coop", t, w)) for t, w in _weighted(cues, "cooperation.terms", coop.get("terms", {})).items()]
     coop_patterns += [_compile(cues, "cooperation", t, ("worldwide", t))
                       for t in _get(cues, coop, "cooperation", "worldwide", "strings", [])]
+    coop_patterns += [_compile(cues, "cooperation", t, ("forum", t))
+                      for t in _get(cues, coop, "cooperation", "forums", "strings", [])]
     types = _get(cues, cue, "", "types", "table", {})
     type_patterns = []
     for name in ANNOUNCEMENT_TYPES:  # "other" too: appeals, campaigns, events, appointments
@@ -320,6 +322,7 @@ def _roles(path: Path, table: dict, ambiguous: list[str], max_partners: int) -> 
         journeys=wordset("journeys"),
         travellers=wordset("travellers"),
         abroad_actions=wordset("abroad_actions"),
+        repression=wordset("repression"),
         transfers=wordset("transfers"),
         action_window=_get(path, table, "roles", "action_window", "whole", 8),
         conjunctions=wordset("conjunctions"),
