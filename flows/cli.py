@@ -12,7 +12,6 @@ import csv
 import json
 import math
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -456,9 +455,6 @@ def search(
         err.print(Text(f"no match for {query!r}"), highlight=False)
 
 
-_PAIR = re.compile(r"^([A-Za-z]{2})-([A-Za-z]{2})$")
-
-
 def _country_code(country: str | None) -> str | None:
     """A --country option as the warehouse stores it ("nl" -> "NL"), or exit 2 naming it."""
     if country is None:
@@ -485,14 +481,12 @@ def events(
 
     pair = None
     if partners is not None:
-        m = _PAIR.match(partners.strip())
-        if not m or m.group(1).upper() == m.group(2).upper():
-            raise _fail(f"--partners: {partners!r} is not a pair of two country codes as A-B (for example GB-NL)", EXIT_CONFIG)
-        from schemas.codes import ACTOR_CODES, not_a_country
+        from schemas.codes import partner_pair
 
-        if bad := [c for c in (m.group(1).upper(), m.group(2).upper()) if c not in ACTOR_CODES]:
-            raise _fail(f"--partners: {', '.join(map(repr, bad))} {not_a_country(bad)}", EXIT_CONFIG)
-        pair = "-".join(sorted((m.group(1).upper(), m.group(2).upper())))
+        try:
+            pair = partner_pair(partners)
+        except ValueError as exc:
+            raise _fail(f"--partners: {exc}", EXIT_CONFIG) from None
     country = _country_code(country)
     with _reading(db) as con:
         rows = event_rows(con, country, pair, since.date() if since else None, linked, limit)

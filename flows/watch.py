@@ -32,7 +32,7 @@ from prefect.events import emit_event
 
 from flows.http import USER_AGENT
 from flows.sources import ConfigError, read_toml
-from schemas.codes import ACTOR_CODES, ISO_639_1, not_a_country
+from schemas.codes import ACTOR_CODES, ISO_639_1, not_a_country, partner_pair
 from schemas.records import ANNOUNCEMENT_TYPES
 from warehouse import watch
 from warehouse.db import now, transaction
@@ -46,7 +46,6 @@ FEED_ENTRIES = 50  # entries of a watchlist's Atom feed: its latest hits
 MAX_ATTEMPTS = 30  # a webhook delivery is given up after this many attempts, over all runs
 MAX_DUE = 20  # deliveries of one watchlist and channel tried per run (the oldest first)
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")  # used with fullmatch
-_PAIR = re.compile(r"^([A-Z]{2})-([A-Z]{2})$")
 FILE_KEYS = {"name", "themes", "countries", "partners", "types", "languages", "sources", "bilateral", "query", "feed",
              "webhook", "secret_env"}
 
@@ -70,12 +69,10 @@ def make(name: str, *, themes: Sequence[str] = (), countries: Sequence[str] = ()
         raise ConfigError(f"{label('country')}: {', '.join(map(repr, bad))} {not_a_country(bad)}")
     pairs = []
     for pair in partners:
-        m = _PAIR.match(pair.strip().upper())
-        if m and (bad := [c for c in m.groups() if c not in ACTOR_CODES]):
-            raise ConfigError(f"{label('partners')}: {pair!r}: {', '.join(map(repr, bad))} {not_a_country(bad)}")
-        if not m or m.group(1) == m.group(2):
-            raise ConfigError(f"{label('partners')}: {pair!r} is not a pair of two country codes as A-B (for example GB-NL)")
-        pairs.append("-".join(sorted((m.group(1), m.group(2)))))
+        try:
+            pairs.append(partner_pair(pair))
+        except ValueError as exc:
+            raise ConfigError(f"{label('partners')}: {exc}") from None
     if bad := [t for t in types if t not in ANNOUNCEMENT_TYPES]:
         raise ConfigError(f"{label('type')}: unknown type(s) {', '.join(map(repr, bad))}; types: {', '.join(ANNOUNCEMENT_TYPES)}")
     languages = tuple(lang.strip().lower() for lang in languages)

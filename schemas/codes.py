@@ -25,6 +25,20 @@ def not_a_country(codes: list[str]) -> str:
     hints = [_MISTAKEN[c] for c in codes if c in _MISTAKEN]
     return "not a country code (ISO alpha-2, or EU)" + (f": {'; '.join(hints)}" if hints else "")
 
+
+_PAIR = re.compile(r"^([A-Z]{2})-([A-Z]{2})$")
+
+
+def partner_pair(text: str) -> str:
+    """A partner pair as the warehouse stores it ("nl-gb" -> "GB-NL"), or a ValueError that
+    says what is wrong with it."""
+    m = _PAIR.match(text.strip().upper())
+    if m and (bad := [c for c in m.groups() if c not in ACTOR_CODES]):
+        raise ValueError(f"{text!r}: {', '.join(map(repr, bad))} {not_a_country(bad)}")
+    if not m or m.group(1) == m.group(2):
+        raise ValueError(f"{text!r} is not a pair of two country codes as A-B (for example GB-NL)")
+    return "-".join(sorted(m.groups()))
+
 # ISO 639-1: the 183 two-letter language codes in force (bh, sh and the like withdrawn). The
 # sources use en and nl; GOV.UK also publishes in cy, ar, ur, and feeds declare de, it, pt.
 ISO_639_1 = frozenset("""

@@ -40,6 +40,8 @@ from typing import NamedTuple
 from transforms.matcher import Match, fold, words
 
 ACTING_ROLES = frozenset({"agency", "authority", "place", "party"})
+# A country's own people named: its agencies, its authorities, its officials spoken of.
+AUTHORITY_ROLES = frozenset({"agency", "authority", "official"})
 _SENTENCE_END = re.compile(r"[.!?](\s+)")
 _A_WORD = re.compile(r"\w")
 # A period that ends an abbreviation or an initial ends no sentence: "the U.S. Attorney",
@@ -519,7 +521,7 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
         # The publisher's own story abroad: places only, no foreign authority doing the acting
         # ("arrested in Spain and Portugal"), not "the Spanish police arrested him in Portugal".
         own_abroad = relation.startswith("action abroad") and not any(
-            mt.role in ("agency", "authority", "official") and mt.code != publisher for mt in here)
+            mt.role in AUTHORITY_ROLES and mt.code != publisher for mt in here)
         if foreign and (publisher in linked or len(foreign) == 1 or own_abroad):
             # The publisher's relation with each foreign party: named ("the FBI thanks the Thai
             # and the Spanish police"), or the foreign places of its own story. Not one between them.
@@ -551,7 +553,7 @@ def find_actors(roles: Roles, original: Sequence[str], folded: Sequence[str], co
     # Statement on ...", "Call with NATO Secretary General ..."), unless the title also names
     # another country's officials ("Call with Polish Foreign Minister and OSCE Chairman-in-Office").
     forum_title = any(m.start < title_end for m in forums) and not any(
-        mt.start < title_end and mt.code != publisher and mt.role in ("authority", "official", "agency") for mt in mentions)
+        mt.start < title_end and mt.code != publisher and mt.role in AUTHORITY_ROLES for mt in mentions)
     if len(partners) > roles.max_partners or worldwide_title or forum_title:
         evidence = {}
     return tuple(sorted(acting)), tuple(evidence[k] for k in sorted(evidence))
