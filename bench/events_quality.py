@@ -23,9 +23,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from transforms.classify import tag  # noqa: E402
+from transforms.facts import extract_facts  # noqa: E402
 from transforms.evaluate import publisher_country  # noqa: E402
-from warehouse.events import WINDOW_DAYS, Profile, Rarity, _WORD, _STOP, linked, profile, simhash  # noqa: E402
-from transforms.matcher import fold  # noqa: E402
+from warehouse.events import WINDOW_DAYS, Profile, Rarity, linked, profile, simhash  # noqa: E402
 
 PAIRS = REPO / "tests" / "data" / "event_pairs.jsonl"
 SHARED = REPO.parent / "shared"
@@ -46,6 +46,14 @@ def published(doc: dict) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def block_profile(doc: dict) -> Profile:
+    """What the block's counts take of a record: its headline words and its facts."""
+    url = doc.get("url") or ""
+    facts = [(f.kind, f.subject or "", "" if f.value is None else str(round(f.value, 1))) for f in
+             extract_facts(doc.get("title") or "", doc.get("text") or "", doc.get("language"), publisher_country(url))]
+    return profile("", datetime(2020, 1, 1, tzinfo=UTC), "", None, doc.get("title"), (), (), (), "", facts, None)
+
+
 def profile_of(doc: dict, key: str, when: datetime) -> Profile:
     url = doc.get("url") or ""
     tags = tag(key, doc.get("title") or "", doc.get("text") or "", publisher_country(url), doc.get("language"))
@@ -60,22 +68,17 @@ def main() -> None:
         sys.exit(f"needs ../shared/corpus beside the repository ({SHARED})")
     pairs = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines() if line.strip()]
     cache: dict = {}
-    # The block's headlines, as the warehouse has them: every record of the pair's files
-    # published within the window (undated records: all of their file).
-    dated: dict[str, list[tuple[datetime | None, frozenset[str]]]] = {}
+    # The block, as the warehouse has it: every record of the pair's files published within the
+    # window (undated records: all of their file), with its headline words and its facts.
+    dated: dict[str, list[tuple[datetime | None, Profile]]] = {}
 
     def block(sources: set[str], when: datetime) -> Rarity:
         profiles = []
         for source in sources:
             if source not in dated:
                 lines = cache.setdefault(source, (SHARED / source).read_text(encoding="utf-8").splitlines())
-                dated[source] = [(published(d), frozenset(w for w in map(fold, _WORD.findall(d.get("title") or ""))
-                                                          if w not in _STOP and len(w) > 2))
-                                 for d in map(json.loads, lines)]
-            for t, words in dated[source]:
-                if t is None or abs(t - when).days <= WINDOW_DAYS:
-                    profiles.append(profile("", when, "", None, None, (), (), (), "", (), None))
-                    profiles[-1].title_words = words
+                dated[source] = [(published(d), block_profile(d)) for d in map(json.loads, lines)]
+            profiles += [p for t, p in dated[source] if t is None or abs(t - when).days <= WINDOW_DAYS]
         return Rarity(profiles)
 
     counts, by_relation = Counter(), Counter()

@@ -66,9 +66,9 @@ def articles() -> list[tuple]:
     return [(article, country) for _, article, country in found]
 
 
-def link_once(processed: list) -> tuple[float, str]:
-    """Load `processed` in batches into a new warehouse: CPU seconds spent linking, and a
-    digest of the links and events made."""
+def link_once(processed: list) -> tuple[float, str, str]:
+    """Load `processed` in batches into a new warehouse: CPU seconds spent linking, a digest
+    of the links and events made, and what the events are like (how many, how large)."""
     from flows.validate import build_batch
     from schemas.records import Fetched, Status
     from transforms.classify import score_bounds
@@ -103,10 +103,16 @@ def link_once(processed: list) -> tuple[float, str]:
             made = repr(con.execute("SELECT article_a, article_b, round(score, 6), evidence FROM event_links ORDER BY 1, 2")
                         .fetchall()) + repr(con.execute("SELECT article_id, event_id, role FROM event_articles ORDER BY 1")
                                             .fetchall())
+            links, linked, events, large, in_large, largest = con.execute(
+                "SELECT (SELECT count(*) FROM event_links), sum(n) FILTER (WHERE n > 1), count(*) FILTER (WHERE n > 1), "
+                "count(*) FILTER (WHERE n > 10), coalesce(sum(n) FILTER (WHERE n > 10), 0), max(n) "
+                "FROM (SELECT count(*) AS n FROM event_articles GROUP BY event_id)").fetchone()
+            shape = (f"{links:,} links; {linked:,} articles in {events:,} events of two or more; {large} events of more "
+                     f"than 10 articles ({in_large:,} articles), the largest {largest}")
             con.close()
     finally:
         load.linking.link_events = link
-    return spent, hashlib.sha256(made.encode()).hexdigest()[:16]
+    return spent, hashlib.sha256(made.encode()).hexdigest()[:16], shape
 
 
 def main() -> None:
@@ -137,7 +143,7 @@ def main() -> None:
             for article, country in docs:
                 work(article, country)
             best[name] = min(best[name], time.process_time() - started)
-        seconds, digest = link_once(processed)
+        seconds, digest, shape = link_once(processed)
         digests.add(digest)
         best["linking (a run's batches of 100, in the run's own process)"] = min(
             best["linking (a run's batches of 100, in the run's own process)"], seconds)
@@ -149,6 +155,7 @@ def main() -> None:
              "| stage | ms per article | articles/s | x classification |", "|---|---:|---:|---:|"]
     for name, seconds in best.items():
         lines.append(f"| {name} | {seconds / n * 1000:.2f} | {n / seconds:,.0f} | {seconds / classification:.2f} |")
+    lines += ["", f"Events made: {shape}."]
     publish("link_speed", "\n".join(lines))
 
 

@@ -1,13 +1,16 @@
 """Benchmark: `reclassify` over N stored articles (default 100,000).
 
-    uv run python bench/reclassify_speed.py [N] [--gold]
+    uv run python bench/reclassify_speed.py [N] [--gold] [--one-moment]
 
 Fills a fresh warehouse with N articles made from the corpus texts (../shared/corpus/texts,
-about 6,300 distinct ones, repeated), bulk loaded, then times the reclassify flow re-tagging
-all of them (process pool, one transaction per batch of 2,000). `--gold` makes them of the 144
-dev gold texts instead, as the benchmark did before 7 December 2026: each text then recurs
-every 144 articles, and linking events, which compares near-copies, has hundreds of copies
-of each to weigh, which a warehouse of real announcements does not.
+about 6,300 distinct ones, repeated), bulk loaded, published PER_DAY a day as
+bench/events_cost.py fills its own (100,000 articles: six months), then times the reclassify
+flow re-tagging all of them (process pool, one transaction per batch of 2,000) and linking
+them again into events. `--one-moment` gives them all one time, as the benchmark did before
+8 December 2026: every article is then a linking candidate of every other, which no real
+warehouse's window holds. `--gold` makes them of the 144 dev gold texts instead, as before
+7 December 2026: each text then recurs every 144 articles, and linking events, which
+compares near-copies, has hundreds of copies of each to weigh.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,6 +31,9 @@ from gold_texts import corpus_texts, dev_gold  # noqa: E402
 import flows  # noqa: E402,F401
 from warehouse.db import connect  # noqa: E402
 from warehouse.load import register  # noqa: E402
+
+
+PER_DAY = 550  # as bench/events_cost.py: a few hundred newsrooms' announcements a day
 
 
 def main() -> None:
@@ -43,14 +49,16 @@ def main() -> None:
         "text": [docs[i % len(docs)]["text"] or "t" for i in range(n)],
         "language": ["en"] * n,
         "content_hash": ["0" * 64] * n,
-    })
+        "published_at": [None if "--one-moment" in sys.argv else now - timedelta(days=(n - i) / PER_DAY) for i in range(n)],
+    }, schema_overrides={"published_at": pl.Datetime("us", "UTC")})
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.duckdb"
         con = connect(db)
         con.execute("INSERT INTO sources (source, kind, url, country, language, title, first_seen_at, last_seen_at) VALUES ('bench', 'feed', 'https://bench.example/feed', 'GB', 'en', NULL, ?, ?)", [now, now])
         register(con, "bench_articles", frame)
         con.execute("INSERT INTO articles (article_id, url, source, title, text, language, content_hash, first_seen_at, "
-                    "last_seen_at, last_run_id) SELECT *, ?, ?, 'bench' FROM bench_articles", [now, now])
+                    "last_seen_at, last_run_id, published_at) SELECT * EXCLUDE (published_at), ?, ?, 'bench', published_at "
+                    "FROM bench_articles", [now, now])
         con.close()
         from flows.reclassify import run_reclassify
 

@@ -609,7 +609,7 @@ def status(db: DbOption = DEFAULT_DB) -> None:
     """Sources and their freshness; exit 4 when one is failing or silent (for cron or a monitor)."""
     version = _taxonomy_version(_resolved(db=db).taxonomy)
     with _reading(db) as con:
-        from warehouse.events import count_to_relink
+        from warehouse.events import count_to_regroup, count_to_relink
         from warehouse.compact import stopped
         from warehouse.queries import SOURCE_HEALTH, WATCHLISTS, count_to_classify, last_run, source_alerts
 
@@ -622,6 +622,8 @@ def status(db: DbOption = DEFAULT_DB) -> None:
             behind.append(f"{retag} article(s) not tagged with this socwatch's taxonomy ({version})")
         if relink := count_to_relink(con):
             behind.append(f"{relink} article(s) linked into events under other rules than this socwatch's")
+        if regroup := count_to_regroup(con):
+            behind.append(f"{regroup} article(s) linked again whose events are not made yet (a reclassify was stopped)")
         older = []  # what a warehouse made before 7 December 2026 has that a new one has not
         if not compresses_texts(con):
             older.append(f"is in DuckDB's storage format {storage_version(con)}, which keeps article texts uncompressed")

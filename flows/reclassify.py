@@ -32,9 +32,13 @@ from transforms.classify import classify_many, score_bounds
 from transforms.vocabulary import vocabulary
 from warehouse.db import Access
 from warehouse.ledger import recorded_run
-from warehouse.events import count_to_relink, to_relink
-from warehouse.load import relink, replace_tags
+from warehouse.events import count_to_regroup, count_to_relink, to_regroup, to_relink
+from warehouse.load import regroup, relink, replace_tags
 from warehouse.queries import articles_to_classify, count_to_classify
+
+# Relinked articles whose events are made in one transaction: their groups are walked in
+# memory, and each group only once (events.regroup).
+REGROUP_BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -93,14 +97,19 @@ async def reclassify(db: str, options: ReclassifyOptions | None = None) -> dict:
                 progress.advance("articles", len(rows))
                 after = rows[-1][0]
             # The articles re-tagged, and those linked under other rules (a new socwatch):
-            # linked again from their profiles, oldest first, a transaction a batch; a killed
-            # run leaves each batch old or new, and the next reclassify carries on.
+            # linked again from their profiles, oldest first, a transaction a batch; then their
+            # events made, each linked group once. A killed run leaves each batch old or new,
+            # and the next reclassify carries on.
             if relink_pending := count_to_relink(con):
                 progress.total("links", relink_pending)
                 while ids := to_relink(con, options.batch_size):
                     await asyncio.to_thread(relink, con, ids)
                     totals["relinked"] += len(ids)
                     progress.advance("links", len(ids))
+            if regroup_pending := count_to_regroup(con):
+                progress.total("events", regroup_pending)
+                while ids := to_regroup(con, REGROUP_BATCH):
+                    progress.advance("events", await asyncio.to_thread(regroup, con, ids))
             await deliver_after(con, run.run_id, options.delivery, db, logger)
             run.status = "completed_with_errors" if totals["quarantined"] else "completed"
         finally:

@@ -109,6 +109,16 @@ def test_arrests_count_the_people_of_an_arrest(text, language, count):
     assert one(text, "arrests", language).value == count
 
 
+@pytest.mark.parametrize("text, language, count", [
+    ("Na onderzoek is er op 27 februari 2025 een verdachte aangehouden.", "nl", 1),
+    ("Op 20 mei 2025 zijn twee verdachten aangehouden.", "nl", 2),
+    ("On June 5, 2025 two suspects were arrested.", "en", 2),
+    ("In September 2024 three men were arrested.", "en", 3),
+])
+def test_the_year_of_a_date_before_the_people_is_no_count(text, language, count):
+    assert [f.value for f in facts(text, language, kind="arrests")] == [count]
+
+
 def test_charges_count_the_people_charged_and_not_the_counts_of_an_indictment():
     assert one("Seven defendants were charged in a 12-count indictment.", "charged").value == 7
     assert one("Smith was charged with wire fraud on Tuesday.", "charged").value == 1
@@ -127,6 +137,11 @@ def test_a_programmes_running_total_is_background_not_a_fact_of_this_action():
                                   ("Keeping records up to date, police arrested five suspects.", "en", 5),
                                   ("Sinds 2020 werd het netwerk gevolgd; gisteren zijn drie verdachten aangehouden.", "nl", 3)):
         assert [f.value for f in facts(text, language, kind="arrests")] == [count], text
+
+
+def test_a_heading_run_into_its_paragraph_names_no_operation():
+    text = "Grootschalig onderzoek Sinds de melding van de vermissing zoekt de politie met man en macht."
+    assert facts(text, "nl", kind="operation") == []
 
 
 def test_named_operations_and_investigations():

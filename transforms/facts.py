@@ -458,14 +458,15 @@ class _Text:
         return self._with_articles
 
 
-def _at_numbers(rx: re.Pattern, s: str, starts: list[int]) -> list[re.Match]:
-    """The matches of `rx` (a pattern that begins with a number) at the numbers of `s`."""
+def _at_numbers(rx: re.Pattern, s: str, starts: list[int], keep=None) -> list[re.Match]:
+    """The matches of `rx` (a pattern that begins with a number) at the numbers of `s`; with
+    `keep`, only those it accepts (a refused one leaves the numbers it spans to match on their own)."""
     out, after = [], -1
     for p in starts:
         if p < after:
             continue
         m = rx.match(s, p)
-        if m:
+        if m and (keep is None or keep(m)):
             out.append(m)
             after = m.end()
     return out
@@ -573,10 +574,13 @@ def _people(t: _Text, where, language, fv) -> list[Fact]:
     per_sentence: dict[tuple[int, int], list[tuple[float, bool, int, int]]] = {}
     out = []
     if t.has(fv.person_words):
-        for m in _at_numbers(fv.person, low, t.with_articles):
+        # "since 2019 forty suspects", "on June 5, 2025 two suspects": a year, not a count.
+        not_a_year = lambda m: not (_YEAR.fullmatch(m.group("num"))  # noqa: E731
+                                    and _YEAR_BEFORE.search(low, max(0, m.start() - 20), m.start()))
+        for m in _at_numbers(fv.person, low, t.with_articles, not_a_year):
             count = _value(fv, m, language)
-            if not count or count != int(count) or _YEAR.fullmatch(m.group("num")) and _YEAR_BEFORE.search(low, max(0, m.start() - 12), m.start()):
-                continue  # "since 2019 forty suspects were arrested": a year, not a count
+            if not count or count != int(count):
+                continue
             span = t.sentences.around(m.start(), m.end())
             if not _background(fv, low, span[0], m.start()):
                 per_sentence.setdefault(span, []).append((count, count > 1, m.start(), m.end()))
@@ -620,7 +624,11 @@ def _people(t: _Text, where, language, fv) -> list[Fact]:
 
 
 _YEAR = re.compile(r"(?:19|20)\d\d")
-_YEAR_BEFORE = re.compile(r"\b(?:since|in|from|until|sinds|van|tot|per)[ \t]+\Z")
+# A year's words before it: a preposition, or a date's month (and day): "27 februari 2025",
+# "June 5, 2025", "mei 2025".
+_YEAR_BEFORE = re.compile(r"\b(?:since|in|from|until|sinds|van|tot|per|jan(?:uary|uari)?|feb(?:ruary|ruari)?|march|maart|"
+                          r"april|may|mei|june?|juni|july?|juli|aug(?:ust|ustus)?|sept?(?:ember)?|o[ck]t(?:ober)?|"
+                          r"nov(?:ember)?|dec(?:ember)?)\.?(?:[ \t]+\d{1,2},?)?[ \t]+\Z")
 
 
 def _background(fv: FactsVocabulary, low: str, sentence_start: int, at: int) -> bool:

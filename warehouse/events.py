@@ -13,9 +13,13 @@ reclassify's): a killed run neither leaves a batch without its events nor half-l
    firearms); shared agencies; the same partner pair; overlapping themes; in one language, a
    near-duplicate text (SimHash) or a like headline. Facts, names, numbers and countries are
    the same in every language: they link a Dutch release to an English one without translation.
+   What many articles of the block share tells little of one event: a fact of more than FEW
+   of them (two arrests, a round million) weighs as a common fact, and headlines alike only
+   in words many headlines have ("Department Press Briefing - August 10, 2021") as a series.
 3. A pair links when its score reaches LINK_SCORE and one piece of its evidence is an anchor
    (an operation, a fact, a partner pair with the same type, a near-duplicate text, a like
-   headline): themes and agencies alone never link two releases.
+   headline), or a rare word of both headlines comes with a common fact: themes, agencies and
+   common figures alone never link two releases.
 4. An event is a connected group of linked articles (a lone article is one); its id is a hash
    of its first report's article id, so rerunning over the same articles gives the same
    events, and new articles join the event of what they link to.
@@ -56,12 +60,18 @@ TRIP_DAYS = 7
 TRIP_WORDS = frozenset({"travel", "travels", "trip", "visit", "visits", "reis", "bezoek", "werkbezoek", "staatsbezoek"})
 RARE_DF = 2  # a headline word in at most this many headlines of the block is a name of the event ("Kuip", "Drents")
 MAX_NAMES = 2  # rare words shared by both headlines counted at most this many times
+# A fact or a headline word of more than this many articles of a block belongs to the weeks, not
+# to one event: two arrests, a round million, a programme's running total quoted in every
+# release; a daily briefing's "Department Press Briefing - August 10, 2021".
+FEW = 4
 MIN_AMOUNT = 1000  # smaller sums (fees, fines of a few hundred) are too common to tell two releases apart
 EVIDENCE = {  # weight of each kind of evidence, and whether it anchors a link
     "operation": (4.0, True),
     "fact": (3.0, True),
+    "common fact": (1.0, False),  # see FEW
     "near-duplicate text": (5.0, True),
     "title": (2.5, True),
+    "series": (1.0, False),  # like headlines whose every shared word is common (see FEW): a series
     "names": (2.5, True),  # each of two or more rare headline words
     "name": (1.5, False),  # one rare headline word: a town alone is weak
     "dyad and type": (2.5, True),
@@ -105,6 +115,11 @@ def _rules_version() -> str:
 
 
 LINK_RULES = _rules_version()
+# Relinking (reclassify): linked again under LINK_RULES, its event not made yet. The events are
+# made after the last batch's links, each linked group once (`regroup`): made batch by batch,
+# every batch walked again the whole group of each article it linked, and groups grow as the
+# warehouse does.
+UNGROUPED = LINK_RULES + "/ungrouped"
 
 
 def fold(word: str) -> str:
@@ -225,7 +240,7 @@ ORDER BY a.article_id
 """
 
 
-_RELINKED = " AND link_rules = $rules"  # relinking: only candidates linked under these rules
+_RELINKED = " AND link_rules IN ($rules, $ungrouped)"  # relinking: only candidates linked under these rules
 
 
 def _block(ids_relation: str, relinking: bool = False) -> str:
@@ -245,7 +260,7 @@ def _shortlist_sql(ids_relation: str, keys_relation: str, relinking: bool = Fals
     `keys_relation`: one row per article, its keys a list) the MAX_CANDIDATES stored profiles
     within the window of it and sharing a country with it that share the most keys with it,
     with the count; a headline word in more headlines than `common` (of the block and the
-    batch) anchors nothing alone. Only the shortlist's profiles reach Python, each once, with
+    batch), or a fact of more than FEW of its articles, anchors nothing alone and is no key. Only the shortlist's profiles reach Python, each once, with
     the articles whose shortlist it is on and how many keys it shares with each."""
     return f"""
 WITH block AS (SELECT article_id, epoch_us(published_at) AS at_us, countries, operations, facts, dyads, title_words, simhash
@@ -259,8 +274,8 @@ keys AS (
     WHERE simhash IS NOT NULL),
 q AS (SELECT article_id, at_us, countries, unnest(keys) AS k FROM {keys_relation}),
 batch_df AS (SELECT k, count(*) AS n FROM q GROUP BY k),
-common AS (SELECT k FROM keys JOIN batch_df USING (k) WHERE k LIKE 'w:%' GROUP BY k, batch_df.n
-           HAVING count(*) + batch_df.n > greatest(200, (SELECT count(*) FROM block) // 20)),
+common AS (SELECT k FROM keys JOIN batch_df USING (k) WHERE k LIKE 'w:%' OR k LIKE 'f:%' GROUP BY k, batch_df.n
+           HAVING count(*) + batch_df.n > CASE WHEN k LIKE 'f:%' THEN {FEW} ELSE greatest(200, (SELECT count(*) FROM block) // 20) END),
 shared AS (SELECT q.article_id AS a, keys.article_id AS b, count(*) AS n
            FROM q JOIN keys USING (k)
            WHERE k NOT IN (SELECT k FROM common) AND abs(keys.at_us - q.at_us) <= $window_us
@@ -284,13 +299,16 @@ def _block_sql(ids_relation: str, relinking: bool = False) -> str:
     return f"SELECT {_STORED_COLUMNS} FROM {_block(ids_relation, relinking)}"
 
 
-def _block_words_sql(ids_relation: str, words_relation: str, relinking: bool = False) -> str:
-    """One row: how many headlines the block has; the words of `words_relation` they have, and
-    how many have each."""
+def _block_words_sql(ids_relation: str, words_relation: str, facts_relation: str, relinking: bool = False) -> str:
+    """One row: how many articles the block has; the headline words of `words_relation` they
+    have, and how many have each; the same of the facts of `facts_relation`."""
     return f"""
-WITH block AS (SELECT title_words FROM {_block(ids_relation, relinking)}),
-counted AS (SELECT w, count(*) AS n FROM (SELECT unnest(title_words) AS w FROM block) JOIN {words_relation} USING (w) GROUP BY w)
-SELECT (SELECT count(*) FROM block), coalesce(list(w ORDER BY w), []), coalesce(list(n ORDER BY w), []) FROM counted
+WITH block AS (SELECT title_words, facts FROM {_block(ids_relation, relinking)}),
+counted AS (SELECT w, count(*) AS n FROM (SELECT unnest(title_words) AS w FROM block) JOIN {words_relation} USING (w) GROUP BY w),
+facts_counted AS (SELECT f, count(*) AS n FROM (SELECT unnest(facts) AS f FROM block) JOIN {facts_relation} USING (f) GROUP BY f)
+SELECT (SELECT count(*) FROM block),
+       (SELECT coalesce(list(w ORDER BY w), []) FROM counted), (SELECT coalesce(list(n ORDER BY w), []) FROM counted),
+       (SELECT coalesce(list(f ORDER BY f), []) FROM facts_counted), (SELECT coalesce(list(n ORDER BY f), []) FROM facts_counted)
 """
 
 
@@ -423,15 +441,19 @@ def linked(a: Profile, b: Profile, rarity: Rarity | None = None) -> tuple[bool, 
 class Rarity:
     """How telling a headline word is among the headlines of a block: log(N / documents with
     it), so a publisher's template words ("politie", "aangehouden", "call", "secretary") weigh
-    little and names ("Kuip", "Pashinyan", "Drents") much."""
+    little and names ("Kuip", "Pashinyan", "Drents") much. And which facts are common there."""
 
-    def __init__(self, profiles: Iterable[Profile], n: int = 0, df: Mapping[str, int] | None = None):
-        """Over `profiles`, and `n` more headlines of which `df` tells how many have each word."""
+    def __init__(self, profiles: Iterable[Profile], n: int = 0, df: Mapping[str, int] | None = None,
+                 fact_df: Mapping[str, int] | None = None):
+        """Over `profiles`, and `n` more articles of which `df` tells how many headlines have each
+        word and `fact_df` how many articles each fact."""
         self.df: Counter[str] = Counter(df or {})
+        self.fact_df: Counter[str] = Counter(fact_df or {})
         self.n = n
         for p in profiles:
             self.n += 1
             self.df.update(p.title_words)
+            self.fact_df.update(p.facts)
         self._weight: dict[str, float] = {}
         self._totals: dict[frozenset[str], float] = {}
 
@@ -452,6 +474,14 @@ class Rarity:
     def rare(self, word: str) -> bool:
         """A word of at most RARE_DF headlines of a block that has others to compare with."""
         return self.n > 2 * RARE_DF and self.df.get(word, 0) <= RARE_DF and len(word) > 3
+
+    def common_fact(self, value: str) -> bool:
+        """A fact of more than FEW articles of the block."""
+        return self.fact_df.get(value, 0) > FEW
+
+    def telling(self, words: Iterable[str]) -> bool:
+        """Whether one of `words` is in at most FEW headlines of the block."""
+        return any(self.df.get(w, 0) <= FEW for w in words)
 
 
 def like_titles(a: Profile, b: Profile, rarity: Rarity, shared: frozenset[str]) -> float:
@@ -475,13 +505,19 @@ def evidence(a: Profile, b: Profile, rarity: Rarity | None = None, links_only: b
             found.append(("other operation", "other operation: " + ", ".join(sorted(a.operations | b.operations))))
     if a.facts and b.facts:
         for value in sorted(a.facts & b.facts):
-            found.append(("fact", f"fact: {value}"))
+            if rarity.common_fact(value):
+                found.append(("common fact", f"common fact: {value}"))
+            else:
+                found.append(("fact", f"fact: {value}"))
     words = a.title_words & b.title_words
     if a.language and a.language == b.language:
         if a.simhash is not None and b.simhash is not None and _similarity(a.simhash, b.simhash) >= NEAR_DUPLICATE:
             found.append(("near-duplicate text", "near-duplicate text"))
         if words and like_titles(a, b, rarity, words) >= LIKE_TITLES:  # no common word: 0
-            found.append(("title", "like headlines"))
+            if rarity.telling(words):
+                found.append(("title", "like headlines"))
+            else:
+                found.append(("series", "like headlines of a series"))
     # Words both headlines have and few others of the block: a street, a person, a place of
     # the event ("Karl Marxstraat", "Drents Museum"), in any language.
     rare = sorted(w for w in words if rarity.rare(w)) if words else []
@@ -505,7 +541,8 @@ def evidence(a: Profile, b: Profile, rarity: Rarity | None = None, links_only: b
     elif a.type == b.type and a.type != "other":
         found.append(("type", f"type: {a.type}"))
     # Every anchor is known by now; what follows only adds to the score or takes from it.
-    if links_only and not any(EVIDENCE[kind][1] for kind, _ in found):
+    anchored = _anchored(found)
+    if links_only and not anchored:
         return 0.0, []
     if a.type in KINDS and b.type in KINDS and KINDS[a.type] != KINDS[b.type]:
         found.append(("other kind", f"other kind: {a.type}, {b.type}"))
@@ -517,9 +554,21 @@ def evidence(a: Profile, b: Profile, rarity: Rarity | None = None, links_only: b
         if common and len(common) / len(a.themes | b.themes) >= 0.5:
             found.append(("themes", "themes: " + ", ".join(sorted(common))))
     score = sum(EVIDENCE[kind][0] for kind, _ in found)
-    anchored = any(EVIDENCE[kind][1] for kind, _ in found)
     found.sort(key=lambda f: -abs(EVIDENCE[f[0]][0]))
     return (score if anchored else 0.0), [label for _, label in found]
+
+
+def _anchored(found: list[tuple[str, str]]) -> bool:
+    """Whether a pair's evidence holds an anchor, or two weak pieces that together name one
+    event: a rare word of both headlines and a figure common in the weeks ("Tarwekamp" and
+    three arrests)."""
+    name = common = False
+    for kind, _ in found:
+        if EVIDENCE[kind][1]:
+            return True
+        name = name or kind == "name"
+        common = common or kind == "common fact"
+    return name and common
 
 
 def _similarity(x: int, y: int) -> float:
@@ -537,7 +586,7 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
               # one text, not a list: the database client looks each value of a list parameter over
               # (for pandas types, a failed import each time where pandas is not installed)
               "countries": ",".join(sorted(set().union(*(p.countries for p in batch)))),
-              **({"rules": LINK_RULES} if relinking else {})}
+              **({"rules": LINK_RULES, "ungrouped": UNGROUPED} if relinking else {})}
     # Only a pair that shares an anchor can link: candidates come from an index of the block by
     # operation, fact, partner pair, headline word and SimHash band (a near-duplicate differs in
     # at most 3 of 64 bits, so one of its four 16-bit bands is equal), not from every pair.
@@ -561,9 +610,13 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
         stored = {b.article_id: b for b in _stored(r[2:] for r in rows)}
         needed = set().union(*(p.title_words for p in batch), *(p.title_words for p in stored.values()))
         words = pl.DataFrame({"w": sorted(needed)}, schema={"w": pl.Utf8})
-        with _frame_relation(con, "batch_event_words", words) as words_relation:
-            block_n, counted_words, counts = con.execute(_block_words_sql(ids_relation, words_relation, relinking), params).fetchone()
-        rarity = Rarity(batch, block_n, dict(zip(counted_words, counts, strict=True)))
+        facts = pl.DataFrame({"f": sorted(set().union(*(p.facts for p in batch)))}, schema={"f": pl.Utf8})
+        with _frame_relation(con, "batch_event_words", words) as words_relation, \
+                _frame_relation(con, "batch_event_facts", facts) as facts_relation:
+            block_n, counted_words, counts, counted_facts, fact_counts = con.execute(
+                _block_words_sql(ids_relation, words_relation, facts_relation, relinking), params).fetchone()
+        rarity = Rarity(batch, block_n, dict(zip(counted_words, counts, strict=True)),
+                        dict(zip(counted_facts, fact_counts, strict=True)))
         indexed = batch
     else:
         # A reclassify's batch of thousands: the pairs to count would outgrow the writer's
@@ -587,8 +640,8 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
         elsewhere = {a.article_id}
         for key in _keys(a):
             posting = index[key]
-            if key[0] == "word" and rarity.df[key[1]] > common:  # in the block and the batch
-                continue
+            if key[0] == "word" and rarity.df[key[1]] > common or key[0] == "fact" and rarity.common_fact(key[1]):
+                continue  # a word of many headlines of the block and the batch; a common fact, no anchor alone
             for b in posting:
                 if b.article_id in by_id or b.article_id not in elsewhere and in_block(a, b, window):
                     shared[b.article_id] += 1
@@ -649,26 +702,48 @@ def profile_for_relinking(con: duckdb.DuckDBPyConnection, ids_relation: str, fra
 
 def relink(con: duckdb.DuckDBPyConnection, ids_relation: str) -> None:
     """Link the articles of `ids_relation` again from their stored profiles (their tags as
-    they are), under this code's rules, in the caller's transaction."""
+    they are), under this code's rules, in the caller's transaction; their events are made by
+    `regroup`, after the last batch."""
     batch = _stored(con.execute(
         f"SELECT {_STORED_COLUMNS} FROM event_profiles JOIN {ids_relation} USING (article_id) ORDER BY article_id").fetchall())
     _link(con, batch, ids_relation, relinking=True)
     con.execute(f"UPDATE event_profiles SET link_rules = ? WHERE article_id IN (SELECT article_id FROM {ids_relation})",
-                [LINK_RULES])
+                [UNGROUPED])
 
 
-_AWAITING_RELINK = "FROM event_profiles WHERE link_rules IS DISTINCT FROM ?"  # ? = LINK_RULES
+def regroup(con: duckdb.DuckDBPyConnection, ids_relation: str) -> int:
+    """The events of the relinked articles of `ids_relation` (and of every article linked with
+    them), in the caller's transaction: how many articles' events were made. Each group is
+    walked once: its relinked members are marked grouped with it."""
+    seeds = {r[0] for r in con.execute(f"SELECT article_id FROM {ids_relation}").fetchall()}
+    members = _regroup(con, seeds)
+    with _id_relation(con, "regrouped", members) as relation:
+        return con.execute(f"UPDATE event_profiles SET link_rules = ? WHERE link_rules = ? "
+                           f"AND article_id IN (SELECT article_id FROM {relation})", [LINK_RULES, UNGROUPED]).fetchone()[0]
+
+
+_AWAITING_RELINK = "FROM event_profiles WHERE link_rules IS DISTINCT FROM ? AND link_rules IS DISTINCT FROM ?"
 
 
 def to_relink(con: duckdb.DuckDBPyConnection, limit: int) -> list[str]:
     """Up to `limit` articles linked under other rules than this code's (or re-tagged), oldest
     first."""
     return [r[0] for r in con.execute(f"SELECT article_id {_AWAITING_RELINK} ORDER BY published_at, article_id LIMIT ?",
-                                      [LINK_RULES, limit]).fetchall()]
+                                      [LINK_RULES, UNGROUPED, limit]).fetchall()]
 
 
 def count_to_relink(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute(f"SELECT count(*) {_AWAITING_RELINK}", [LINK_RULES]).fetchone()[0]
+    return con.execute(f"SELECT count(*) {_AWAITING_RELINK}", [LINK_RULES, UNGROUPED]).fetchone()[0]
+
+
+def to_regroup(con: duckdb.DuckDBPyConnection, limit: int) -> list[str]:
+    """Up to `limit` articles linked again whose events are not made yet, oldest first."""
+    return [r[0] for r in con.execute("SELECT article_id FROM event_profiles WHERE link_rules = ? "
+                                      "ORDER BY published_at, article_id LIMIT ?", [UNGROUPED, limit]).fetchall()]
+
+
+def count_to_regroup(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT count(*) FROM event_profiles WHERE link_rules = ?", [UNGROUPED]).fetchone()[0]
 
 
 def _link(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: str, relinking: bool = False) -> None:
@@ -686,15 +761,16 @@ def _link(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: st
                                      "evidence": pl.List(pl.Utf8)})
         with _frame_relation(con, "batch_links", frame) as relation:
             con.execute(f"INSERT INTO event_links SELECT * FROM {relation}")
-    _regroup(con, {*ids, *(a for k in links for a in k)})
+    if not relinking:
+        _regroup(con, {*ids, *(a for k in links for a in k)})
 
 
-def _regroup(con: duckdb.DuckDBPyConnection, seeds: set[str]) -> None:
+def _regroup(con: duckdb.DuckDBPyConnection, seeds: set[str]) -> set[str]:
     """Recompute the events of the groups that hold `seeds` (and of the events they were in,
     which may split or merge): connected groups over event_links, each named by its first
-    report, with each article's role."""
+    report, with each article's role. The articles whose events were made."""
     if not seeds:
-        return
+        return set()
     # The events the seeds were in hold nearly all of their groups: a link between two
     # articles puts them in one event, and only links of seeds have changed. The search link
     # by link then starts from all of them (a query or two), not from the seeds alone (one
@@ -757,6 +833,7 @@ def _regroup(con: duckdb.DuckDBPyConnection, seeds: set[str]) -> None:
                                        "evidence": pl.List(pl.Utf8)}, orient="row")
     with _frame_relation(con, "batch_event_articles", frame) as relation:
         con.execute(f"INSERT INTO event_articles SELECT * FROM {relation}")
+    return set(info)
 
 
 def _role(k: int, a_id: str, first: str, best, info: dict) -> str:

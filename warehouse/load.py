@@ -268,9 +268,18 @@ def replace_tags(con: duckdb.DuckDBPyConnection, run_id: str, article_ids: list[
 
 def relink(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> None:
     """The event links of `article_ids` made again under the current linking rules, their tags
-    as they are, in one transaction (reclassify, after new rules)."""
+    as they are, in one transaction (reclassify, after new rules); their events wait for
+    `regroup`."""
     with _transaction(con) as register:
         register("batch_ids", pl.DataFrame({"article_id": article_ids}, schema={"article_id": pl.Utf8}))
         linking.relink(con, "batch_ids")
+
+
+def regroup(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> int:
+    """The events of relinked `article_ids` and of the groups they are in, in one transaction:
+    how many relinked articles got their events."""
+    with _transaction(con) as register:
+        register("batch_ids", pl.DataFrame({"article_id": article_ids}, schema={"article_id": pl.Utf8}))
+        return linking.regroup(con, "batch_ids")
 
 

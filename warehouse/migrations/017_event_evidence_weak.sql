@@ -1,0 +1,5 @@
+-- 017: linking weighs what many articles of a block share as weak evidence (warehouse/events.py
+-- FEW): the links' evidence names it.
+COMMENT ON COLUMN event_links.evidence IS 'What linked them: "operation: Venetic", "fact: cocaine 3200 kg", "agencies: FIOD", "dyad: GB-NL", "themes", "near-duplicate text", "like headlines"; and what weighed little: "common fact: arrests 2.0" (a figure of more than a few articles of the weeks), "like headlines of a series" (alike only in words many headlines have).';
+-- Relinking makes the events after the links, each linked group once: the state between.
+COMMENT ON COLUMN event_profiles.link_rules IS 'Version of the linking rules the article''s links were made under (warehouse/events.py LINK_RULES, a hash of its code); that version and /ungrouped: linked again by a reclassify that has not made its events yet (the next reclassify makes them); NULL: not linked under known rules (linked before versions were kept, or re-tagged and waiting to be linked again). reclassify links again every article whose version is not the code''s.';
