@@ -623,7 +623,7 @@ def status(db: DbOption = DEFAULT_DB) -> None:
         if relink := count_to_relink(con):
             behind.append(f"{relink} article(s) linked into events under other rules than this socwatch's")
         if regroup := count_to_regroup(con):
-            behind.append(f"{regroup} article(s) linked again whose events are not made yet (a reclassify was stopped)")
+            behind.append(f"{regroup} article(s) linked again whose events are not made yet (a reclassify stopped, or running)")
         older = []  # what a warehouse made before 7 December 2026 has that a new one has not
         if not compresses_texts(con):
             older.append(f"is in DuckDB's storage format {storage_version(con)}, which keeps article texts uncompressed")

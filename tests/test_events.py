@@ -517,9 +517,32 @@ def test_relinked_articles_get_their_events_once_all_are_linked_and_a_stop_betwe
     assert rows(db, "SELECT DISTINCT link_rules FROM event_profiles") == [(LINK_RULES,)]
 
 
+def test_making_relinked_events_a_chunk_at_a_time_leaves_no_former_mate_behind(tmp_path):
+    """T's former event held U, not relinked (a run of the new code stored it); relinking
+    dropped T-U and made S-T. However the chunks fall, U is made again as its own event."""
+    from warehouse import load
+    from warehouse.db import connect
+    from warehouse.events import UNGROUPED, to_regroup
+
+    con = connect(tmp_path / "w.duckdb")
+    for a_id, day, rules in (("S", 1, UNGROUPED), ("T", 2, UNGROUPED), ("U", 3, LINK_RULES)):
+        con.execute("INSERT INTO event_profiles VALUES (?, 'h', 0, ?::TIMESTAMPTZ, 'src', 'nl', [], ['NL'], [], [], "
+                    "'other', [], [], [], ?)", [a_id, f"2025-01-0{day} 00:00:00+00", rules])
+    con.execute("INSERT INTO event_articles VALUES ('S', 'ev-S', 'first_report', NULL, []), "
+                "('T', 'ev-T', 'first_report', NULL, []), ('U', 'ev-T', 'follow_up', 'T', ['fact: x'])")
+    con.execute("INSERT INTO event_links VALUES ('S', 'T', 5.0, ['fact: y'])")
+    while ids := to_regroup(con, 1):
+        load.regroup(con, ids)
+    made = {a: (event, role, to) for a, event, role, to in
+            con.execute("SELECT article_id, event_id, role, linked_to FROM event_articles").fetchall()}
+    con.close()
+    assert made["S"][0] == made["T"][0] != made["U"][0]
+    assert made["U"][1:] == ("first_report", None) and made["T"][2] == "S"
+
+
 def test_a_police_forces_releases_of_two_months_are_not_chained_into_one_event(tmp_path):
     """400 real politie.nl releases (October and November 2025), loaded as a run loads them:
-    weekly figures (two arrests, the force's own name, the type) once chained 127 of them,
+    weekly figures (two arrests, the force's own name, the type) once chained 87 of them,
     about unrelated stabbings, robberies and frauds, into one event."""
     texts = need_shared("corpus", "texts", "politie_nl_news_2025.jsonl")
     from flows.validate import build_batch

@@ -114,6 +114,8 @@ def test_arrests_count_the_people_of_an_arrest(text, language, count):
     ("Op 20 mei 2025 zijn twee verdachten aangehouden.", "nl", 2),
     ("On June 5, 2025 two suspects were arrested.", "en", 2),
     ("In September 2024 three men were arrested.", "en", 3),
+    ("On Mar. 3rd, 2025 two suspects were arrested.", "en", 2),
+    ("Op 27 februari\xa02025 zijn twee verdachten aangehouden.", "nl", 2),
 ])
 def test_the_year_of_a_date_before_the_people_is_no_count(text, language, count):
     assert [f.value for f in facts(text, language, kind="arrests")] == [count]

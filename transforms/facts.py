@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -458,7 +458,7 @@ class _Text:
         return self._with_articles
 
 
-def _at_numbers(rx: re.Pattern, s: str, starts: list[int], keep=None) -> list[re.Match]:
+def _at_numbers(rx: re.Pattern, s: str, starts: list[int], keep: Callable[[re.Match], bool] | None = None) -> list[re.Match]:
     """The matches of `rx` (a pattern that begins with a number) at the numbers of `s`; with
     `keep`, only those it accepts (a refused one leaves the numbers it spans to match on their own)."""
     out, after = [], -1
@@ -574,9 +574,9 @@ def _people(t: _Text, where, language, fv) -> list[Fact]:
     per_sentence: dict[tuple[int, int], list[tuple[float, bool, int, int]]] = {}
     out = []
     if t.has(fv.person_words):
-        # "since 2019 forty suspects", "on June 5, 2025 two suspects": a year, not a count.
-        not_a_year = lambda m: not (_YEAR.fullmatch(m.group("num"))  # noqa: E731
-                                    and _YEAR_BEFORE.search(low, max(0, m.start() - 20), m.start()))
+        def not_a_year(m: re.Match) -> bool:  # "since 2019 forty suspects", "on June 5, 2025 two suspects"
+            return not (_YEAR.fullmatch(m.group("num")) and _YEAR_BEFORE.search(low, max(0, m.start() - 20), m.start()))
+
         for m in _at_numbers(fv.person, low, t.with_articles, not_a_year):
             count = _value(fv, m, language)
             if not count or count != int(count):
@@ -626,9 +626,9 @@ def _people(t: _Text, where, language, fv) -> list[Fact]:
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # A year's words before it: a preposition, or a date's month (and day): "27 februari 2025",
 # "June 5, 2025", "mei 2025".
-_YEAR_BEFORE = re.compile(r"\b(?:since|in|from|until|sinds|van|tot|per|jan(?:uary|uari)?|feb(?:ruary|ruari)?|march|maart|"
-                          r"april|may|mei|june?|juni|july?|juli|aug(?:ust|ustus)?|sept?(?:ember)?|o[ck]t(?:ober)?|"
-                          r"nov(?:ember)?|dec(?:ember)?)\.?(?:[ \t]+\d{1,2},?)?[ \t]+\Z")
+_YEAR_BEFORE = re.compile(r"\b(?:since|in|from|until|sinds|van|tot|per|jan(?:uary|uari)?|feb(?:ruary|ruari)?|mar(?:ch)?|"
+                          r"maart|apr(?:il)?|may|mei|june?|juni|july?|juli|aug(?:ust|ustus)?|sept?(?:ember)?|o[ck]t(?:ober)?|"
+                          r"nov(?:ember)?|dec(?:ember)?)\.?(?:\s+\d{1,2}(?:st|nd|rd|th|e)?,?)?\s+\Z")
 
 
 def _background(fv: FactsVocabulary, low: str, sentence_start: int, at: int) -> bool:

@@ -786,6 +786,12 @@ def _regroup(con: duckdb.DuckDBPyConnection, seeds: set[str]) -> set[str]:
             rows = con.execute("SELECT article_a, article_b, score, evidence FROM event_links "
                                f"WHERE article_a IN (SELECT article_id FROM {relation}) "
                                f"OR article_b IN (SELECT article_id FROM {relation})").fetchall()
+            # An article relinked whose events are not made yet (UNGROUPED) may have lost the
+            # links of its former event: its former mates are made again with it.
+            stale = [r[0] for r in con.execute(
+                "SELECT mate.article_id FROM event_articles e JOIN event_profiles p ON p.article_id = e.article_id "
+                "JOIN event_articles mate ON mate.event_id = e.event_id "
+                f"WHERE p.link_rules = ? AND e.article_id IN (SELECT article_id FROM {relation})", [UNGROUPED]).fetchall()]
         frontier = set()
         for a, b, score, why in rows:
             edges[(a, b)] = (score, why)
@@ -793,6 +799,10 @@ def _regroup(con: duckdb.DuckDBPyConnection, seeds: set[str]) -> set[str]:
                 if x not in members:
                     members.add(x)
                     frontier.add(x)
+        for x in stale:
+            if x not in members:
+                members.add(x)
+                frontier.add(x)
     with _id_relation(con, "event_members", members) as relation:
         info = {a_id: (published, source) for a_id, published, source in con.execute(
             "SELECT article_id, published_at, source FROM event_profiles "
