@@ -46,18 +46,22 @@ def published(doc: dict) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _fact_tuples(facts) -> list[tuple[str, str, str]]:
+    """Facts as the warehouse's profiles take them (kind, subject, value rounded to 0.1 as text)."""
+    return [(f.kind, f.subject or "", "" if f.value is None else str(round(f.value, 1))) for f in facts]
+
+
 def block_profile(doc: dict) -> Profile:
     """What the block's counts take of a record: its headline words and its facts."""
     url = doc.get("url") or ""
-    facts = [(f.kind, f.subject or "", "" if f.value is None else str(round(f.value, 1))) for f in
-             extract_facts(doc.get("title") or "", doc.get("text") or "", doc.get("language"), publisher_country(url))]
-    return profile("", datetime(2020, 1, 1, tzinfo=UTC), "", None, doc.get("title"), (), (), (), "", facts, None)
+    facts = extract_facts(doc.get("title") or "", doc.get("text") or "", doc.get("language"), publisher_country(url))
+    return profile("", datetime(2020, 1, 1, tzinfo=UTC), "", None, doc.get("title"), (), (), (), "", _fact_tuples(facts), None)
 
 
 def profile_of(doc: dict, key: str, when: datetime) -> Profile:
     url = doc.get("url") or ""
     tags = tag(key, doc.get("title") or "", doc.get("text") or "", publisher_country(url), doc.get("language"))
-    facts = [(f.kind, f.subject or "", "" if f.value is None else str(round(f.value, 1))) for f in tags.facts]
+    facts = _fact_tuples(tags.facts)
     return profile(key, when, url.split("/")[2] if "//" in url else "", doc.get("language"), doc.get("title"),
                    tags.countries, [t.theme for t in tags.themes], [f"{a}-{b}" for a, b in tags.dyads],
                    tags.announcement_type, facts, simhash(doc.get("text") or ""))

@@ -43,10 +43,11 @@ REVIEWED_SQL = {
                           "selected"},
     # The profile query, a constant of the module; registered relations; our own table and column
     # names; the block's clause made by its own function; the module's integers MAX_CANDIDATES and
-    # FEW; its constant clauses (_STORED_COLUMNS, _AWAITING_RELINK).
+    # FEW; its constant clauses (_STORED_COLUMNS, _AWAITING_RELINK, _AWAITING_REGROUP).
     "warehouse/events.py": {"ids_relation", "relation", "table", "column", "keys_relation", "words_relation",
                             "facts_relation", "_block(ids_relation, relinking)", "_RELINKED if relinking else ''",
-                            "MAX_CANDIDATES", "FEW", "_STORED_COLUMNS", "_AWAITING_RELINK"},
+                            "MAX_CANDIDATES", "FEW", "_STORED_COLUMNS", "_AWAITING_RELINK",
+                            "_AWAITING_REGROUP"},
     # Column names of the Watchlist dataclass and their "$" placeholders; our relation, table and
     # column names; SQL fragments made by its own functions (_words_sql, _match_sql's stems).
     "warehouse/watch.py": {"', '.join(_COLUMNS)", "', '.join(('$' + c for c in _COLUMNS))", "_words_sql('$q')", "column",

@@ -260,8 +260,9 @@ def _shortlist_sql(ids_relation: str, keys_relation: str, relinking: bool = Fals
     `keys_relation`: one row per article, its keys a list) the MAX_CANDIDATES stored profiles
     within the window of it and sharing a country with it that share the most keys with it,
     with the count; a headline word in more headlines than `common` (of the block and the
-    batch), or a fact of more than FEW of its articles, anchors nothing alone and is no key. Only the shortlist's profiles reach Python, each once, with
-    the articles whose shortlist it is on and how many keys it shares with each."""
+    batch), or a fact of more than FEW of its articles, anchors nothing alone and is no key.
+    Only the shortlist's profiles reach Python, each once, with the articles whose shortlist it
+    is on and how many keys it shares with each."""
     return f"""
 WITH block AS (SELECT article_id, epoch_us(published_at) AS at_us, countries, operations, facts, dyads, title_words, simhash
                FROM {_block(ids_relation, relinking)}),
@@ -711,18 +712,17 @@ def relink(con: duckdb.DuckDBPyConnection, ids_relation: str) -> None:
                 [UNGROUPED])
 
 
-def regroup(con: duckdb.DuckDBPyConnection, ids_relation: str) -> int:
-    """The events of the relinked articles of `ids_relation` (and of every article linked with
-    them), in the caller's transaction: how many articles' events were made. Each group is
+def regroup(con: duckdb.DuckDBPyConnection, article_ids: Iterable[str]) -> int:
+    """The events of the relinked `article_ids` (and of every article linked with them), in
+    the caller's transaction: how many relinked articles' events were made. Each group is
     walked once: its relinked members are marked grouped with it."""
-    seeds = {r[0] for r in con.execute(f"SELECT article_id FROM {ids_relation}").fetchall()}
-    members = _regroup(con, seeds)
-    with _id_relation(con, "regrouped", members) as relation:
-        return con.execute(f"UPDATE event_profiles SET link_rules = ? WHERE link_rules = ? "
+    with _id_relation(con, "regrouped", _regroup(con, set(article_ids))) as relation:
+        return con.execute(f"UPDATE event_profiles SET link_rules = ? {_AWAITING_REGROUP} "
                            f"AND article_id IN (SELECT article_id FROM {relation})", [LINK_RULES, UNGROUPED]).fetchone()[0]
 
 
 _AWAITING_RELINK = "FROM event_profiles WHERE link_rules IS DISTINCT FROM ? AND link_rules IS DISTINCT FROM ?"
+_AWAITING_REGROUP = "WHERE link_rules = ?"  # ? = UNGROUPED
 
 
 def to_relink(con: duckdb.DuckDBPyConnection, limit: int) -> list[str]:
@@ -738,12 +738,12 @@ def count_to_relink(con: duckdb.DuckDBPyConnection) -> int:
 
 def to_regroup(con: duckdb.DuckDBPyConnection, limit: int) -> list[str]:
     """Up to `limit` articles linked again whose events are not made yet, oldest first."""
-    return [r[0] for r in con.execute("SELECT article_id FROM event_profiles WHERE link_rules = ? "
+    return [r[0] for r in con.execute(f"SELECT article_id FROM event_profiles {_AWAITING_REGROUP} "
                                       "ORDER BY published_at, article_id LIMIT ?", [UNGROUPED, limit]).fetchall()]
 
 
 def count_to_regroup(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT count(*) FROM event_profiles WHERE link_rules = ?", [UNGROUPED]).fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM event_profiles {_AWAITING_REGROUP}", [UNGROUPED]).fetchone()[0]
 
 
 def _link(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: str, relinking: bool = False) -> None:

@@ -278,8 +278,7 @@ def relink(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> None:
 def regroup(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> int:
     """The events of relinked `article_ids` and of the groups they are in, in one transaction:
     how many relinked articles got their events."""
-    with _transaction(con) as register:
-        register("batch_ids", pl.DataFrame({"article_id": article_ids}, schema={"article_id": pl.Utf8}))
-        return linking.regroup(con, "batch_ids")
+    with _transaction(con):
+        return linking.regroup(con, article_ids)
 
 
