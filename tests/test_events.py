@@ -574,3 +574,47 @@ def test_a_police_forces_releases_of_two_months_are_not_chained_into_one_event(t
     finally:
         con.close()
     assert len(sizes) >= 300 and sizes[0] <= 12, sizes[:5]
+
+
+def test_candidates_counted_in_columns_are_those_of_their_definition(monkeypatch):
+    """events._shared_keys counts keys in joins of columns; what it gives is, for each article
+    of the batch, the profiles in its block (within the window, a country in common) sharing
+    the most of its keys (a common word or fact is none), ties to the smaller id, at most
+    MAX_CANDIDATES. Checked against that definition written out pair by pair, on a block dense
+    enough to fill the candidates' places, with more countries than one 64-bit word holds and
+    the batch counted in several joins."""
+    import random
+
+    from warehouse import events
+
+    rng = random.Random(17)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    codes = [f"{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(90)]
+    vocabulary_ = [f"word{i}" for i in range(60)]
+    profiles = []
+    for i in range(900):
+        title = rng.sample(vocabulary_, 5) + (["template"] if rng.random() < 0.3 else [])  # in 270 headlines: no key
+        countries = {rng.choice(codes)} | ({"NL"} if rng.random() < 0.7 else set())
+        facts = [("arrests", "", str(rng.choice([2.0, 3.0, 4.0, 5.0 + i])))] if rng.random() < 0.5 else []
+        profiles.append(profile(f"id{rng.randrange(10**6):06d}-{i}", start + timedelta(hours=rng.randrange(24 * 120)), "s", "en",
+                                " ".join(title), countries, (), (), "other", facts, rng.choice([None, rng.getrandbits(64)])))
+    rng.shuffle(profiles)
+    batch = profiles[-300:]
+    rarity = Rarity(profiles)
+    common, window = 100, timedelta(days=WINDOW_DAYS)
+    monkeypatch.setattr(events, "_QUERIES_AT_ONCE", 128)
+    got = events._shared_keys(batch, profiles, rarity, common, window)
+
+    def keys(p):
+        return {k for k in events._keys(p)
+                if not (k[0] == "word" and rarity.df[k[1]] > common or k[0] == "fact" and rarity.common_fact(k[1]))}
+
+    expected = {}
+    for a in batch:
+        shared = [(-len(keys(a) & keys(b)), b.article_id) for b in profiles
+                  if b is not a and events.in_block(a, b, window) and keys(a) & keys(b)]
+        if shared:
+            expected[a.article_id] = [(-n, b_id) for n, b_id in sorted(shared)[:events.MAX_CANDIDATES]]
+    assert dict(got) == expected
+    assert sum(len(v) == events.MAX_CANDIDATES for v in expected.values()) > 100  # places filled: the ranking decides
+    assert any(not events.in_block(a, b, window) and keys(a) & keys(b) for a in batch[:20] for b in profiles)  # blocking decides
