@@ -23,7 +23,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from transforms.classify import tag  # noqa: E402
-from transforms.facts import extract_facts  # noqa: E402
 from transforms.evaluate import publisher_country  # noqa: E402
 from warehouse.events import WINDOW_DAYS, Profile, Rarity, linked, profile, simhash  # noqa: E402
 
@@ -52,10 +51,11 @@ def _fact_tuples(facts) -> list[tuple[str, str, str]]:
 
 
 def block_profile(doc: dict) -> Profile:
-    """What the block's counts take of a record: its headline words and its facts."""
+    """What the block's counts take of a record: its headline words, its facts and its partner pairs."""
     url = doc.get("url") or ""
-    facts = extract_facts(doc.get("title") or "", doc.get("text") or "", doc.get("language"), publisher_country(url))
-    return profile("", datetime(2020, 1, 1, tzinfo=UTC), "", None, doc.get("title"), (), (), (), "", _fact_tuples(facts), None)
+    tags = tag("", doc.get("title") or "", doc.get("text") or "", publisher_country(url), doc.get("language"))
+    return profile("", datetime(2020, 1, 1, tzinfo=UTC), "", None, doc.get("title"), (), (), [f"{a}-{b}" for a, b in tags.dyads],
+                   "", _fact_tuples(tags.facts), None)
 
 
 def profile_of(doc: dict, key: str, when: datetime) -> Profile:

@@ -246,6 +246,27 @@ def test_a_figure_common_in_the_weeks_links_nothing_alone_but_with_a_rare_name_i
     assert ok and "name in both headlines: assen" in why and "common fact: arrests 2.0" in why
 
 
+def test_a_partner_pair_common_in_the_weeks_is_no_anchor_but_one_meeting_still_is():
+    """A prosecutor's cartel cases with Mexico, a few a week: the same pair, type, agencies and
+    theme linked hundreds of unrelated cases into one event when the corpus texts were
+    published at 550 a day. Held by more than FEW articles of the block, the pair anchors no
+    operation; the partners' one call of a day still links their two releases."""
+    kw = dict(countries=("MX", "US"), dyads=("MX-US",), kind="operation_result", themes=("drugs",),
+              facts=[("agency", "DEA", ""), ("agency", "FBI", "")])
+    a = _p("a", 0, title="Cartel leader sentenced for cocaine importation", **kw)
+    b = _p("b", 4, title="Two men extradited to face methamphetamine charges", **kw)
+    weeks = [_p(f"o{i}", i % 20, title=f"Case {i} of the month", **kw) for i in range(8)]
+    ok, _, why = linked(a, b, Rarity([a, b]))
+    assert ok and "dyad and type: MX-US operation_result" in why  # alone in its block, the pair tells
+    ok, _, why = linked(a, b, Rarity([a, b, *weeks]))
+    assert not ok and "dyad: MX-US" in why
+    call = dict(countries=("MX", "US"), dyads=("MX-US",), kind="dialogue_meeting", themes=("drugs", "firearms"))
+    calls = [_p(f"c{i}", 0, title=t, **call) for i, t in ((1, "Secretary's call with Foreign Secretary Ebrard"),
+                                                          (2, "Llamada del canciller con el Secretario de Estado"))]
+    ok, _, why = linked(*calls, Rarity([*calls, *weeks]))
+    assert ok and "dyad and type: MX-US dialogue_meeting" in why
+
+
 def test_a_series_headlines_alike_in_common_words_only_are_no_anchor():
     kw = dict(countries=("US",), kind="statement", facts=[("agency", "State Department", "")])
     days = [_p(f"d{i}", i, title=f"Department Press Briefing - August {10 + i}, 2021", **kw) for i in range(8)]

@@ -14,8 +14,10 @@ reclassify's): a killed run neither leaves a batch without its events nor half-l
    near-duplicate text (SimHash) or a like headline. Facts, names, numbers and countries are
    the same in every language: they link a Dutch release to an English one without translation.
    What many articles of the block share tells little of one event: a fact of more than FEW
-   of them (two arrests, a round million) weighs as a common fact, and headlines alike only
-   in words many headlines have ("Department Press Briefing - August 10, 2021") as a series.
+   of them (two arrests, a round million) weighs as a common fact, headlines alike only in
+   words many headlines have ("Department Press Briefing - August 10, 2021") as a series, and
+   a partner pair of more than FEW of them (a prosecutor's weekly cases with Mexico) as a
+   pair alone, not as the pair's one operation.
 3. A pair links when its score reaches LINK_SCORE and one piece of its evidence is an anchor
    (an operation, a fact, a partner pair with the same type, a near-duplicate text, a like
    headline), or a rare word of both headlines comes with a common fact: themes, agencies and
@@ -62,9 +64,10 @@ TRIP_DAYS = 7
 TRIP_WORDS = frozenset({"travel", "travels", "trip", "visit", "visits", "reis", "bezoek", "werkbezoek", "staatsbezoek"})
 RARE_DF = 2  # a headline word in at most this many headlines of the block is a name of the event ("Kuip", "Drents")
 MAX_NAMES = 2  # rare words shared by both headlines counted at most this many times
-# A fact or a headline word of more than this many articles of a block belongs to the weeks, not
-# to one event: two arrests, a round million, a programme's running total quoted in every
-# release; a daily briefing's "Department Press Briefing - August 10, 2021".
+# A fact, a headline word or a partner pair of more than this many articles of a block belongs to
+# the weeks, not to one event: two arrests, a round million, a programme's running total quoted
+# in every release; a daily briefing's "Department Press Briefing - August 10, 2021"; MX-US in a
+# prosecutor's cartel cases (a call or a meeting of the pair is a point event: it still links).
 FEW = 4
 MIN_AMOUNT = 1000  # smaller sums (fees, fines of a few hundred) are too common to tell two releases apart
 EVIDENCE = {  # weight of each kind of evidence, and whether it anchors a link
@@ -302,16 +305,20 @@ def _block_sql(ids_relation: str, relinking: bool = False) -> str:
     return f"SELECT {_STORED_COLUMNS} FROM {_block(ids_relation, relinking)}"
 
 
-def _block_words_sql(ids_relation: str, words_relation: str, facts_relation: str, relinking: bool = False) -> str:
+def _block_words_sql(ids_relation: str, words_relation: str, facts_relation: str, dyads_relation: str,
+                     relinking: bool = False) -> str:
     """One row: how many articles the block has; the headline words of `words_relation` they
-    have, and how many have each; the same of the facts of `facts_relation`."""
+    have, and how many have each; the same of the facts of `facts_relation`, and of the partner
+    pairs of `dyads_relation`."""
     return f"""
-WITH block AS (SELECT title_words, facts FROM {_block(ids_relation, relinking)}),
+WITH block AS (SELECT title_words, facts, dyads FROM {_block(ids_relation, relinking)}),
 counted AS (SELECT w, count(*) AS n FROM (SELECT unnest(title_words) AS w FROM block) JOIN {words_relation} USING (w) GROUP BY w),
-facts_counted AS (SELECT f, count(*) AS n FROM (SELECT unnest(facts) AS f FROM block) JOIN {facts_relation} USING (f) GROUP BY f)
+facts_counted AS (SELECT f, count(*) AS n FROM (SELECT unnest(facts) AS f FROM block) JOIN {facts_relation} USING (f) GROUP BY f),
+dyads_counted AS (SELECT d, count(*) AS n FROM (SELECT unnest(dyads) AS d FROM block) JOIN {dyads_relation} USING (d) GROUP BY d)
 SELECT (SELECT count(*) FROM block),
        (SELECT coalesce(list(w ORDER BY w), []) FROM counted), (SELECT coalesce(list(n ORDER BY w), []) FROM counted),
-       (SELECT coalesce(list(f ORDER BY f), []) FROM facts_counted), (SELECT coalesce(list(n ORDER BY f), []) FROM facts_counted)
+       (SELECT coalesce(list(f ORDER BY f), []) FROM facts_counted), (SELECT coalesce(list(n ORDER BY f), []) FROM facts_counted),
+       (SELECT coalesce(list(d ORDER BY d), []) FROM dyads_counted), (SELECT coalesce(list(n ORDER BY d), []) FROM dyads_counted)
 """
 
 
@@ -447,16 +454,18 @@ class Rarity:
     little and names ("Kuip", "Pashinyan", "Drents") much. And which facts are common there."""
 
     def __init__(self, profiles: Iterable[Profile], n: int = 0, df: Mapping[str, int] | None = None,
-                 fact_df: Mapping[str, int] | None = None):
+                 fact_df: Mapping[str, int] | None = None, dyad_df: Mapping[str, int] | None = None):
         """Over `profiles`, and `n` more articles of which `df` tells how many headlines have each
-        word and `fact_df` how many articles each fact."""
+        word, `fact_df` how many articles each fact and `dyad_df` each partner pair."""
         self.df: Counter[str] = Counter(df or {})
         self.fact_df: Counter[str] = Counter(fact_df or {})
+        self.dyad_df: Counter[str] = Counter(dyad_df or {})
         self.n = n
         for p in profiles:
             self.n += 1
             self.df.update(p.title_words)
             self.fact_df.update(p.facts)
+            self.dyad_df.update(p.dyads)
         self._weight: dict[str, float] = {}
         self._totals: dict[frozenset[str], float] = {}
 
@@ -481,6 +490,10 @@ class Rarity:
     def common_fact(self, value: str) -> bool:
         """A fact of more than FEW articles of the block."""
         return self.fact_df.get(value, 0) > FEW
+
+    def common_dyad(self, pair: str) -> bool:
+        """A partner pair of more than FEW articles of the block ("MX-US" in a week of cartel cases)."""
+        return self.dyad_df.get(pair, 0) > FEW
 
     def telling(self, words: Iterable[str]) -> bool:
         """Whether one of `words` is in at most FEW headlines of the block."""
@@ -533,9 +546,10 @@ def evidence(a: Profile, b: Profile, rarity: Rarity | None = None, links_only: b
         trip = len(rare) > 1 and not (TRIP_WORDS.isdisjoint(a.title_words) or TRIP_WORDS.isdisjoint(b.title_words))
         same_day = a.type != "dialogue_meeting" or abs(a.published - b.published) <= timedelta(
             days=TRIP_DAYS if trip else POINT_DAYS)
-        if a.type == b.type and a.type != "other" and same_day:
+        if a.type == b.type and a.type != "other" and same_day and (
+                a.type == "dialogue_meeting" or not all(map(rarity.common_dyad, shared_dyads))):
             found.append(("one meeting" if a.type == "dialogue_meeting" else "dyad and type", f"dyad and type: {pair} {a.type}"))
-        else:
+        else:  # other types, other days; or an operation of partners many of the block's have
             found.append(("dyad", f"dyad: {pair}"))
         if a.type == b.type and not same_day:
             # The same partners' calls or meetings days apart are two calls, however alike the
@@ -614,12 +628,14 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
         needed = set().union(*(p.title_words for p in batch), *(p.title_words for p in stored.values()))
         words = pl.DataFrame({"w": sorted(needed)}, schema={"w": pl.Utf8})
         facts = pl.DataFrame({"f": sorted(set().union(*(p.facts for p in batch)))}, schema={"f": pl.Utf8})
+        dyads = pl.DataFrame({"d": sorted(set().union(*(p.dyads for p in batch)))}, schema={"d": pl.Utf8})
         with _frame_relation(con, "batch_event_words", words) as words_relation, \
-                _frame_relation(con, "batch_event_facts", facts) as facts_relation:
-            block_n, counted_words, counts, counted_facts, fact_counts = con.execute(
-                _block_words_sql(ids_relation, words_relation, facts_relation, relinking), params).fetchone()
+                _frame_relation(con, "batch_event_facts", facts) as facts_relation, \
+                _frame_relation(con, "batch_event_dyads", dyads) as dyads_relation:
+            block_n, counted_words, counts, counted_facts, fact_counts, counted_dyads, dyad_counts = con.execute(
+                _block_words_sql(ids_relation, words_relation, facts_relation, dyads_relation, relinking), params).fetchone()
         rarity = Rarity(batch, block_n, dict(zip(counted_words, counts, strict=True)),
-                        dict(zip(counted_facts, fact_counts, strict=True)))
+                        dict(zip(counted_facts, fact_counts, strict=True)), dict(zip(counted_dyads, dyad_counts, strict=True)))
         indexed = batch
     else:
         # A reclassify's batch of thousands: the pairs to count would outgrow the writer's
