@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from transforms.classify import tag  # noqa: E402
 from transforms.evaluate import publisher_country  # noqa: E402
-from warehouse.events import WINDOW_DAYS, Profile, Rarity, linked, profile, simhash  # noqa: E402
+from warehouse.events import WINDOW_DAYS, Profile, Rarity, fact_key, linked, profile, simhash  # noqa: E402
 
 PAIRS = REPO / "tests" / "data" / "event_pairs.jsonl"
 SHARED = REPO.parent / "shared"
@@ -46,8 +46,8 @@ def published(doc: dict) -> datetime | None:
 
 
 def _fact_tuples(facts) -> list[tuple[str, str, str]]:
-    """Facts as the warehouse's profiles take them (kind, subject, value rounded to 0.1 as text)."""
-    return [(f.kind, f.subject or "", "" if f.value is None else str(round(f.value, 1))) for f in facts]
+    """Facts as the warehouse's profiles take them."""
+    return [fact_key(f.kind, f.subject, f.value) for f in facts]
 
 
 def block_profile(doc: dict) -> Profile:

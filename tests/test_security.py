@@ -44,8 +44,8 @@ REVIEWED_SQL = {
     # The profile query, a constant of the module; registered relations; our own table and column
     # names; the block's clause made by its own function; the module's integers MAX_CANDIDATES and
     # FEW; its constant clauses (_STORED_COLUMNS, _AWAITING_RELINK, _AWAITING_REGROUP).
-    "warehouse/events.py": {"ids_relation", "relation", "table", "column", "keys_relation", "words_relation",
-                            "facts_relation", "dyads_relation", "_block(ids_relation, relinking)", "_RELINKED if relinking else ''",
+    "warehouse/events.py": {"ids_relation", "relation", "table", "column", "keys_relation",
+                            "_block(ids_relation, relinking)", "_RELINKED if relinking else ''",
                             "MAX_CANDIDATES", "FEW", "_STORED_COLUMNS", "_AWAITING_RELINK",
                             "_AWAITING_REGROUP"},
     # Column names of the Watchlist dataclass and their "$" placeholders; our relation, table and

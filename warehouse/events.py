@@ -306,20 +306,17 @@ def _block_sql(ids_relation: str, relinking: bool = False) -> str:
     return f"SELECT {_STORED_COLUMNS} FROM {_block(ids_relation, relinking)}"
 
 
-def _block_words_sql(ids_relation: str, words_relation: str, facts_relation: str, dyads_relation: str,
-                     relinking: bool = False) -> str:
-    """One row: how many articles the block has; the headline words of `words_relation` they
-    have, and how many have each; the same of the facts of `facts_relation`, and of the partner
-    pairs of `dyads_relation`."""
+def _block_counts_sql(ids_relation: str, keys_relation: str, relinking: bool = False) -> str:
+    """One row: how many articles the block has; of the headline words, facts and partner pairs
+    in `keys_relation` (as _key_text makes them keys: "w:...", "f:...", "d:..."), those its
+    articles have, and how many have each."""
     return f"""
 WITH block AS (SELECT title_words, facts, dyads FROM {_block(ids_relation, relinking)}),
-counted AS (SELECT w, count(*) AS n FROM (SELECT unnest(title_words) AS w FROM block) JOIN {words_relation} USING (w) GROUP BY w),
-facts_counted AS (SELECT f, count(*) AS n FROM (SELECT unnest(facts) AS f FROM block) JOIN {facts_relation} USING (f) GROUP BY f),
-dyads_counted AS (SELECT d, count(*) AS n FROM (SELECT unnest(dyads) AS d FROM block) JOIN {dyads_relation} USING (d) GROUP BY d)
-SELECT (SELECT count(*) FROM block),
-       (SELECT coalesce(list(w ORDER BY w), []) FROM counted), (SELECT coalesce(list(n ORDER BY w), []) FROM counted),
-       (SELECT coalesce(list(f ORDER BY f), []) FROM facts_counted), (SELECT coalesce(list(n ORDER BY f), []) FROM facts_counted),
-       (SELECT coalesce(list(d ORDER BY d), []) FROM dyads_counted), (SELECT coalesce(list(n ORDER BY d), []) FROM dyads_counted)
+counted AS (SELECT k, count(*) AS n
+            FROM (SELECT 'w:' || unnest(title_words) AS k FROM block UNION ALL SELECT 'f:' || unnest(facts) FROM block
+                  UNION ALL SELECT 'd:' || unnest(dyads) FROM block) JOIN {keys_relation} USING (k) GROUP BY k)
+SELECT (SELECT count(*) FROM block), (SELECT coalesce(list(k ORDER BY k), []) FROM counted),
+       (SELECT coalesce(list(n ORDER BY k), []) FROM counted)
 """
 
 
@@ -327,6 +324,11 @@ _PROFILE_COLUMNS = {"article_id": pl.Utf8, "content_hash": pl.Utf8, "simhash": p
                     "source": pl.Utf8, "language": pl.Utf8, "title_words": pl.List(pl.Utf8), "countries": pl.List(pl.Utf8),
                     "themes": pl.List(pl.Utf8), "dyads": pl.List(pl.Utf8), "type": pl.Utf8, "operations": pl.List(pl.Utf8),
                     "agencies": pl.List(pl.Utf8), "facts": pl.List(pl.Utf8), "link_rules": pl.Utf8}
+
+
+def fact_key(kind: str, subject: str | None, value: float | None) -> tuple[str, str, str]:
+    """A fact as profiles take it: (kind, subject, value rounded to 0.1 as text)."""
+    return kind, subject or "", "" if value is None else str(round(value, 1))
 
 
 def _tags_by_article(frames: Mapping[str, pl.DataFrame], ids: set[str]) -> dict[str, dict[str, list]]:
@@ -349,7 +351,7 @@ def _tags_by_article(frames: Mapping[str, pl.DataFrame], ids: set[str]) -> dict[
     for a_id, kind in rows("article_labels", "article_id", "announcement_type"):
         out[a_id]["type"].append(kind)
     for a_id, kind, subject, value in rows("article_facts", "article_id", "kind", "subject", "value"):
-        out[a_id]["facts"].append((kind, subject or "", "" if value is None else str(round(value, 1))))
+        out[a_id]["facts"].append(fact_key(kind, subject, value))
     return {a_id: tags for a_id, tags in out.items() if a_id in ids}
 
 
@@ -626,17 +628,17 @@ def _pairs(con: duckdb.DuckDBPyConnection, batch: list[Profile], ids_relation: s
                 shortlist[a_id].append((n, b_id))
         # A stored article on the shortlists of many of the batch's is made a profile once.
         stored = {b.article_id: b for b in _stored(r[2:] for r in rows)}
-        needed = set().union(*(p.title_words for p in batch), *(p.title_words for p in stored.values()))
-        words = pl.DataFrame({"w": sorted(needed)}, schema={"w": pl.Utf8})
-        facts = pl.DataFrame({"f": sorted(set().union(*(p.facts for p in batch)))}, schema={"f": pl.Utf8})
-        dyads = pl.DataFrame({"d": sorted(set().union(*(p.dyads for p in batch)))}, schema={"d": pl.Utf8})
-        with _frame_relation(con, "batch_event_words", words) as words_relation, \
-                _frame_relation(con, "batch_event_facts", facts) as facts_relation, \
-                _frame_relation(con, "batch_event_dyads", dyads) as dyads_relation:
-            block_n, counted_words, counts, counted_facts, fact_counts, counted_dyads, dyad_counts = con.execute(
-                _block_words_sql(ids_relation, words_relation, facts_relation, dyads_relation, relinking), params).fetchone()
-        rarity = Rarity(batch, block_n, dict(zip(counted_words, counts, strict=True)),
-                        dict(zip(counted_facts, fact_counts, strict=True)), dict(zip(counted_dyads, dyad_counts, strict=True)))
+        # What the block's counts are needed of: the headline words of the batch and of its
+        # candidates, the batch's facts and partner pairs.
+        needed = {*(("word", w) for p in [*batch, *stored.values()] for w in p.title_words),
+                  *(("fact", f) for p in batch for f in p.facts), *(("dyad", d) for p in batch for d in p.dyads)}
+        keys = pl.DataFrame({"k": sorted(map(_key_text, needed))}, schema={"k": pl.Utf8})
+        with _frame_relation(con, "batch_event_counted", keys) as counted_relation:
+            block_n, counted, counts = con.execute(_block_counts_sql(ids_relation, counted_relation, relinking), params).fetchone()
+        df: dict[str, dict[str, int]] = {"w": {}, "f": {}, "d": {}}
+        for k, n in zip(counted, counts, strict=True):
+            df[k[0]][k[2:]] = n
+        rarity = Rarity(batch, block_n, df["w"], df["f"], df["d"])
         indexed = batch
     else:
         # A reclassify's batch of thousands: the pairs to count would outgrow the writer's
@@ -848,17 +850,10 @@ def _regroup(con: duckdb.DuckDBPyConnection, seeds: set[str]) -> set[str]:
                 "SELECT mate.article_id FROM event_articles e JOIN event_profiles p ON p.article_id = e.article_id "
                 "JOIN event_articles mate ON mate.event_id = e.event_id "
                 f"WHERE p.link_rules = ? AND e.article_id IN (SELECT article_id FROM {relation})", [UNGROUPED]).fetchall()]
-        frontier = set()
         for a, b, score, why in rows:
             edges[(a, b)] = (score, why)
-            for x in (a, b):
-                if x not in members:
-                    members.add(x)
-                    frontier.add(x)
-        for x in stale:
-            if x not in members:
-                members.add(x)
-                frontier.add(x)
+        frontier = ({x for a, b, *_ in rows for x in (a, b)} | set(stale)) - members
+        members |= frontier
     with _id_relation(con, "event_members", members) as relation:
         info = {a_id: (published, source) for a_id, published, source in con.execute(
             "SELECT article_id, published_at, source FROM event_profiles "
